@@ -1,0 +1,36 @@
+# Two commands: `make run` (set up, build the demo data, open the dashboard) and
+# `make test` (set up, run every test). Python 3.11 and the package index are enough.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= data/demo
+PORT ?= 8501
+
+.PHONY: setup demo run test lint clean-demo
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+demo: setup
+	@if [ ! -f $(DEMO_DIR)/_manifest.json ]; then \
+		echo "デモデータを作成しています（初回のみ、30秒ほど）…"; \
+		$(BIN)/python -m tsunagu demo --quiet --data-dir $(DEMO_DIR); \
+	fi
+
+run: demo
+	TSUNAGU_DATA_DIR=$(DEMO_DIR) $(BIN)/streamlit run app.py --server.port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/pip install --quiet ruff
+	$(BIN)/ruff check tsunagu tests pages app.py
+
+clean-demo:
+	rm -rf $(DEMO_DIR)

@@ -1,0 +1,28 @@
+-- pantry_sites_by_district: 互近助パントリー sites per district as of one month (the rows
+-- of that month's upload), every district of the municipality listed.
+-- params: $municipality (text), $prefecture (text, optional),
+--         $month (text 'YYYY-MM', optional: null = the latest month)
+with snapshot as (
+    select *
+    from pantry
+    where month = coalesce($month::varchar, (select max(month) from pantry))
+      and municipality = $municipality
+      and ($prefecture::varchar is null or prefecture = $prefecture)
+),
+
+final as (
+    select
+        d.district,
+        count(s.pantry_id) as n_sites,
+    from districts as d
+    left join snapshot as s
+        on s.prefecture = d.prefecture
+        and s.municipality = d.municipality
+        and s.district = d.district
+    where d.municipality = $municipality
+      and ($prefecture::varchar is null or d.prefecture = $prefecture)
+    group by d.district, d.area_order
+    order by d.area_order
+)
+
+select * from final

@@ -1,0 +1,21 @@
+-- school_districts: the school districts (小学校区, 第3層) of a municipality, optionally of
+-- one district, with people, 65+ and 高齢化率.
+-- params: $municipality (text), $prefecture (text, optional), $district (text, optional)
+with final as (
+    select
+        prefecture,
+        municipality,
+        district,
+        school_district,
+        population,
+        population_65plus,
+        households,
+        round(100.0 * population_65plus / nullif(population, 0), 1) as aging_rate_pct,
+    from areas
+    where municipality = $municipality
+      and ($prefecture::varchar is null or prefecture = $prefecture)
+      and ($district::varchar is null or district = $district)
+    order by area_order
+)
+
+select * from final

@@ -1,0 +1,102 @@
+"""One upload, start to end: read, validate, store, audit.
+
+The command line, the demo and the upload page all call `ingest()`, so a file is judged
+the same way wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from tsunagu.csvread import read_table
+from tsunagu.issues import Issue, RefusedError
+from tsunagu.parse import parse_month
+from tsunagu.schema import DATASETS
+from tsunagu.store import Store, StoreError
+from tsunagu.validate import Validated, validate
+from tsunagu.wareki import month_label
+
+
+@dataclass
+class IngestResult:
+    ok: bool
+    dataset: str
+    month: str
+    rows: int = 0
+    version: str | None = None
+    replaced_version: str | None = None
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        label = DATASETS[self.dataset].label if self.dataset in DATASETS else self.dataset
+        when = month_label(self.month) if self.month else ""
+        if not self.ok:
+            return f"登録しませんでした: {label} {when} — エラー {len(self.errors)}件（データは変更していません）"
+        kept = f"、前の版 {self.replaced_version} は保管済み" if self.replaced_version else ""
+        warn = f"、注意 {len(self.warnings)}件" if self.warnings else ""
+        return f"登録しました: {label} {when} {self.rows:,}行（版 {self.version}{kept}{warn}）"
+
+
+def normalise_month(text: str) -> str:
+    try:
+        return parse_month(text)
+    except ValueError as e:
+        raise RefusedError([Issue(None, "月", f"月の指定「{text}」は{e}")]) from None
+
+
+def check(content: bytes, dataset: str, month: str, store: Store) -> Validated:
+    """Validate without writing anything. Raises RefusedError with every problem."""
+    if dataset not in DATASETS:
+        raise RefusedError([Issue(None, None, f"データの種類「{dataset}」はありません。"
+                                  f"次のどれかです: {', '.join(DATASETS)}")])
+    ds = DATASETS[dataset]
+    raw = read_table(content)
+    areas = None
+    if ds.has_areas:
+        latest = store.latest_month("areas")
+        areas = store.read_month("areas", latest) if latest else None
+    previous = previous_month = None
+    if dataset == "places":
+        previous_month = store.latest_month("places", before=month)
+        if previous_month:
+            previous = store.read_month("places", previous_month)
+    return validate(raw, ds, month, areas, previous, previous_month)
+
+
+def ingest(
+    content: bytes, dataset: str, month: str, store: Store, *, user: str = "cli",
+    file_name: str = "", demo: bool = False,
+) -> IngestResult:
+    sha = hashlib.sha256(content).hexdigest()
+    try:
+        month = normalise_month(month)
+        result = check(content, dataset, month, store)
+        version, replaced = store.commit(
+            dataset, month, result.frame, user=user, source_name=file_name,
+            source_sha256=sha, demo=demo,
+            extra={"action": "demo" if demo else "ingest", "warnings": len(result.warnings)},
+        )
+    except (RefusedError, StoreError) as e:
+        issues = e.issues if isinstance(e, RefusedError) else [Issue(None, None, str(e))]
+        errors = [i for i in issues if i.level == "error"]
+        warnings = [i for i in issues if i.level == "warning"]
+        store.audit({
+            "action": "demo" if demo else "ingest", "outcome": "refused", "dataset": dataset,
+            "month": month, "user": user, "file_name": file_name, "sha256": sha,
+            "rows": None, "errors": len(errors),
+            "first_errors": [str(i) for i in errors[:20]],
+        })
+        return IngestResult(False, dataset, month, errors=errors, warnings=warnings)
+    return IngestResult(
+        True, dataset, month, rows=version.rows, version=version.version,
+        replaced_version=replaced["version"] if replaced else None, warnings=result.warnings,
+    )
+
+
+def empty_frame(dataset: str) -> pl.DataFrame:
+    return pl.DataFrame(schema=DATASETS[dataset].stored_schema)
