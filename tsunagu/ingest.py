@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-import polars as pl
-
 from tsunagu.csvread import read_table
 from tsunagu.issues import Issue, RefusedError
 from tsunagu.parse import parse_month
@@ -81,12 +79,19 @@ def ingest(
             source_sha256=sha, demo=demo,
             extra={"action": "demo" if demo else "ingest", "warnings": len(result.warnings)},
         )
-    except (RefusedError, StoreError) as e:
-        issues = e.issues if isinstance(e, RefusedError) else [Issue(None, None, str(e))]
+    except (RefusedError, StoreError, OSError) as e:
+        if isinstance(e, RefusedError):
+            issues = e.issues
+        elif isinstance(e, StoreError):
+            issues = [Issue(None, None, str(e))]
+        else:  # the disk, not the file: say so, and that the old data is untouched
+            issues = [Issue(None, None, f"保存中に問題が起きたため登録を中止しました（{e.strerror or e}）。"
+                                        "前のデータはそのまま残っています。管理者に連絡してください。")]
         errors = [i for i in issues if i.level == "error"]
         warnings = [i for i in issues if i.level == "warning"]
         store.audit({
-            "action": "demo" if demo else "ingest", "outcome": "refused", "dataset": dataset,
+            "action": "demo" if demo else "ingest",
+            "outcome": "failed" if isinstance(e, OSError) else "refused", "dataset": dataset,
             "month": month, "user": user, "file_name": file_name, "sha256": sha,
             "rows": None, "errors": len(errors),
             "first_errors": [str(i) for i in errors[:20]],
@@ -97,6 +102,3 @@ def ingest(
         replaced_version=replaced["version"] if replaced else None, warnings=result.warnings,
     )
 
-
-def empty_frame(dataset: str) -> pl.DataFrame:
-    return pl.DataFrame(schema=DATASETS[dataset].stored_schema)

@@ -120,8 +120,8 @@ def _map_unique(
     return out, bad
 
 
-_INT_FAST = r"^-?(\d{1,3}(,\d{3})+|\d+)$"
-_NUM_FAST = r"^-?\d+(\.\d+)?$"
+_INT_FAST = r"^-?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)$"  # ASCII only: Rust's \d matches full-width digits
+_NUM_FAST = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
 def _parse_numeric(s: pl.Series, col: Column) -> tuple[pl.Series, dict[str, str]]:

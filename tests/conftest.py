@@ -1,0 +1,70 @@
+"""Shared fixtures: the demo store is built once per run, through the real ingest path."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from tsunagu.db import Database
+from tsunagu.demo import write_demo
+from tsunagu.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo")
+    write_demo(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_dir) -> Database:
+    return Database(Store(demo_dir))
+
+
+def q(db: Database, name: str, **params) -> list[tuple]:
+    return db.query(name, **params).rows()
+
+
+AREAS_CSV = """都道府県,市町村,地区,小学校区,人口,65歳以上人口,世帯数
+岡山県,倉敷市,玉島,玉島小,12000,3000,5000
+岡山県,倉敷市,玉島,長尾小,8000,2600,3500
+岡山県,倉敷市,水島,連島東小,10000,2500,4300
+岡山県,倉敷市,真備,箭田小,6000,2100,2500
+東京都,府中市,中央,府中第一小,9000,2000,4000
+広島県,府中市,中央,府中小,5000,1900,2200
+"""
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    """A small real store with areas (including 府中市 in two prefectures)."""
+    from tsunagu.ingest import ingest
+
+    s = Store(tmp_path / "data")
+    result = ingest(AREAS_CSV.encode(), "areas", "2024-04", s, file_name="areas.csv")
+    assert result.ok, result.errors
+    return s
+
+
+def tree_digest(root: Path, skip: tuple[str, ...] = ("_audit", "_lock")) -> dict[str, str]:
+    """Every file under root with its SHA-256, except the audit log and the lock file."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in skip:
+            continue
+        out[str(rel)] = "dir" if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _no_env_data_dir(monkeypatch):
+    # tests name their data dir explicitly; a developer's TSUNAGU_DATA_DIR must not leak in
+    if "TSUNAGU_DATA_DIR" in os.environ:
+        monkeypatch.delenv("TSUNAGU_DATA_DIR")
