@@ -31,9 +31,10 @@ HEADLINES = [
 cols = st.columns(4)
 for i, (key, label, unit) in enumerate(HEADLINES):
     with cols[i % 4]:
+        delta = fmt.change(current[key], previous[key])
         st.metric(
-            label, fmt.number(current[key], unit),
-            delta=fmt.change(current[key], previous[key]),
+            label, fmt.number(current[key], unit), delta=delta,
+            delta_color="off" if delta == "±0" else "normal",
             help=f"前月比（{month_label(previous['month'])}との差）。"
                  f"前年同月（{month_label(year_ago['month'])}）: {fmt.number(year_ago[key], unit)}",
         )
@@ -52,7 +53,10 @@ fresh = ui.run_query("data_freshness")
 LABELS = {"areas": "圏域マスタ", "places": "居場所・通いの場", "pantry": "互近助パントリー",
           "forums": "フォーラム・交流会"}
 st.dataframe(
-    fresh.with_columns(fresh["dataset"].replace(LABELS)).rename({
+    fresh.with_columns(
+        fresh["dataset"].replace(LABELS),
+        fresh["latest_committed_at"].str.slice(0, 16).str.replace("T", " "),
+    ).rename({
         "dataset": "データ", "latest_month": "最新の月", "latest_committed_at": "登録日時",
         "n_months": "月数", "n_rows_latest": "最新月の行数"}),
     hide_index=True,
