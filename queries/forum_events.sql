@@ -1,6 +1,6 @@
 -- forum_events: the events held, with attendance and survey answers, newest first.
 -- params: $municipality (text, optional), $prefecture (text, optional),
---         $district (text, optional), $event_type (text, optional),
+--         $districts (list, optional), $event_type (text, optional),
 --         $from_month / $to_month (text 'YYYY-MM', optional: inclusive)
 with final as (
     select
@@ -22,7 +22,8 @@ with final as (
     from forums
     where ($municipality::varchar is null or municipality = $municipality)
       and ($prefecture::varchar is null or prefecture = $prefecture)
-      and ($district::varchar is null or district = $district)
+      and ($districts::varchar[] is null or len($districts::varchar[]) = 0
+           or list_contains($districts::varchar[], district))
       and ($event_type::varchar is null or event_type = $event_type)
       and ($from_month::varchar is null or month >= $from_month)
       and ($to_month::varchar is null or month <= $to_month)

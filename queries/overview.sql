@@ -2,7 +2,8 @@
 -- year earlier: active and subsidised places, pantry sites, households served,
 -- consultations, referrals, forum events and attendance. A figure is null where that
 -- dataset has no upload for the month (not zero: nothing is known).
--- params: $municipality (text), $prefecture (text, optional), $district (text, optional),
+-- params: $municipality (text), $prefecture (text, optional), $districts (list, optional),
+--         $school_district (text, optional; events have none and count by district),
 --         $month (text 'YYYY-MM', optional: null = the latest month of places)
 with target as (
     select coalesce($month::varchar, (select max(month) from places)) as month
@@ -26,9 +27,10 @@ place_figures as (
     from periods as pe
     left join places as p
         on p.month = pe.month
-        and p.municipality = $municipality
-        and ($prefecture::varchar is null or p.prefecture = $prefecture)
-        and ($district::varchar is null or p.district = $district)
+        and area_match(p.prefecture, p.municipality, p.district,
+                       p.school_district,
+                       $prefecture::varchar, $municipality::varchar, $districts::varchar[],
+                       $school_district::varchar)
     group by pe.period
 ),
 
@@ -42,9 +44,10 @@ pantry_figures as (
     from periods as pe
     left join pantry as s
         on s.month = pe.month
-        and s.municipality = $municipality
-        and ($prefecture::varchar is null or s.prefecture = $prefecture)
-        and ($district::varchar is null or s.district = $district)
+        and area_match(s.prefecture, s.municipality, s.district,
+                       s.school_district,
+                       $prefecture::varchar, $municipality::varchar, $districts::varchar[],
+                       $school_district::varchar)
     group by pe.period
 ),
 
@@ -56,9 +59,10 @@ forum_figures as (
     from periods as pe
     left join forums as f
         on f.month = pe.month
-        and f.municipality = $municipality
-        and ($prefecture::varchar is null or f.prefecture = $prefecture)
-        and ($district::varchar is null or f.district = $district)
+        and area_match(f.prefecture, f.municipality, f.district,
+                       null,
+                       $prefecture::varchar, $municipality::varchar, $districts::varchar[],
+                       null)
     group by pe.period
 ),
 

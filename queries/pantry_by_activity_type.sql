@@ -1,13 +1,13 @@
 -- pantry_by_activity_type: 互近助パントリー sites per 活動種別 as of one month.
--- params: $municipality (text), $prefecture (text, optional), $district (text, optional),
+-- params: $municipality (text), $prefecture (text, optional), $districts (list of text,
+--         optional: empty = every district), $school_district (text, optional)
 --         $month (text 'YYYY-MM', optional: null = the latest month)
 with snapshot as (
     select *
     from pantry
     where month = coalesce($month::varchar, (select max(month) from pantry))
-      and municipality = $municipality
-      and ($prefecture::varchar is null or prefecture = $prefecture)
-      and ($district::varchar is null or district = $district)
+      and area_match(prefecture, municipality, district, school_district,
+                 $prefecture::varchar, $municipality::varchar, $districts::varchar[], $school_district::varchar)
 ),
 
 final as (

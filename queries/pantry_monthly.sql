@@ -1,15 +1,8 @@
 -- pantry_monthly: 互近助パントリー month by month: sites, new and cumulative donors,
 -- households served, items distributed, consultations, referrals and the referral rate.
--- params: $municipality (text), $prefecture (text, optional), $district (text, optional)
-with filtered as (
-    select *
-    from pantry
-    where municipality = $municipality
-      and ($prefecture::varchar is null or prefecture = $prefecture)
-      and ($district::varchar is null or district = $district)
-),
-
-monthly as (
+-- params: $municipality (text), $prefecture (text, optional), $districts (list of text,
+--         optional: empty = every district), $school_district (text, optional)
+with monthly as (
     select
         month,
         count(*) as n_sites,
@@ -19,7 +12,9 @@ monthly as (
         sum(items_distributed) as items_distributed,
         sum(consultations) as consultations,
         sum(referrals) as referrals,
-    from filtered
+    from pantry
+    where area_match(prefecture, municipality, district, school_district,
+                 $prefecture::varchar, $municipality::varchar, $districts::varchar[], $school_district::varchar)
     group by month
 ),
 

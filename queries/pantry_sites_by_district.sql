@@ -1,13 +1,11 @@
 -- pantry_sites_by_district: 互近助パントリー sites per district as of one month (the rows
--- of that month's upload), every district of the municipality listed.
--- params: $municipality (text), $prefecture (text, optional),
+-- of that month's upload), every (selected) district of the municipality listed.
+-- params: $municipality (text), $prefecture (text, optional), $districts (list, optional),
 --         $month (text 'YYYY-MM', optional: null = the latest month)
 with snapshot as (
     select *
     from pantry
     where month = coalesce($month::varchar, (select max(month) from pantry))
-      and municipality = $municipality
-      and ($prefecture::varchar is null or prefecture = $prefecture)
 ),
 
 final as (
@@ -19,8 +17,8 @@ final as (
         on s.prefecture = d.prefecture
         and s.municipality = d.municipality
         and s.district = d.district
-    where d.municipality = $municipality
-      and ($prefecture::varchar is null or d.prefecture = $prefecture)
+    where area_match(d.prefecture, d.municipality, d.district, null,
+                     $prefecture::varchar, $municipality::varchar, $districts::varchar[], null)
     group by d.district, d.area_order
     order by d.area_order
 )

@@ -1,7 +1,7 @@
 -- places_by_fiscal_year: 活動中 places and 補助金対象 places per 年度, counted in the 年度's
 -- last monthly snapshot (March; the latest month for a 年度 not yet over).
--- params: $municipality (text, optional), $prefecture (text, optional),
---         $district (text, optional: null = the whole municipality)
+-- params: $municipality (text), $prefecture (text, optional), $districts (list of text,
+--         optional: empty = every district), $school_district (text, optional)
 with snapshots as (
     select distinct
         month,
@@ -25,9 +25,9 @@ counted as (
         count(*) filter (where p.status = '活動中' and p.subsidized) as n_subsidized,
     from year_end as y
     inner join places as p on p.month = y.as_of_month
-    where ($municipality::varchar is null or p.municipality = $municipality)
-      and ($prefecture::varchar is null or p.prefecture = $prefecture)
-      and ($district::varchar is null or p.district = $district)
+    where area_match(p.prefecture, p.municipality, p.district, p.school_district,
+                     $prefecture::varchar, $municipality::varchar, $districts::varchar[],
+                     $school_district::varchar)
     group by y.fiscal_year, y.as_of_month
 ),
 

@@ -1,6 +1,6 @@
 -- school_districts: the school districts (小学校区, 第3層) of a municipality, optionally of
--- one district, with people, 65+ and 高齢化率.
--- params: $municipality (text), $prefecture (text, optional), $district (text, optional)
+-- some districts, with people, 65+ and 高齢化率.
+-- params: $municipality (text), $prefecture (text, optional), $districts (list of text, optional)
 with final as (
     select
         prefecture,
@@ -12,9 +12,8 @@ with final as (
         households,
         round(100.0 * population_65plus / nullif(population, 0), 1) as aging_rate_pct,
     from areas
-    where municipality = $municipality
-      and ($prefecture::varchar is null or prefecture = $prefecture)
-      and ($district::varchar is null or district = $district)
+    where area_match(prefecture, municipality, district, school_district,
+                     $prefecture::varchar, $municipality::varchar, $districts::varchar[], null)
     order by area_order
 )
 

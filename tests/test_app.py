@@ -1,4 +1,5 @@
-"""The dashboard pages, run with Streamlit's AppTest on the demo store."""
+"""Every page, run with Streamlit's AppTest on the demo store: no exception, and changing a
+filter changes the figure to the right value."""
 
 from __future__ import annotations
 
@@ -7,35 +8,117 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
+PAGES = ["pages/overview.py", "pages/places.py", "pages/pantry.py", "pages/forums.py",
+         "pages/district.py", "pages/prefecture.py"]
+
 
 @pytest.fixture
 def app(demo_dir, monkeypatch):
     monkeypatch.setenv("TSUNAGU_DATA_DIR", str(demo_dir))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+    def make(page: str | None = None, query: dict | None = None) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        for k, v in (query or {}).items():
+            at.query_params[k] = v
+        at.run()
+        if page:
+            at.switch_page(page).run()
+        assert not at.exception, [e.message for e in at.exception]
+        return at
+    return make
 
 
-def metrics(at) -> dict[str, tuple[str, str]]:
-    return {m.label: (m.value, m.delta) for m in at.metric}
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def widget(at, kind: str, key: str):
+    return next(w for w in at.get(kind) if w.key == key)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_the_demo_store(app, page):
+    at = app(page)
+    assert "デモデータを表示しています" in at.info[0].value
+    assert "倉敷市全域" in at.markdown[0].value and "2025年3月" in at.markdown[0].value
 
 
 def test_overview_shows_the_latest_month_for_kurashiki(app):
-    at = app.run()
+    m = metrics(app())
+    assert m["通いの場（活動中）"] == "852か所"
+    assert m["うち補助金対象"] == "318か所"
+    assert m["互近助パントリー"] == "97か所"
+
+
+def test_manager_filters_overview_to_tamashima_in_july_2024(app):
+    """A manager picks 玉島 and 2024-07 and sees 玉島's 19 pantry sites."""
+    at = app()
+    widget(at, "multiselect", "f_dists").select("玉島").run()
+    widget(at, "selectbox", "f_month").select("2024-07").run()
     assert not at.exception
-    assert "デモデータを表示しています" in at.info[0].value
-    assert at.subheader[0].value == "岡山県倉敷市　2025年3月（令和7年3月）時点"
+    assert metrics(at)["互近助パントリー"] == "19か所"
+    assert at.query_params["d"] == "玉島" and at.query_params["m"] == "2024-07"
+
+
+def test_copied_link_opens_the_same_view(app):
+    at = app("pages/pantry.py", query={"pref": "岡山県", "muni": "倉敷市", "d": "玉島", "m": "2022-10"})
+    assert metrics(at)["設置数"] == "15か所"
+    assert "倉敷市 玉島" in at.markdown[0].value and "2022年10月" in at.markdown[0].value
+
+
+def test_pantry_tables_match_the_published_figures(app):
+    at = app("pages/pantry.py", query={"m": "2024-07"})
+    sites = at.dataframe[0].value
+    assert list(zip(sites["地区"], sites["設置数"])) == [
+        ("倉敷", 29), ("水島", 19), ("児島", 17), ("玉島", 19), ("真備", 6), ("船穂", 5), ("合計", 95)]
+    activity = at.dataframe[2].value
+    assert list(activity["設置数"]) == [29, 23, 19, 17, 7]
+
+
+def test_places_trend_shows_the_published_series(app):
+    at = app("pages/places.py")
+    trend = next(df.value for df in at.dataframe if "年度" in df.value.columns)
+    assert list(trend["通いの場（活動中）"])[:8] == [430, 499, 600, 705, 771, 840, 876, 839]
+    assert list(trend["うち補助金対象"])[:8] == [160, 223, 263, 275, 290, 288, 305, 311]
+
+
+def test_places_for_mabi_in_fiscal_2018(app):
+    at = app("pages/places.py", query={"d": "真備", "fy": "2018"})
+    assert metrics(at)["通いの場（活動中）"] == "58か所"
+
+
+def test_places_search_finds_by_name(app):
+    at = app("pages/places.py")
+    at.text_input[0].input("髙橋").run()
+    table = at.dataframe[-1].value
+    assert len(table) > 0 and all("髙橋" in n for n in table["名称"])
+
+
+def test_forums_for_musashino(app):
+    at = app("pages/forums.py", query={"pref": "東京都", "muni": "武蔵野市", "fy": "2017"})
     m = metrics(at)
-    assert m["通いの場（活動中）"][0] == "852か所"
-    assert m["うち補助金対象"][0] == "318か所"
-    assert m["互近助パントリー"][0] == "97か所"
+    assert m["行事（期間中）"] == "3回"
+    assert m["参加者（会場）"] == "54人"  # 2017-08-31: 23, 09-06: 16, 09-09: 15
 
 
-def test_choosing_another_municipality_changes_the_figures(app):
-    at = app.run()
-    at.sidebar.selectbox[0].select("東京都").run()
-    assert not at.exception
-    assert at.sidebar.selectbox[1].value == "武蔵野市"
-    assert at.subheader[0].value.startswith("東京都武蔵野市")
-    assert metrics(at)["互近助パントリー"][0] == "0か所"
+def test_district_card_for_tamashima(app):
+    at = app("pages/district.py", query={"d": "玉島", "m": "2024-07"})
+    assert metrics(at)["互近助パントリー"] == "19か所"
+
+
+def test_prefecture_comparison_ranks_nagano(app):
+    at = app("pages/prefecture.py", query={"pref": "長野県", "muni": "生坂村"})
+    table = at.dataframe[0].value
+    assert len(table) == 18
+    peers = at.dataframe[1].value
+    assert list(peers["市町村"])[:3] == ["生坂村", "大桑村", "南木曽町"]
+
+
+def test_reset_returns_to_the_whole_municipality(app):
+    at = app(query={"d": "玉島", "m": "2022-10"})
+    next(b for b in at.get("button") if "戻す" in b.label).click().run()
+    assert widget(at, "multiselect", "f_dists").value == []
+    assert metrics(at)["互近助パントリー"] == "97か所"
 
 
 def test_empty_store_explains_what_to_do(tmp_path, monkeypatch):
@@ -43,3 +126,17 @@ def test_empty_store_explains_what_to_do(tmp_path, monkeypatch):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert "まだデータが登録されていません" in at.warning[0].value
+
+
+def test_csv_download_neutralises_formulas_and_opens_in_excel():
+    import polars as pl
+
+    from tsunagu.ui import to_excel_csv
+
+    data = to_excel_csv(pl.DataFrame({"name": ["=HYPERLINK(\"x\")", "+1", "-2", "@a", "ふつう"],
+                                      "n_sites": [1, -2, 3, 4, 5]}))
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data[3:].decode("utf-8")
+    assert text.splitlines() == ["設置場所名,設置数".replace("設置場所名", "名称"),
+                                 "'=HYPERLINK(\"\"x\"\"),1".replace("'=HYPERLINK(\"\"x\"\"),1", "\"'=HYPERLINK(\"\"x\"\")\",1"),
+                                 "'+1,-2", "'-2,3", "'@a,4", "ふつう,5"]

@@ -24,7 +24,7 @@ def test_kurashiki_places_per_fiscal_year(demo_db):
 
 
 def test_mabi_places_before_and_after_the_2018_flood(demo_db):
-    rows = q(demo_db, "places_by_fiscal_year", municipality="倉敷市", district="真備")
+    rows = q(demo_db, "places_by_fiscal_year", municipality="倉敷市", districts=["真備"])
     assert [(r[1], r[3]) for r in rows[:4]] == [
         ("平成28年度", 38), ("平成29年度", 51), ("平成30年度", 58), ("令和元年度", 98)]
 
@@ -142,10 +142,11 @@ def test_nagano_report_figures(demo_db):
         "2017-11", "2017-12", "2018-01", "2018-02", "2018-03"]
     assert round(sum(e["attendees_total"] for e in events) / len(events)) == 25
     # 大桑村's 18 cafés; 南木曽町's about 30 salons with over 1,000 participations a year
-    oguwa = dict((r[0], r[1]) for r in q(demo_db, "places_by_category", municipality="大桑村"))
+    oguwa = dict((r[0], r[1]) for r in q(demo_db, "places_breakdown", municipality="大桑村",
+                                         dimension="category"))
     assert oguwa["カフェ"] == 18
-    nagiso = {r["category"]: r for r in demo_db.query(
-        "places_by_category", municipality="南木曽町").rows(named=True)}
+    nagiso = {r["value"]: r for r in demo_db.query(
+        "places_breakdown", municipality="南木曽町", dimension="category").rows(named=True)}
     assert nagiso["サロン"]["n_active"] == 30
     assert nagiso["サロン"]["participations_per_year"] > 1_000
 
@@ -180,5 +181,5 @@ def test_school_districts_add_up_to_the_city(demo_db):
     assert sum(r["population"] for r in rows) == 478_570
     assert sum(r["households"] for r in rows) == 218_097
     assert all(15.0 <= r["aging_rate_pct"] <= 50.0 for r in rows)
-    tamashima = demo_db.query("school_districts", municipality="倉敷市", district="玉島")
+    tamashima = demo_db.query("school_districts", municipality="倉敷市", districts=["玉島"])
     assert tamashima.height == 11 and set(tamashima["district"]) == {"玉島"}

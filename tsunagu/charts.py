@@ -66,3 +66,116 @@ def district_bars(df: pl.DataFrame, value: str, value_title: str, title: str,
     labels = base.mark_text(align="left", dx=4, fontSize=13).encode(
         text=alt.Text(f"{value}:Q", format=","), color=alt.value("#222"))
     return _configure((bars + labels).properties(title=title, height=36 * len(districts) + 40))
+
+
+def bars(df: pl.DataFrame, category: str, value: str, value_title: str, title: str,
+         color: str = ACTIVE_COLOR) -> alt.Chart:
+    """Horizontal bars, largest first, labelled with values."""
+    base = alt.Chart(df).encode(
+        y=alt.Y(f"{category}:N", sort="-x", title=None),
+        x=alt.X(f"{value}:Q", title=value_title),
+        tooltip=[alt.Tooltip(f"{category}:N", title="区分"),
+                 alt.Tooltip(f"{value}:Q", title=value_title, format=",")],
+    )
+    chart = base.mark_bar(color=color) + base.mark_text(align="left", dx=4, fontSize=13).encode(
+        text=alt.Text(f"{value}:Q", format=","))
+    return _configure(chart.properties(title=title, height=30 * df.height + 40))
+
+
+def district_lines(df: pl.DataFrame, value: str, value_title: str, title: str,
+                   districts: list[str]) -> alt.Chart:
+    """One line per district over months, in the district's colour."""
+    chart = alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("month:N", title="月", axis=alt.Axis(labelAngle=-45,
+                                                       values=_tick_months(df["month"].to_list()))),
+        y=alt.Y(f"{value}:Q", title=value_title),
+        color=alt.Color("district:N", title="地区", scale=district_colors(districts),
+                        sort=districts, legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("month:N", title="月"), alt.Tooltip("district:N", title="地区"),
+                 alt.Tooltip(f"{value}:Q", title=value_title, format=",")],
+    )
+    return _configure(chart.properties(title=title, height=320))
+
+
+def _tick_months(months: list[str]) -> list[str]:
+    unique = sorted(set(months))
+    step = max(1, len(unique) // 12)
+    return unique[::step]
+
+
+def monthly_lines(df: pl.DataFrame, columns: dict[str, str], title: str, y_title: str) -> alt.Chart:
+    """Several monthly measures as lines (columns: key -> Japanese name)."""
+    long = df.select("month", *columns).unpivot(index="month", variable_name="measure",
+                                                value_name="value").with_columns(
+        pl.col("measure").replace(columns))
+    names = list(columns.values())
+    chart = alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("month:N", title="月", axis=alt.Axis(labelAngle=-45,
+                                                       values=_tick_months(df["month"].to_list()))),
+        y=alt.Y("value:Q", title=y_title),
+        color=alt.Color("measure:N", title=None, sort=names, legend=alt.Legend(orient="top"),
+                        scale=alt.Scale(domain=names, range=OKABE_ITO[: len(names)])),
+        tooltip=[alt.Tooltip("month:N", title="月"), alt.Tooltip("measure:N", title="項目"),
+                 alt.Tooltip("value:Q", title="値", format=",")],
+    )
+    return _configure(chart.properties(title=title, height=300))
+
+
+def stacked_attendance(df: pl.DataFrame, title: str) -> alt.Chart:
+    long = df.select("month", "attendees_onsite", "attendees_online").unpivot(
+        index="month", variable_name="where", value_name="people").with_columns(
+        pl.col("where").replace({"attendees_onsite": "会場", "attendees_online": "オンライン"}))
+    chart = alt.Chart(long).mark_bar().encode(
+        x=alt.X("month:N", title="月", axis=alt.Axis(labelAngle=-45,
+                                                       values=_tick_months(df["month"].to_list()))),
+        y=alt.Y("people:Q", title="参加者数（人）", stack=True),
+        color=alt.Color("where:N", title=None, sort=["会場", "オンライン"],
+                        scale=alt.Scale(domain=["会場", "オンライン"], range=[ACTIVE_COLOR, SUBSIDIZED_COLOR]),
+                        legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("month:N", title="月"), alt.Tooltip("where:N", title="参加"),
+                 alt.Tooltip("people:Q", title="人", format=",")],
+    )
+    return _configure(chart.properties(title=title, height=300))
+
+
+def coverage_scatter(df: pl.DataFrame, title: str, districts: list[str]) -> alt.Chart:
+    """Each school district: 高齢化率 across, places per 1,000 people 65+ up; gaps ringed."""
+    base = alt.Chart(df).encode(
+        x=alt.X("aging_rate_pct:Q", title="高齢化率（%）", scale=alt.Scale(zero=False)),
+        y=alt.Y("active_per_1000_65plus:Q", title="通いの場（65歳以上1,000人あたり）"),
+        tooltip=[alt.Tooltip("school_district:N", title="小学校区"), alt.Tooltip("district:N", title="地区"),
+                 alt.Tooltip("aging_rate_pct:Q", title="高齢化率（%）"),
+                 alt.Tooltip("n_active:Q", title="通いの場"),
+                 alt.Tooltip("active_per_1000_65plus:Q", title="1,000人あたり")],
+    )
+    points = base.mark_circle(size=140, opacity=0.85).encode(
+        color=alt.Color("district:N", title="地区", scale=district_colors(districts), sort=districts,
+                        legend=alt.Legend(orient="top")))
+    gaps = base.transform_filter("datum.is_gap").mark_point(size=420, color="#D55E00", strokeWidth=2.5)
+    return _configure((points + gaps).properties(title=title, height=380))
+
+
+def places_map(df: pl.DataFrame, title: str, districts: list[str]) -> alt.Chart:
+    """Places with coordinates, drawn without map tiles so it works offline."""
+    chart = alt.Chart(df).mark_circle(size=60, opacity=0.8).encode(
+        longitude="lon:Q", latitude="lat:Q",
+        color=alt.Color("district:N", title="地区", scale=district_colors(districts), sort=districts,
+                        legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("name:N", title="名称"), alt.Tooltip("category:N", title="種別"),
+                 alt.Tooltip("school_district:N", title="小学校区")],
+    ).project(type="mercator")
+    return _configure(chart.properties(title=title, height=420))
+
+
+def ranked_bars(df: pl.DataFrame, value: str, value_title: str, title: str, chosen: str) -> alt.Chart:
+    """Municipalities ranked by a measure, the chosen one highlighted."""
+    base = alt.Chart(df).encode(
+        y=alt.Y("municipality:N", sort="-x", title=None),
+        x=alt.X(f"{value}:Q", title=value_title),
+        tooltip=[alt.Tooltip("municipality:N", title="市町村"),
+                 alt.Tooltip(f"{value}:Q", title=value_title, format=",.2f")],
+    )
+    bars_ = base.mark_bar().encode(color=alt.condition(
+        alt.datum.municipality == chosen, alt.value(SUBSIDIZED_COLOR), alt.value("#9BB7D4")))
+    labels = base.mark_text(align="left", dx=4, fontSize=12).encode(text=alt.Text(f"{value}:Q", format=",.2f"))
+    return _configure((bars_ + labels).properties(title=title, height=24 * df.height + 40))

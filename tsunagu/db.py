@@ -11,7 +11,9 @@ Views that pages read (the on-disk layout is known only here):
     places_latest  the latest month of places
     municipalities, districts   one row per area of `areas`, with populations
     uploads        the live version of every uploaded month (a month may have no rows)
-Macros: fiscal_year('YYYY-MM') -> 2024, fiscal_year_label(2024) -> '令和6年度'.
+Macros: fiscal_year('YYYY-MM') -> 2024, fiscal_year_label(2024) -> '令和6年度',
+month_before('2024-01') -> '2023-12', area_match(...) for the shared area filters
+(null = all; $districts is a list).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from tsunagu.store import Store
 
 _DUCK_TYPES = {pl.String: "varchar", pl.Int64: "bigint", pl.Float64: "double",
                pl.Boolean: "boolean", pl.Date: "date"}
+LIST_PARAMS = {"districts"}  # bound as lists; the command line gives them comma-separated
 _PARAM = re.compile(r"(?<![\w$:])\$([A-Za-z_]\w*)")
 
 
@@ -131,6 +134,11 @@ class Database:
                              f"（使えるもの: {', '.join(wanted) or 'なし'}）")
         # a parameter left out is NULL: queries treat NULL as "all" or "the latest"
         bound = {k: (None if params.get(k) in (None, "") else params[k]) for k in wanted}
+        for k in LIST_PARAMS & set(bound):
+            if isinstance(bound[k], str):
+                bound[k] = [v.strip() for v in re.split(r"[,、]", bound[k]) if v.strip()]
+            elif bound[k] is not None:
+                bound[k] = list(bound[k])
         cur = self.con.cursor()
         try:
             return cur.sql(sql, params=bound).pl() if bound else cur.sql(sql).pl()
@@ -154,6 +162,13 @@ create or replace macro fiscal_year_label(fy) as
         when fy >= 1989 then '平成' || case when fy = 1989 then '元' else (fy - 1988)::varchar end
         else '昭和' || (fy - 1925)::varchar
     end || '年度';
+create or replace macro area_match(pref, muni, dist, school, p_pref, p_muni, p_dists, p_school) as
+    (p_muni is null or muni = p_muni)
+    and (p_pref is null or pref = p_pref)
+    and (p_dists is null or len(p_dists) = 0 or list_contains(p_dists, dist))
+    and (p_school is null or school = p_school);
+create or replace macro month_before(m) as
+    strftime(strptime(m || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m');
 create or replace view areas as
     select * from areas_all where month = (select max(month) from areas_all);
 create or replace view places as select * from places_all;

@@ -1,12 +1,17 @@
-"""What every page shares: the database, cached queries, the demo banner, filters."""
+"""What every page shares: the database, cached queries, filters, banners, tables."""
 
 from __future__ import annotations
+
+import io
 
 import polars as pl
 import streamlit as st
 
+from tsunagu import filters
 from tsunagu.config import data_dir
 from tsunagu.db import Database
+from tsunagu.filters import Filters
+from tsunagu.labels import COLUMNS
 from tsunagu.store import Store
 
 DEMO_NOTICE = (
@@ -25,16 +30,26 @@ def db() -> Database:
     return database(str(data_dir()))
 
 
-@st.cache_data(max_entries=1024, show_spinner=False)
+@st.cache_data(max_entries=2048, show_spinner=False)
 def _cached(root: str, name: str, version: int, params: tuple) -> pl.DataFrame:
-    return database(root).query(name, **dict(params))
+    return database(root).query(name, **{k: list(v) if isinstance(v, tuple) else v
+                                         for k, v in params})
 
 
 def run_query(name: str, **params) -> pl.DataFrame:
     """A named query from queries/, cached per parameters and data version."""
     root = str(data_dir())
     version = database(root).refresh()
-    return _cached(root, name, version, tuple(sorted(params.items())))
+    key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+    return _cached(root, name, version, key)
+
+
+def districts_of(pref: str, muni: str) -> tuple[list[str], dict[str, list[str]]]:
+    rows = run_query("school_districts", municipality=muni, prefecture=pref)
+    schools: dict[str, list[str]] = {}
+    for d, s in rows.select("district", "school_district").iter_rows():
+        schools.setdefault(d, []).append(s)
+    return list(schools), schools
 
 
 def demo_banner() -> None:
@@ -42,31 +57,58 @@ def demo_banner() -> None:
         st.info(DEMO_NOTICE)
 
 
-def no_data_notice() -> bool:
-    """True (and a message) when the store has nothing to show yet."""
-    if db().store.manifest()["datasets"]:
-        return False
-    st.warning(
-        "まだデータが登録されていません。デモデータで試すには `python -m tsunagu demo`、"
-        "実データは `python -m tsunagu ingest` で登録してください（README を参照）。",
-        icon=":material/inbox:",
-    )
-    return True
+def page_header(title: str) -> Filters:
+    """Title, demo banner, the shared filters, and the area and period always on screen;
+    stops with a message when there is nothing to show."""
+    st.title(title)
+    demo_banner()
+    if not db().store.manifest()["datasets"]:
+        st.warning("まだデータが登録されていません。デモデータで試すには `python -m tsunagu demo`、"
+                   "実データは `python -m tsunagu ingest` で登録してください（README を参照）。",
+                   icon=":material/inbox:")
+        st.stop()
+    f = filters.sidebar(run_query("municipalities"), run_query("months"), districts_of)
+    if f is None:
+        st.warning("圏域マスタ（areas）か月次データが未登録のため、表示できません。先に登録してください。",
+                   icon=":material/inbox:")
+        st.stop()
+    st.markdown(f"#### :material/location_on: {f.prefecture}{f.area_label}　"
+                f":material/calendar_month: {f.period_label}")
+    return f
 
 
-def municipality_filter() -> tuple[str, str] | None:
-    """Sidebar choice of 都道府県 and 市町村; kept in the URL so a link opens the same view."""
-    munis = run_query("municipalities")
-    if munis.is_empty():
-        return None
-    prefs = munis["prefecture"].unique(maintain_order=True).to_list()
-    wanted_pref = st.query_params.get("pref")
-    pref = st.sidebar.selectbox(
-        "都道府県", prefs, index=prefs.index(wanted_pref) if wanted_pref in prefs else 0)
-    names = munis.filter(pl.col("prefecture") == pref)["municipality"].to_list()
-    wanted = st.query_params.get("muni")
-    muni = st.sidebar.selectbox(
-        "市町村", names, index=names.index(wanted) if wanted in names else 0)
-    st.query_params["pref"] = pref
-    st.query_params["muni"] = muni
-    return pref, muni
+def safe_cell(value):
+    """Excel runs a cell starting with = + - @ as a formula: prefix a quote to keep it text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def to_excel_csv(df: pl.DataFrame) -> bytes:
+    """UTF-8 with BOM (Excel reads Japanese correctly), Japanese headers, no formulas."""
+    out = df.with_columns([
+        pl.col(c).map_elements(safe_cell, return_dtype=pl.String)
+        for c, t in df.schema.items() if t == pl.String
+    ]).rename({c: COLUMNS.get(c, c) for c in df.columns})
+    buf = io.BytesIO()
+    out.write_csv(buf)
+    return b"\xef\xbb\xbf" + buf.getvalue()
+
+
+def table(df: pl.DataFrame, file_name: str, empty: str = "該当するデータはありません。",
+          key: str | None = None, height: int | str = "auto") -> None:
+    """A table with Japanese headers and a CSV download that Excel opens cleanly."""
+    if df.is_empty():
+        st.info(empty, icon=":material/search_off:")
+        return
+    st.dataframe(df.rename({c: COLUMNS.get(c, c) for c in df.columns}), hide_index=True,
+                 height=height)
+    st.download_button("CSVでダウンロード", to_excel_csv(df), file_name=file_name,
+                       mime="text/csv", icon=":material/download:", key=key or f"dl-{file_name}")
+
+
+def chart(spec, empty: bool = False, message: str = "該当するデータはありません。") -> None:
+    if empty:
+        st.info(message, icon=":material/search_off:")
+    else:
+        st.altair_chart(spec, width="stretch")

@@ -1,0 +1,33 @@
+"""地区カルテ: one district across every dataset, beside the municipality, for a 第2層 協議体."""
+
+import polars as pl
+import streamlit as st
+
+from tsunagu import fmt, ui
+from tsunagu.labels import MEASURES
+
+f = ui.page_header("地区カルテ")
+options = list(f.all_districts)
+if not options:
+    st.info("この市町村の地区が圏域マスタにありません。", icon=":material/search_off:")
+    st.stop()
+district = st.selectbox("地区", options, index=options.index(f.districts[0]) if f.districts else 0)
+card = ui.run_query("district_card", municipality=f.municipality, prefecture=f.prefecture,
+                    district=district, month=f.month, from_month=f.from_month, to_month=f.to_month)
+st.subheader(f"{district}地区（{f.period_label}）")
+st.caption("右の小さな字は比較の値: 件数は市町村の地区の平均、率は市町村全体の値です。")
+cols = st.columns(4)
+for i, row in enumerate(card.iter_rows(named=True)):
+    label, unit = MEASURES[row["measure"]]
+    value, other = row["district_value"], row["municipality_value"]
+    digits = 1 if row["is_rate"] else 0
+    shown = "—" if value is None else (f"{value:,.{digits}f}{unit}" if row["is_rate"] else fmt.number(round(value), unit))
+    with cols[i % 4]:
+        st.metric(label, shown)
+        avg = "—" if other is None else (f"{other:,.1f}{unit}")
+        st.caption(("市町村全体 " if row["is_rate"] else "地区平均 ") + avg)
+table = card.with_columns(
+    pl.col("measure").replace({k: v[0] for k, v in MEASURES.items()}),
+    pl.col("district_value").round(1), pl.col("municipality_value").round(1),
+).drop("is_rate")
+ui.table(table, f"地区カルテ_{district}.csv")

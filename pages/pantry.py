@@ -1,0 +1,71 @@
+"""互近助パントリー: where the boxes are, who hosts them, and whether they reach people."""
+
+import polars as pl
+import streamlit as st
+
+from tsunagu import charts, fmt, ui
+
+f = ui.page_header("互近助パントリー")
+area, when = f.area_label, f.period_label
+districts = list(f.all_districts)
+
+monthly = ui.run_query("pantry_monthly", **f.area())
+if monthly.is_empty():
+    st.info(f"{area}の互近助パントリーのデータはありません。", icon=":material/search_off:")
+    st.stop()
+now = monthly.filter(pl.col("month") == f.month)
+period = monthly.filter(pl.col("month").is_between(pl.lit(f.from_month), pl.lit(f.to_month)))
+row = now.row(0, named=True) if now.height else None
+c = st.columns(5)
+c[0].metric("設置数", fmt.number(row["n_sites"] if row else None, "か所"))
+c[1].metric("提供者（累計）", fmt.number(row["cumulative_donors"] if row else None, "件"))
+c[2].metric("利用世帯（期間計）", fmt.number(period["households_served"].sum(), "世帯"))
+c[3].metric("相談（期間計）", fmt.number(period["consultations"].sum(), "件"))
+rate = (100 * period["referrals"].sum() / period["consultations"].sum()) if period["consultations"].sum() else None
+c[4].metric("つなぎ率（期間）", "—" if rate is None else f"{rate:.1f}%",
+            help="つなぎ件数 ÷ 相談件数。相談・支援機関へつないだ割合です。")
+
+tab_where, tab_types, tab_flow, tab_top = st.tabs(["地区別", "サポーター・活動の種別", "毎月の動き", "活動の多い設置場所"])
+
+with tab_where:
+    sites = ui.run_query("pantry_sites_by_district", **f.area(school=False), month=f.month)
+    left, right = st.columns([2, 3])
+    with left:
+        ui.chart(charts.district_bars(sites, "n_sites", "か所", f"地区別の設置数（{when}）", districts),
+                 empty=sites["n_sites"].sum() == 0)
+        ui.table(sites.with_columns(pl.col("n_sites")).vstack(
+            pl.DataFrame({"district": ["合計"], "n_sites": [sites["n_sites"].sum()]},
+                         schema=sites.schema)), "パントリー_地区別.csv")
+    with right:
+        over_time = ui.run_query("pantry_sites_by_month", **f.area())
+        ui.chart(charts.district_lines(over_time, "n_sites", "設置数（か所）",
+                                       f"地区別の設置数の推移（{area}）", districts),
+                 empty=over_time.is_empty())
+
+with tab_types:
+    left, right = st.columns(2)
+    with left:
+        sup = ui.run_query("pantry_by_supporter_type", **f.area(), month=f.month)
+        ui.chart(charts.bars(sup, "supporter_type", "n_sites", "か所", f"サポーター種別（{area}、{when}）"),
+                 empty=sup.is_empty())
+        ui.table(sup, "パントリー_サポーター種別.csv")
+    with right:
+        act = ui.run_query("pantry_by_activity_type", **f.area(), month=f.month)
+        ui.chart(charts.bars(act, "activity_type", "n_sites", "か所", f"活動種別（{area}、{when}）",
+                             color=charts.SUBSIDIZED_COLOR), empty=act.is_empty())
+        ui.table(act, "パントリー_活動種別.csv")
+
+with tab_flow:
+    ui.chart(charts.monthly_lines(monthly, {"households_served": "利用世帯数", "consultations": "相談件数",
+                                            "referrals": "つなぎ件数"}, f"毎月の利用と相談（{area}）", "件・世帯"))
+    ui.chart(charts.monthly_lines(monthly, {"items_distributed": "配布点数"}, f"毎月の配布点数（{area}）", "点"))
+    ui.chart(charts.monthly_lines(monthly, {"cumulative_donors": "提供者（累計）", "n_sites": "設置数"},
+                                  f"提供者の累計と設置数（{area}）", "件・か所"))
+    ui.chart(charts.monthly_lines(monthly, {"referral_rate_pct": "つなぎ率（%）"},
+                                  f"つなぎ率の推移（{area}）", "%"))
+    ui.table(monthly, "パントリー_月別.csv")
+
+with tab_top:
+    top = ui.run_query("pantry_top_sites", **f.area(), from_month=f.from_month, to_month=f.to_month, limit=10)
+    st.caption(f"{when}の利用世帯数が多い順（上位10か所）")
+    ui.table(top, "パントリー_上位設置場所.csv")
