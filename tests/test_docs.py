@@ -12,7 +12,8 @@ from tsunagu.schema import DATASETS
 QUERIES = sorted(p.stem for p in (ROOT / "queries").glob("*.sql"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 CODE = "\n".join(p.read_text(encoding="utf-8") for p in
-                 [*(ROOT / "pages").glob("*.py"), *(ROOT / "tests").glob("test_*.py")])
+                 [*(ROOT / "pages").glob("*.py"), *(ROOT / "tests").glob("test_*.py"),
+                  *(ROOT / "tsunagu").glob("*.py")])
 
 
 def test_every_query_has_a_header_naming_its_params():
@@ -27,7 +28,7 @@ def test_every_query_has_a_header_naming_its_params():
 def test_every_query_is_documented_and_used():
     for name in QUERIES:
         assert f"`{name}`" in README, f"{name} is not in the README"
-        assert re.search(rf"[\"']{name}[\"']", CODE), f"{name} is used by no page or test"
+        assert re.search(rf"[\"']{name}[\"']", CODE), f"{name} is used by no page, module or test"
 
 
 def test_every_contract_column_is_in_the_readme_and_schema():
