@@ -26,6 +26,7 @@ run: demo
 	TSUNAGU_DATA_DIR=$(DEMO_DIR) $(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: setup
+	bash scripts/ensure-browser.sh
 	$(BIN)/python -m pytest
 
 lint: setup

@@ -8,8 +8,10 @@ f = ui.page_header("県域比較")
 compare = ui.run_query("prefecture_compare", prefecture=f.prefecture, month=f.month,
                        from_month=f.from_month, to_month=f.to_month)
 if compare.height < 2:
-    st.info(f"{f.prefecture}で比べられる市町村が1つしかありません。圏域マスタに市町村を追加すると比較できます。",
-            icon=":material/info:")
+    st.info(f"{f.prefecture}で比べられる市町村が1つしかありません。圏域マスタに市町村を追加すると比較できます"
+            "（デモでは長野県の18町村を比べられます）。", icon=":material/info:")
+    ui.table(compare, f"県域比較_{f.prefecture}.csv")
+    st.stop()
 st.caption(f"{f.prefecture}の{compare.height}市町村（{f.period_label}）。選択中の{f.municipality}を橙色で示します。"
            "人口の規模が違う市町村は、下の「似た市町村」で比べるのがおすすめです。")
 measure = st.radio("比べる指標", ["active_per_1000_65plus", "pantry_per_10000_65plus", "attendance_per_1000"],

@@ -178,4 +178,4 @@ def ranked_bars(df: pl.DataFrame, value: str, value_title: str, title: str, chos
     bars_ = base.mark_bar().encode(color=alt.condition(
         alt.datum.municipality == chosen, alt.value(SUBSIDIZED_COLOR), alt.value("#9BB7D4")))
     labels = base.mark_text(align="left", dx=4, fontSize=12).encode(text=alt.Text(f"{value}:Q", format=",.2f"))
-    return _configure((bars_ + labels).properties(title=title, height=24 * df.height + 40))
+    return _configure((bars_ + labels).properties(title=title, height=max(120, 26 * df.height + 40)))

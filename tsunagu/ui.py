@@ -101,8 +101,11 @@ def table(df: pl.DataFrame, file_name: str, empty: str = "該当するデータ�
     if df.is_empty():
         st.info(empty, icon=":material/search_off:")
         return
-    st.dataframe(df.rename({c: COLUMNS.get(c, c) for c in df.columns}), hide_index=True,
-                 height=height)
+    shown = df.rename({c: COLUMNS.get(c, c) for c in df.columns})
+    # 1,234 style: numbers follow the reader's locale (ja-JP) rather than raw digits
+    numbers = {c: st.column_config.NumberColumn(format="localized")
+               for c, t in shown.schema.items() if t.is_numeric()}
+    st.dataframe(shown, hide_index=True, height=height, column_config=numbers)
     st.download_button("CSVでダウンロード", to_excel_csv(df), file_name=file_name,
                        mime="text/csv", icon=":material/download:", key=key or f"dl-{file_name}")
 
