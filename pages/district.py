@@ -11,11 +11,12 @@ options = list(f.all_districts)
 if not options:
     st.info("この市町村の地区が圏域マスタにありません。", icon=":material/search_off:")
     st.stop()
-district = st.selectbox("地区", options, index=options.index(f.districts[0]) if f.districts else 0)
+pick, _ = st.columns([1, 3])
+district = pick.selectbox("地区", options, index=options.index(f.districts[0]) if f.districts else 0)
 card = ui.run_query("district_card", municipality=f.municipality, prefecture=f.prefecture,
                     district=district, month=f.month, from_month=f.from_month, to_month=f.to_month)
 st.subheader(f"{district}地区（{f.period_label}）")
-st.caption("右の小さな字は比較の値: 件数は市町村の地区の平均、率は市町村全体の値です。")
+st.caption("各数字の下の小さな字は比べる値です。件数は市町村の地区の平均、率は市町村全体の値です。")
 cols = st.columns(4)
 for i, row in enumerate(card.iter_rows(named=True)):
     label, unit = MEASURES[row["measure"]]
@@ -24,7 +25,8 @@ for i, row in enumerate(card.iter_rows(named=True)):
     shown = "—" if value is None else (f"{value:,.{digits}f}{unit}" if row["is_rate"] else fmt.number(round(value), unit))
     with cols[i % 4]:
         st.metric(label, shown)
-        avg = "—" if other is None else (f"{other:,.1f}{unit}")
+        avg = "—" if other is None else (
+            f"{other:,.1f}{unit}" if row["is_rate"] or abs(other) < 100 else fmt.number(round(other), unit))
         st.caption(("市町村全体 " if row["is_rate"] else "地区平均 ") + avg)
 table = card.with_columns(
     pl.col("measure").replace({k: v[0] for k, v in MEASURES.items()}),
