@@ -2,8 +2,22 @@
 
 import streamlit as st
 
+from tsunagu import auth, users
+
 st.set_page_config(page_title="つなぐ｜地域づくりダッシュボード", page_icon=":material/hub:",
                    layout="wide")
+
+first_password = users.ensure_first_admin()
+if first_password:  # shown once, on the console of whoever started the server
+    print(f"\n  つなぐ: 最初の管理者を作成しました。ユーザー名: admin  パスワード: {first_password}\n"
+          f"  （この表示は一度だけです。サインイン後、python -m tsunagu users passwd admin で変更してください）\n",
+          flush=True)
+
+authenticator = auth.authenticator()  # once per run: it draws the cookie component
+st.session_state["_authenticator"] = authenticator
+user = auth.sign_in(authenticator)
+if user is None:
+    st.stop()
 
 pages = [
     st.Page("pages/overview.py", title="ホーム（概要）", icon=":material/home:", default=True),
@@ -14,6 +28,15 @@ pages = [
     st.Page("pages/district.py", title="地区カルテ", icon=":material/assignment:", url_path="district"),
     st.Page("pages/prefecture.py", title="県域比較", icon=":material/leaderboard:", url_path="prefecture"),
 ]
-# each page draws the shared sidebar filters itself (ui.page_header): Streamlit runs a file
-# under pages/ on its own in some reruns, without this script
+# a page a role may not use is not registered at all, so its URL leads nowhere
+if user.can("editor"):
+    pages.append(st.Page("pages/upload.py", title="データ更新", icon=":material/upload_file:",
+                         url_path="upload"))
+if user.can("admin"):
+    pages.append(st.Page("pages/history.py", title="履歴・復元", icon=":material/history:",
+                         url_path="history"))
+    pages.append(st.Page("pages/admin_users.py", title="ユーザー管理", icon=":material/manage_accounts:",
+                         url_path="users"))
+# each page also draws the shared sidebar filters and checks the role itself
+# (ui.page_header): Streamlit runs a file under pages/ on its own in some reruns
 st.navigation(pages).run()

@@ -43,4 +43,5 @@ else:
 
 st.markdown(f"##### 行事の一覧（{when}）")
 events = ui.run_query("forum_events", **f.area(school=False), from_month=f.from_month, to_month=f.to_month)
-ui.table(events.drop("prefecture", "municipality"), "行事一覧.csv", empty="この期間の行事はありません。")
+ui.table(events.drop("prefecture", "municipality"), "行事一覧.csv", empty="この期間の行事はありません。",
+         detail=True)

@@ -68,4 +68,4 @@ with tab_flow:
 with tab_top:
     top = ui.run_query("pantry_top_sites", **f.area(), from_month=f.from_month, to_month=f.to_month, limit=10)
     st.caption(f"{when}の利用世帯数が多い順（上位10か所）")
-    ui.table(top, "パントリー_上位設置場所.csv")
+    ui.table(top, "パントリー_上位設置場所.csv", detail=True)

@@ -52,7 +52,8 @@ with tab_changes:
     a.metric("新しく始まった", f"{counts['開始']:,}か所")
     b.metric("休止した", f"{counts['休止']:,}か所")
     c.metric("終了した", f"{counts['終了']:,}か所")
-    ui.table(changes, "通いの場_開始休止終了.csv", empty=f"{when}に開始・休止・終了した通いの場はありません。")
+    ui.table(changes, "通いの場_開始休止終了.csv", empty=f"{when}に開始・休止・終了した通いの場はありません。",
+             detail=True)
 
 with tab_gaps:
     st.caption("「手薄」= 高齢化率が市町村全体より高く、65歳以上1,000人あたりの通いの場が市町村全体の4分の3未満の小学校区"
@@ -72,4 +73,5 @@ with tab_list:
     search = st.text_input("名前・ID・小学校区・種別で検索", placeholder="例: サロン、玉島、KRS-0012")
     found = ui.run_query("places_list", **f.area(), month=f.month, search=search or None)
     st.caption(f"{found.height:,}件")
-    ui.table(found.drop("lat", "lon"), "通いの場_一覧.csv", empty="条件に合う通いの場はありません。", height=480)
+    ui.table(found.drop("lat", "lon"), "通いの場_一覧.csv", empty="条件に合う通いの場はありません。", height=480,
+             detail=True)

@@ -63,6 +63,25 @@ def tree_digest(root: Path, skip: tuple[str, ...] = ("_audit", "_lock")) -> dict
     return out
 
 
+PASSWORDS = {"etsuran": "viewer-pass-1", "kacho": "manager-pass-2", "sc_tanaka": "editor-pass-3",
+             "kanri": "admin-pass-4", "etsuran2": "viewer-pass-5"}
+ROLES = {"etsuran": "viewer", "kacho": "manager", "sc_tanaka": "editor", "kanri": "admin",
+         "etsuran2": "viewer"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def users_file(tmp_path_factory) -> Path:
+    """Test users (passwords known to the tests), in a file outside the repo."""
+    from tsunagu import users
+
+    path = tmp_path_factory.mktemp("users") / "users.yaml"
+    for name, role in ROLES.items():
+        users.add(name, PASSWORDS[name], role, name=f"{name}さん",
+                  district="玉島" if name == "sc_tanaka" else None, path=path)
+    os.environ["TSUNAGU_USERS_FILE"] = str(path)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _no_env_data_dir(monkeypatch):
     # tests name their data dir explicitly; a developer's TSUNAGU_DATA_DIR must not leak in

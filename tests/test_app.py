@@ -16,16 +16,24 @@ PAGES = ["pages/overview.py", "pages/places.py", "pages/pantry.py", "pages/forum
 def app(demo_dir, monkeypatch):
     monkeypatch.setenv("TSUNAGU_DATA_DIR", str(demo_dir))
 
-    def make(page: str | None = None, query: dict | None = None) -> AppTest:
+    def make(page: str | None = None, query: dict | None = None, user: str = "kacho") -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         for k, v in (query or {}).items():
             at.query_params[k] = v
+        signed_in(at, user)
         at.run()
         if page:
             at.switch_page(page).run()
         assert not at.exception, [e.message for e in at.exception]
         return at
     return make
+
+
+def signed_in(at: AppTest, username: str) -> None:
+    """A signed-in session, injected the way the sign-in form leaves it."""
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.session_state["name"] = username
 
 
 def metrics(at) -> dict[str, str]:
@@ -123,7 +131,9 @@ def test_reset_returns_to_the_whole_municipality(app):
 
 def test_empty_store_explains_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("TSUNAGU_DATA_DIR", str(tmp_path / "empty"))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    signed_in(at, "kacho")
+    at.run()
     assert not at.exception
     assert "まだデータが登録されていません" in at.warning[0].value
 

@@ -86,6 +86,48 @@ def _history(args) -> int:
     return 0
 
 
+def _read_password(confirm: bool = True) -> str:
+    """From the prompt (twice), or one line of standard input; never from an argument."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("パスワード: ")
+        if confirm and getpass.getpass("もう一度: ") != first:
+            raise SystemExit("パスワードが一致しません。")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _users(args) -> int:
+    from tsunagu import users
+
+    path = Path(args.users_file) if args.users_file else None
+    try:
+        if args.action == "list":
+            writer = csv.writer(sys.stdout, lineterminator="\n")
+            writer.writerow(["username", "name", "role", "district"])
+            for name, rec in sorted(users.load(path).items()):
+                writer.writerow([name, rec.get("name", ""), rec.get("role", ""), rec.get("district", "")])
+            return 0
+        if not args.username:
+            print("ユーザー名を指定してください。", file=sys.stderr)
+            return 2
+        if args.action == "add":
+            user = users.add(args.username, _read_password(), args.role, args.name, args.district, path)
+            print(f"追加しました: {user.username}（{users.ROLE_LABELS[user.role]}）")
+        elif args.action == "passwd":
+            users.set_password(args.username, _read_password(), path)
+            print(f"パスワードを変えました: {args.username}")
+        elif args.action == "role":
+            users.set_role(args.username, args.role, path)
+            print(f"役割を変えました: {args.username} → {args.role}")
+        elif args.action == "remove":
+            users.remove(args.username, path)
+            print(f"削除しました: {args.username}")
+    except users.UsersError as e:
+        print(e, file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tsunagu", description="tsunagu（つなぐ）")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,6 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=0, help="最新のN件だけ")
     add_data_dir(p)
     p.set_defaults(func=_history)
+
+    p = sub.add_parser("users", help="サインインできるユーザーを管理する（パスワードは標準入力か入力画面から）")
+    p.add_argument("action", choices=["add", "passwd", "role", "remove", "list"])
+    p.add_argument("username", nargs="?")
+    p.add_argument("--role", default="viewer", choices=["viewer", "manager", "editor", "admin"])
+    p.add_argument("--name", help="表示名")
+    p.add_argument("--district", help="担当地区（サインイン時に選ばれる）")
+    p.add_argument("--users-file", help="ユーザーファイル（既定: $TSUNAGU_USERS_FILE か .streamlit/users.yaml）")
+    p.set_defaults(func=_users)
     return parser
 
 

@@ -59,8 +59,10 @@ def _pick(value, options, default):
     return value if value in options else default
 
 
-def sidebar(munis: pl.DataFrame, months: pl.DataFrame, districts_of) -> Filters | None:
-    """Draw the filters; `districts_of(pref, muni)` gives (districts, {district: schools})."""
+def sidebar(munis: pl.DataFrame, months: pl.DataFrame, districts_of,
+            home_district: str | None = None) -> Filters | None:
+    """Draw the filters; `districts_of(pref, muni)` gives (districts, {district: schools});
+    a user's home district is pre-selected when the URL names none."""
     if munis.is_empty() or months.is_empty():
         return None
     state, qp = st.session_state, st.query_params
@@ -79,7 +81,8 @@ def sidebar(munis: pl.DataFrame, months: pl.DataFrame, districts_of) -> Filters 
         names = munis.filter(pl.col("prefecture") == state.f_pref)["municipality"].to_list()
         state.f_muni = _pick(qp.get("muni"), names, names[0])
         dists, _ = districts_of(state.f_pref, state.f_muni)
-        state.f_dists = [d for d in (qp.get("d") or "").split(",") if d in dists]
+        wanted = (qp.get("d") or "").split(",") if qp.get("d") else [home_district or ""]
+        state.f_dists = [d for d in wanted if d in dists]
         state.f_school = qp.get("s") or ALL_SCHOOLS
         state.f_mode = "fy" if qp.get("fy") else "month"
         state.f_fy = _pick(int(qp["fy"]) if (qp.get("fy") or "").isdigit() else None, fys, fys[0])

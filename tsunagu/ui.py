@@ -7,7 +7,7 @@ import io
 import polars as pl
 import streamlit as st
 
-from tsunagu import filters
+from tsunagu import auth, filters
 from tsunagu.config import data_dir
 from tsunagu.db import Database
 from tsunagu.filters import Filters
@@ -57,17 +57,36 @@ def demo_banner() -> None:
         st.info(DEMO_NOTICE)
 
 
-def page_header(title: str) -> Filters:
-    """Title, demo banner, the shared filters, and the area and period always on screen;
-    stops with a message when there is nothing to show."""
+def require(role: str = "viewer"):
+    """The signed-in user if their role allows this page; otherwise a message and stop.
+    Every guarded page checks this itself, not only by not being registered."""
+    user = auth.current_user()
+    if user is None:
+        st.warning("サインインしてください。", icon=":material/login:")
+        st.page_link("app.py", label="サインイン画面へ", icon=":material/login:")
+        st.stop()
+    if not user.can(role):
+        st.error("このページを使う権限がありません。", icon=":material/block:")
+        st.stop()
+    return user
+
+
+def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> Filters | None:
+    """Role check, title, demo banner, the shared filters, and the area and period always
+    on screen; stops with a message when there is nothing to show."""
+    user = require(role)
+    auth.sign_out_button()
     st.title(title)
     demo_banner()
+    if not with_filters:
+        return None
     if not db().store.manifest()["datasets"]:
         st.warning("まだデータが登録されていません。デモデータで試すには `python -m tsunagu demo`、"
-                   "実データは `python -m tsunagu ingest` で登録してください（README を参照）。",
+                   "実データは「データ更新」ページか `python -m tsunagu ingest` で登録してください（README を参照）。",
                    icon=":material/inbox:")
         st.stop()
-    f = filters.sidebar(run_query("municipalities"), run_query("months"), districts_of)
+    f = filters.sidebar(run_query("municipalities"), run_query("months"), districts_of,
+                        home_district=user.district)
     if f is None:
         st.warning("圏域マスタ（areas）か月次データが未登録のため、表示できません。先に登録してください。",
                    icon=":material/inbox:")
@@ -75,6 +94,11 @@ def page_header(title: str) -> Filters:
     st.markdown(f"#### :material/location_on: {f.prefecture}{f.area_label}　"
                 f":material/calendar_month: {f.period_label}")
     return f
+
+
+def can(role: str) -> bool:
+    user = auth.current_user()
+    return bool(user and user.can(role))
 
 
 def safe_cell(value):
@@ -96,8 +120,13 @@ def to_excel_csv(df: pl.DataFrame) -> bytes:
 
 
 def table(df: pl.DataFrame, file_name: str, empty: str = "該当するデータはありません。",
-          key: str | None = None, height: int | str = "auto") -> None:
-    """A table with Japanese headers and a CSV download that Excel opens cleanly."""
+          key: str | None = None, height: int | str = "auto", detail: bool = False) -> None:
+    """A table with Japanese headers and, for managers and up, a CSV download that Excel
+    opens cleanly. A `detail` table (names of places and sites, event lists) is for
+    managers and up only."""
+    if detail and not can("manager"):
+        st.caption(":material/lock: 詳細な表とダウンロードは「管理職」以上の役割で表示されます。")
+        return
     if df.is_empty():
         st.info(empty, icon=":material/search_off:")
         return
@@ -106,6 +135,8 @@ def table(df: pl.DataFrame, file_name: str, empty: str = "該当するデータ�
     numbers = {c: st.column_config.NumberColumn(format="localized")
                for c, t in shown.schema.items() if t.is_numeric()}
     st.dataframe(shown, hide_index=True, height=height, column_config=numbers)
+    if not can("manager"):
+        return
     st.download_button("CSVでダウンロード", to_excel_csv(df), file_name=file_name,
                        mime="text/csv", icon=":material/download:", key=key or f"dl-{file_name}")
 

@@ -1,0 +1,52 @@
+"""ユーザー管理 (admin): who may sign in, with which role and home district."""
+
+import polars as pl
+import streamlit as st
+
+from tsunagu import ui, users
+
+ui.require("admin")
+ui.page_header("ユーザー管理", role="admin", with_filters=False)
+
+current = users.load()
+st.dataframe(pl.DataFrame([{"ユーザー名": u, "名前": r.get("name"), "役割": users.ROLE_LABELS.get(r.get("role"), "?"),
+                            "担当地区": r.get("district") or ""} for u, r in sorted(current.items())]),
+             hide_index=True)
+
+with st.form("add_user", clear_on_submit=True):
+    st.markdown("##### ユーザーを追加")
+    c1, c2, c3, c4 = st.columns(4)
+    username = c1.text_input("ユーザー名（半角英数字）")
+    name = c2.text_input("名前")
+    role = c3.selectbox("役割", users.ROLES, format_func=users.ROLE_LABELS.get)
+    district = c4.text_input("担当地区（任意）")
+    if st.form_submit_button("追加する", icon=":material/person_add:"):
+        password = users.random_password()
+        try:
+            users.add(username.strip(), password, role, name.strip() or None, district.strip() or None)
+            st.success(f"追加しました。最初のパスワード: `{password}`（この画面を閉じると二度と表示されません。本人に伝えてください）")
+        except users.UsersError as e:
+            st.error(str(e))
+
+st.markdown("##### 役割の変更・パスワードの再発行・削除")
+if current:
+    target = st.selectbox("ユーザー", sorted(current))
+    c1, c2, c3 = st.columns(3)
+    new_role = c1.selectbox("新しい役割", users.ROLES, format_func=users.ROLE_LABELS.get,
+                            index=users.ROLES.index(current[target]["role"]))
+    if c1.button("役割を変える"):
+        try:
+            users.set_role(target, new_role)
+            st.success("変更しました。")
+        except users.UsersError as e:
+            st.error(str(e))
+    if c2.button("パスワードを再発行"):
+        password = users.random_password()
+        users.set_password(target, password)
+        st.success(f"新しいパスワード: `{password}`（一度だけ表示します）")
+    if c3.button("削除する"):
+        try:
+            users.remove(target)
+            st.success("削除しました。")
+        except users.UsersError as e:
+            st.error(str(e))

@@ -1,0 +1,93 @@
+"""データ更新 (editor): check a month's CSV, see what it will change, then commit it."""
+
+import datetime as dt
+import hashlib
+
+import polars as pl
+import streamlit as st
+
+from tsunagu import ui
+from tsunagu.diff import compare, template_csv
+from tsunagu.ingest import check, ingest
+from tsunagu.issues import RefusedError
+from tsunagu.schema import DATASETS
+from tsunagu.wareki import month_label
+
+MAX_MB = 20
+
+user = ui.require("editor")
+ui.page_header("データ更新", role="editor", with_filters=False)
+store = ui.db().store
+if store.is_demo():
+    st.warning("いまはデモデータのフォルダを表示しています。ここに実データは登録できません（混ざらないよう拒否します）。"
+               "実データ用のフォルダで起動してください（README の「データフォルダ」）。", icon=":material/science:")
+
+today = dt.date.today()
+last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+months = [f"{y}-{m:02d}" for y in range(today.year + 1, 2015, -1) for m in range(12, 0, -1)
+          if f"{y}-{m:02d}" <= today.strftime("%Y-%m")]
+c1, c2 = st.columns(2)
+dataset = c1.selectbox("データの種類", list(DATASETS), format_func=lambda d: DATASETS[d].label,
+                       index=list(DATASETS).index("places"))
+month = c2.selectbox("対象の月", months, index=months.index(last_month), format_func=month_label)
+st.download_button(f"「{DATASETS[dataset].label}」のひな形CSV（Excelで開けます）", template_csv(dataset),
+                   file_name=f"ひな形_{DATASETS[dataset].label}.csv", mime="text/csv",
+                   icon=":material/download:")
+
+uploaded = st.file_uploader(f"CSVファイル（{MAX_MB}MBまで）", type=["csv", "txt", "tsv"],
+                            max_upload_size=MAX_MB, key=f"file-{dataset}-{month}")
+if uploaded is None:
+    st.caption("Excel で「CSV UTF-8（コンマ区切り）」または「CSV（コンマ区切り）」で保存したファイルを選んでください。")
+    st.stop()
+
+content = uploaded.getvalue()
+digest = hashlib.sha256(content).hexdigest()
+current = store.current(dataset, month)
+st.markdown(f"##### {uploaded.name} → {DATASETS[dataset].label}・{month_label(month)}")
+try:
+    result = check(content, dataset, month, store)
+except RefusedError as e:
+    errors = [i for i in e.issues if i.level == "error"]
+    st.error(f"このファイルは登録できません。エラーが {len(errors):,} 件あります（データは何も変わっていません）。"
+             "直してからもう一度選んでください。", icon=":material/error:")
+    st.dataframe(pl.DataFrame({"行": [i.row for i in errors], "列": [i.column or "" for i in errors],
+                               "内容": [i.message for i in errors]}), hide_index=True, width="stretch")
+    warnings = [i for i in e.issues if i.level == "warning"]
+    if warnings:
+        st.warning("\n".join(f"- {w}" for w in warnings))
+    st.stop()
+
+st.success(f"確認できました: {result.frame.height:,}行。下の内容でよければ「登録する」を押してください。",
+           icon=":material/task_alt:")
+for w in result.warnings:
+    st.warning(str(w), icon=":material/warning:")
+
+before = store.read_month(dataset, month)
+change = compare(dataset, before, result.frame)
+st.markdown("##### 変わる内容" + ("（この月の最初の登録です）" if before is None else "（いま登録されている版との比較）"))
+st.dataframe(change.totals.rename({"measure": "項目", "before": "いま", "after": "登録後", "difference": "差"}),
+             hide_index=True)
+if change.added is not None:
+    tabs = st.tabs([f"追加 {change.added.height}", f"なくなる {change.removed.height}",
+                    f"変更 {change.changed.height}"])
+    for tab, frame in zip(tabs, (change.added, change.removed, change.changed)):
+        with tab:
+            ui.table(frame, f"変更_{month}.csv", empty="ありません。", key=f"diff-{id(frame)}")
+with st.expander("読み取った内容（先頭20行）"):
+    st.dataframe(result.frame.head(20), hide_index=True)
+
+if st.button("登録する", type="primary", icon=":material/cloud_upload:", key=f"commit-{digest}"):
+    with st.status("登録しています…", expanded=True) as status:
+        st.write("もう一度検証しています")
+        outcome = ingest(content, dataset, month, store, user=user.username, file_name=uploaded.name)
+        if outcome.ok:
+            status.update(label="登録しました", state="complete")
+        else:
+            status.update(label="登録できませんでした", state="error")
+    if outcome.ok:
+        st.success(outcome.summary, icon=":material/check_circle:")
+        st.caption("ダッシュボードは次に開いたとき（または操作したとき）に新しいデータを表示します。")
+    else:
+        st.error(outcome.summary, icon=":material/error:")
+        for e in outcome.errors:
+            st.write(str(e))
