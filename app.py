@@ -15,9 +15,7 @@ if first_password:  # shown once, on the console of whoever started the server
 
 authenticator = auth.authenticator()  # once per run: it draws the cookie component
 st.session_state["_authenticator"] = authenticator
-user = auth.sign_in(authenticator)
-if user is None:
-    st.stop()
+user = auth.cookie_sign_in(authenticator)
 
 pages = [
     st.Page("pages/overview.py", title="ホーム（概要）", icon=":material/home:", default=True),
@@ -28,15 +26,17 @@ pages = [
     st.Page("pages/district.py", title="地区カルテ", icon=":material/assignment:", url_path="district"),
     st.Page("pages/prefecture.py", title="県域比較", icon=":material/leaderboard:", url_path="prefecture"),
 ]
-# a page a role may not use is not registered at all, so its URL leads nowhere
-if user.can("editor"):
+# a page a role may not use is not registered at all, so its URL leads nowhere. Signed out,
+# only the dashboards are (hidden): the one a link asks for shows the sign-in form and then
+# itself, so a copied link still opens the same view after signing in.
+if user and user.can("editor"):
     pages.append(st.Page("pages/upload.py", title="データ更新", icon=":material/upload_file:",
                          url_path="upload"))
-if user.can("admin"):
+if user and user.can("admin"):
     pages.append(st.Page("pages/history.py", title="履歴・復元", icon=":material/history:",
                          url_path="history"))
     pages.append(st.Page("pages/admin_users.py", title="ユーザー管理", icon=":material/manage_accounts:",
                          url_path="users"))
 # each page also draws the shared sidebar filters and checks the role itself
 # (ui.page_header): Streamlit runs a file under pages/ on its own in some reruns
-st.navigation(pages).run()
+st.navigation(pages, position="sidebar" if user else "hidden").run()

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import PASSWORDS, ROOT
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -33,13 +33,11 @@ def _need_browser():
     pytest.skip("chromium がないためブラウザテストを省略")
 
 
-@pytest.fixture(scope="module")
-def server(demo_dir):
-    _need_browser()
+def start_server(data_dir):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, TSUNAGU_DATA_DIR=str(demo_dir))
+    env = dict(os.environ, TSUNAGU_DATA_DIR=str(data_dir))
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port),
@@ -49,12 +47,17 @@ def server(demo_dir):
     for _ in range(120):
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                break
+                return proc, url
         except OSError:
             time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
+    proc.kill()
+    pytest.fail("streamlit did not start")
+
+
+@pytest.fixture(scope="module")
+def server(demo_dir):
+    _need_browser()
+    proc, url = start_server(demo_dir)
     yield url
     proc.terminate()
     proc.wait(timeout=20)
@@ -71,16 +74,46 @@ def browser(server):
         b.close()
 
 
-def open_page(browser, url, width=1920, height=1080):
-    page = browser.new_page(viewport={"width": width, "height": height}, locale="ja-JP")
+def open_page(browser, url, width=1920, height=1080, user="kacho"):
+    """A new browser (its own cookies), signed in as `user`, showing `url`."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
+    page = context.new_page()
     page.goto(url)
-    wait_idle(page)
+    sign_in(page, user)
     return page
 
 
-def wait_idle(page):
+def dismiss_dialog(page) -> str:
+    """Streamlit says "page not found" in a dialog for an unknown URL; close it, return its text."""
+    page.wait_for_timeout(500)
+    dialog = page.get_by_role("dialog")
+    if dialog.count() and dialog.first.is_visible():
+        text = dialog.first.inner_text()
+        page.keyboard.press("Escape")
+        dialog.first.wait_for(state="hidden")
+        return text
+    return ""
+
+
+def sign_in(page, user):
+    page.get_by_label("ユーザー名").wait_for()
+    dismiss_dialog(page)
+    page.get_by_label("ユーザー名").fill(user)
+    page.get_by_label("パスワード").fill(PASSWORDS[user])
+    page.get_by_role("button", name="サインイン").click()
+    page.get_by_text("つなぐ｜サインイン").wait_for(state="detached", timeout=60_000)
+    wait_idle(page)
+    # the cookie is written by the page's script after sign-in: wait for it before moving on
+    for _ in range(50):
+        if any(c["name"] == "tsunagu_auth" for c in page.context.cookies()):
+            return
+        page.wait_for_timeout(200)
+    pytest.fail("the sign-in cookie was not set")
+
+
+def wait_idle(page, selector="h1"):
     """Until Streamlit has finished running the script and drawn the page."""
-    page.wait_for_selector("[data-testid='stMarkdownContainer'] h4", timeout=60_000)
+    page.wait_for_selector(selector, timeout=60_000)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
     page.wait_for_timeout(800)
@@ -95,17 +128,19 @@ def metric(page, label):
 def test_every_page_opens_in_a_real_browser(browser, server, path, title):
     """A council member opens each page and sees its title, the area and the period."""
     page = open_page(browser, f"{server}/{path}")
+    wait_idle(page, "h4")
     assert page.locator("h1").first.inner_text() == title
     header = page.locator("[data-testid='stMarkdownContainer'] h4").first.inner_text()
     assert "倉敷市全域" in header and "2025年3月" in header
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / f"page_{path or 'home'}.png"), full_page=True)
-    page.close()
+    page.context.close()
 
 
 def test_manager_filters_to_tamashima(browser, server):
     """A manager picks 玉島 and July 2024 in the sidebar and sees 玉島's 19 pantry sites."""
     page = open_page(browser, f"{server}/pantry")
+    wait_idle(page, "h4")
     sidebar = page.locator("[data-testid='stSidebar']")
     sidebar.locator("[data-testid='stMultiSelect'] input").click()
     page.keyboard.type("玉島")
@@ -125,18 +160,139 @@ def test_manager_filters_to_tamashima(browser, server):
     assert "d=" in page.url and "m=2024-07" in page.url
     page.screenshot(path=str(ARTIFACTS / "pantry_tamashima_2024-07.png"), full_page=True)
     copied = page.url
-    page.close()
+    page.context.close()
 
-    other = open_page(browser, copied)  # a colleague opens the copied link
+    other = open_page(browser, copied)  # a colleague opens the copied link and signs in
+    wait_idle(other, "h4")
     assert metric(other, "設置数") == "19か所"
     assert "倉敷市 玉島" in other.locator("h4").first.inner_text()
-    other.close()
+    other.context.close()
 
 
 def test_projector_size_has_no_horizontal_scroll(browser, server):
     """On a 1280×720 projector the overview fits the width."""
     page = open_page(browser, server, 1280, 720)
+    wait_idle(page, "h4")
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     page.screenshot(path=str(ARTIFACTS / "home_1280x720.png"))
-    page.close()
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def real_server(tmp_path_factory):
+    """A council's own store (not the demo): areas and two months of places."""
+    _need_browser()
+    from tests.conftest import AREAS_CSV
+    from tests.test_ingest_formats import PLACES_ROWS, places_csv
+    from tsunagu.ingest import ingest
+    from tsunagu.store import Store
+
+    root = tmp_path_factory.mktemp("real")
+    store = Store(root)
+    assert ingest(AREAS_CSV.encode(), "areas", "2024-04", store).ok
+    assert ingest(places_csv(PLACES_ROWS[:1]).encode(), "places", "2024-07", store).ok
+    proc, url = start_server(root)
+    yield url, store
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def choose(page, label, text):
+    box = page.locator("[data-testid='stSelectbox']", has_text=label).first
+    box.locator("input").click()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(600)
+    wait_idle(page)
+
+
+def upload(page, tmp_path, name, content: bytes):
+    path = tmp_path / name
+    path.write_bytes(content)
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(path))
+    page.wait_for_timeout(1000)
+    wait_idle(page)
+
+
+def test_editor_uploads_a_month_and_the_dashboard_shows_it(browser, real_server, tmp_path):
+    """A coordinator drops August's CSV, checks the changes, confirms, and sees the figure."""
+    from tests.conftest import tree_digest
+    from tests.test_ingest_formats import PLACES_ROWS, places_csv
+
+    url, store = real_server
+    page = open_page(browser, url, user="sc_tanaka")
+    page.goto(f"{url}/upload")  # registered once signed in as an editor
+    wait_idle(page)
+    page.get_by_text("CSVファイル").first.wait_for()
+    assert page.locator("h1").first.inner_text() == "データ更新"
+    choose(page, "対象の月", "2024年8月")
+
+    # a broken file: every error listed, nothing stored
+    before = tree_digest(store.root)
+    broken = places_csv([PLACES_ROWS[0].replace("玉島,", "玉嶋,"), PLACES_ROWS[1].replace("カフェ", "喫茶")])
+    upload(page, tmp_path, "8月_まちがい.csv", broken.encode("cp932"))
+    page.get_by_text("このファイルは登録できません。エラーが 2 件あります").wait_for(timeout=30_000)
+    assert page.get_by_text("「玉嶋」は倉敷市の地区にありません").count() == 1
+    assert page.get_by_text("「喫茶」は選べる値ではありません").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "upload_refused.png"), full_page=True)
+    assert tree_digest(store.root) == before
+
+    # the right file: preview, what changes, then commit
+    upload(page, tmp_path, "8月.csv", places_csv().encode("cp932"))
+    page.get_by_text("確認できました: 2行").wait_for(timeout=30_000)
+    page.get_by_text("変わる内容").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "upload_preview.png"), full_page=True)
+    page.get_by_role("button", name="登録する").click()
+    page.get_by_text("登録しました: 居場所・通いの場 2024年8月").wait_for(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "upload_done.png"), full_page=True)
+    assert store.read_month("places", "2024-08").height == 2
+    assert store.history("places")[-1]["user"] == "sc_tanaka"
+
+    page.goto(f"{url}/places?m=2024-08")
+    wait_idle(page, "h4")
+    assert metric(page, "通いの場（活動中）") == "1か所" and metric(page, "休止中") == "1か所"
+    page.context.close()
+
+
+def test_viewer_finds_no_way_to_the_upload_page(browser, real_server):
+    """A viewer has no upload link, and typing its URL leads to the home page."""
+    url, _ = real_server
+    page = open_page(browser, f"{url}/upload", user="etsuran")
+    wait_idle(page, "h4")
+    assert page.locator("h1").first.inner_text() == "地域づくりダッシュボード「つなぐ」"
+    assert page.locator("[data-testid='stFileUploader']").count() == 0
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert "データ更新" not in nav and "履歴" not in nav
+    page.goto(f"{url}/history")
+    wait_idle(page, "h4")
+    dismiss_dialog(page)  # Streamlit's "page not found", if it shows one
+    assert page.locator("h1").first.inner_text() == "地域づくりダッシュボード「つなぐ」"
+    page.screenshot(path=str(ARTIFACTS / "viewer_no_upload.png"))
+    page.context.close()
+
+
+def test_admin_restores_an_earlier_version(browser, real_server, tmp_path):
+    """An administrator puts July's first version back after a bad re-upload."""
+    from tests.test_ingest_formats import places_csv
+    from tsunagu.ingest import ingest
+
+    url, store = real_server
+    first = store.current("places", "2024-07")["version"]
+    assert ingest(places_csv().encode(), "places", "2024-07", store, user="sc_tanaka").ok
+    page = open_page(browser, url, user="kanri")
+    page.goto(f"{url}/history")
+    wait_idle(page)
+    page.get_by_text("前の版に戻す").wait_for()
+    assert page.locator("h1").first.inner_text() == "履歴・復元"
+    choose(page, "データの種類", "居場所")
+    choose(page, "月", "2024年7月")
+    choose(page, "戻す版", first)
+    page.get_by_text("を版").click()  # the confirmation checkbox
+    wait_idle(page)
+    page.get_by_role("button", name="この版に戻す").click()
+    page.get_by_text("戻しました。").wait_for(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "history_restored.png"), full_page=True)
+    assert store.read_month("places", "2024-07").height == 1
+    assert store.history("places")[-1]["action"] == "restore"
+    page.context.close()

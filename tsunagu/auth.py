@@ -80,34 +80,45 @@ def current_user() -> User | None:
 
 
 def sign_in(auth: stauth.Authenticate) -> User | None:
-    """Re-sign-in from the cookie, else our Japanese form. No st.rerun() after success: the
-    cookie is written by the browser on the next render and a rerun would lose it."""
-    auth.login(location="unrendered")  # the cookie, if any
-    user = current_user()
-    if user:
-        return user
-    st.title("つなぐ｜サインイン")
-    with st.form("sign_in"):
-        username = st.text_input("ユーザー名", key="sign_in_user", autocomplete="username")
-        password = st.text_input("パスワード", type="password", key="sign_in_password",
-                                 autocomplete="current-password")
-        submitted = st.form_submit_button("サインイン", icon=":material/login:")
-    if not submitted:
-        return None
-    key = username.strip().lower()
-    if throttle().blocked(key):
-        st.error(THROTTLED, icon=":material/lock_clock:")
-        return None
-    user = users.verify(username.strip(), password)
-    if user is None:
-        throttle().fail(key)
-        st.error(THROTTLED if throttle().blocked(key) else GENERIC_FAILURE, icon=":material/error:")
-        return None
+    """Our Japanese form (the cookie was tried in app.py). On success the page goes on in
+    this same run: no st.rerun(), since the cookie is written by the browser on this render
+    and a rerun would lose it. The form is cleared once it has done its work."""
+    box = st.empty()
+    with box.container():
+        st.title("つなぐ｜サインイン")
+        with st.form("sign_in"):
+            username = st.text_input("ユーザー名", key="sign_in_user", autocomplete="username")
+            password = st.text_input("パスワード", type="password", key="sign_in_password",
+                                     autocomplete="current-password")
+            submitted = st.form_submit_button("サインイン", icon=":material/login:", key="sign_in_submit")
+        if not submitted:
+            return None
+        key = username.strip().lower()
+        if throttle().blocked(key):
+            st.error(THROTTLED, icon=":material/lock_clock:")
+            return None
+        user = users.verify(username.strip(), password)
+        if user is None:
+            throttle().fail(key)
+            st.error(THROTTLED if throttle().blocked(key) else GENERIC_FAILURE, icon=":material/error:")
+            return None
     throttle().clear(key)
     st.session_state.update({"authentication_status": True, "username": user.username,
                              "name": user.name, "roles": [user.role], "logout": False})
     auth.cookie_controller.set_cookie()
+    box.empty()
     return user
+
+
+def cookie_sign_in(auth: stauth.Authenticate) -> User | None:
+    """Sign in again from the cookie, if the browser has a valid one. Not auth.login(): it
+    sleeps 0.7 s, and the cookie component's rerun arriving meanwhile loses the page the
+    URL asked for."""
+    if not st.session_state.get("authentication_status"):
+        token = auth.cookie_controller.get_cookie()
+        if token:
+            auth.authentication_controller.login(token=token)
+    return current_user()
 
 
 def sign_out_button() -> None:
