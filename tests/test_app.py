@@ -150,3 +150,20 @@ def test_csv_download_neutralises_formulas_and_opens_in_excel():
     assert text.splitlines() == ["設置場所名,設置数".replace("設置場所名", "名称"),
                                  "'=HYPERLINK(\"\"x\"\"),1".replace("'=HYPERLINK(\"\"x\"\"),1", "\"'=HYPERLINK(\"\"x\"\")\",1"),
                                  "'+1,-2", "'-2,3", "'@a,4", "ふつう,5"]
+
+
+UNUSUAL = [
+    {"pref": "東京都", "muni": "武蔵野市"},  # no pantry at all
+    {"pref": "長野県", "muni": "天龍村", "d": "神原", "s": "天龍小"},  # a tiny village, one school
+    {"fy": "2016"},  # before the pantry project started
+    {"m": "2016-04"},  # the first month on record
+    {"d": "真備,船穂", "s": "船穂小"},  # a school outside... the pair still shows
+    {"muni": "存在しない市", "d": "どこか", "m": "1999-01"},  # a broken link falls back to defaults
+]
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("query", UNUSUAL, ids=lambda q: "&".join(f"{k}={v}" for k, v in q.items()))
+def test_unusual_filters_never_break_a_page(app, page, query):
+    at = app(page, query=query)
+    assert not at.exception
