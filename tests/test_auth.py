@@ -179,3 +179,14 @@ def test_users_file_readable_by_others_is_refused(tmp_path):
 def test_no_secrets_in_the_repository():
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout
     assert "users.yaml" not in tracked and "cookie_key" not in tracked and "secrets.toml" not in tracked
+
+
+def test_sign_out_from_a_page(fresh):
+    at = fresh()
+    signed_in(at, "kacho")
+    at.run()
+    at.switch_page("pages/forums.py").run()
+    at.button(key="sign_out").click().run()
+    assert not at.exception
+    assert at.session_state["authentication_status"] is None
+    assert any("サインアウトしました" in s.value for s in at.success)
