@@ -183,3 +183,13 @@ def test_school_districts_add_up_to_the_city(demo_db):
     assert all(15.0 <= r["aging_rate_pct"] <= 50.0 for r in rows)
     tamashima = demo_db.query("school_districts", municipality="倉敷市", districts=["玉島"])
     assert tamashima.height == 11 and set(tamashima["district"]) == {"玉島"}
+
+
+def test_cli_accepts_one_district_or_a_list(cli):
+    one = cli("query", "pantry_sites_by_district", "--param", "municipality=倉敷市",
+              "--param", "district=玉島", "--param", "month=2024-07")
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.splitlines() == ["district,n_sites", "玉島,19"]
+    two = cli("query", "pantry_sites_by_district", "--param", "municipality=倉敷市",
+              "--param", "districts=玉島,真備", "--param", "month=2024-07")
+    assert two.stdout.splitlines() == ["district,n_sites", "玉島,19", "真備,6"]

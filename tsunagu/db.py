@@ -128,6 +128,11 @@ class Database:
     def sql(self, sql: str, **params) -> pl.DataFrame:
         self.refresh()
         wanted = query_params(sql)
+        if "district" in params and "district" not in wanted and "districts" in wanted:
+            # one district, as people naturally type it: the same as a list of one
+            params = dict(params)
+            params.setdefault("districts", params.pop("district"))
+            params.pop("district", None)
         unknown = sorted(set(params) - set(wanted))
         if unknown:
             raise QueryError(f"このクエリにないパラメータです: {', '.join(unknown)}"
