@@ -151,3 +151,24 @@ def test_live_layout_is_readable_by_any_parquet_tool(store):
         f"select month, count(*) from read_parquet('{store.root}/places/*/*.parquet', "
         "hive_partitioning = true) group by month order by month").fetchall()
     assert rows == [("2024-07", 2), ("2024-08", 1)]
+
+
+@pytest.mark.parametrize("text", [
+    places_csv(),
+    places_csv(newline="\n"),
+    places_csv(["", ",,,,,,,,,,,,", PLACES_ROWS[0], "", '"TM-9","改行\r\nあり",倉敷市,玉島,玉島小,サロン,はい,活動中,,,,,']),
+    places_csv([PLACES_ROWS[0] + ",,"], PLACES_HEADER + ",,"),
+])
+def test_fast_and_fallback_readers_agree(text, monkeypatch):
+    """Polars reads well-formed files; Python's csv takes odd ones. Both give the same cells."""
+    from tsunagu import csvread
+
+    fast = csvread.read_table(text.encode("cp932"))
+
+    def refuse(*a, **k):
+        raise pl.exceptions.ComputeError("forced")
+
+    monkeypatch.setattr(csvread.pl, "read_csv", refuse)
+    slow = csvread.read_table(text.encode("cp932"))
+    assert (fast.header, fast.letters, fast.header_row) == (slow.header, slow.letters, slow.header_row)
+    assert fast.data.rows() == slow.data.rows()

@@ -79,10 +79,10 @@ def _parse(text: str, sep: str) -> pl.DataFrame:
         # the fast path; polars keeps blank lines as null rows
         df = pl.read_csv(
             io.StringIO(text), has_header=False, infer_schema=False, separator=sep,
-            quote_char='"', missing_utf8_is_empty_string=False, raise_if_empty=False,
+            quote_char='"', raise_if_empty=False,
         )
         return df.rename({c: str(i) for i, c in enumerate(df.columns)})
-    except Exception:  # noqa: BLE001 - ragged or odd files: the slow reader takes anything
+    except (pl.exceptions.PolarsError, ValueError):  # ragged or odd files: the slow reader takes anything
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
         width = max((len(r) for r in rows), default=0)
         cols = {str(i): [r[i] if i < len(r) else None for r in rows] for i in range(width)}
