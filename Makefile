@@ -23,6 +23,7 @@ demo: setup
 	fi
 
 run: demo
+	@$(BIN)/python -m tsunagu users init
 	TSUNAGU_DATA_DIR=$(DEMO_DIR) $(BIN)/streamlit run app.py --server.port $(PORT)
 
 test: setup

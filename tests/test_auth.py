@@ -143,6 +143,16 @@ def test_users_command_reads_passwords_from_stdin_never_arguments(tmp_path):
     assert users.get("yamada", path) is None
 
 
+def test_users_init_prints_the_first_password_once(tmp_path):
+    path = tmp_path / "init.yaml"
+    cmd = [sys.executable, "-m", "tsunagu", "users", "init", "--users-file", str(path)]
+    first = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    password = first.stdout.split("パスワード: ")[1].split()[0]
+    assert users.verify("admin", password, path).role == "admin"
+    again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert again.returncode == 0 and again.stdout == ""
+
+
 def test_last_admin_cannot_be_removed(tmp_path):
     path = tmp_path / "u.yaml"
     users.add("boss", "password-123", "admin", path=path)

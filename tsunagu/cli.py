@@ -101,6 +101,12 @@ def _users(args) -> int:
 
     path = Path(args.users_file) if args.users_file else None
     try:
+        if args.action == "init":
+            password = users.ensure_first_admin(path)
+            if password:
+                print(f"最初の管理者を作成しました。ユーザー名: admin  パスワード: {password}\n"
+                      "（この表示は一度だけです。サインイン後に python -m tsunagu users passwd admin で変更してください）")
+            return 0
         if args.action == "list":
             writer = csv.writer(sys.stdout, lineterminator="\n")
             writer.writerow(["username", "name", "role", "district"])
@@ -162,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_history)
 
     p = sub.add_parser("users", help="サインインできるユーザーを管理する（パスワードは標準入力か入力画面から）")
-    p.add_argument("action", choices=["add", "passwd", "role", "remove", "list"])
+    p.add_argument("action", choices=["init", "add", "passwd", "role", "remove", "list"])
     p.add_argument("username", nargs="?")
     p.add_argument("--role", default="viewer", choices=["viewer", "manager", "editor", "admin"])
     p.add_argument("--name", help="表示名")
