@@ -1,5 +1,7 @@
 """地区カルテ: one district across every dataset, beside the municipality, for a 第2層 協議体."""
 
+from dataclasses import replace
+
 import polars as pl
 import streamlit as st
 
@@ -22,12 +24,21 @@ for i, row in enumerate(card.iter_rows(named=True)):
     label, unit = MEASURES[row["measure"]]
     value, other = row["district_value"], row["municipality_value"]
     digits = 1 if row["is_rate"] else 0
-    shown = "—" if value is None else (f"{value:,.{digits}f}{unit}" if row["is_rate"] else fmt.number(round(value), unit))
+    sensitive = row["measure"] in ("consultations", "referrals")
+    if value is None:
+        shown = "—"
+    elif sensitive:
+        one = replace(f, districts=(district,), school_district=None)
+        shown = ui.sensitive_count(round(value), unit, one, row["measure"], f.month, f.month)
+    else:
+        shown = f"{value:,.{digits}f}{unit}" if row["is_rate"] else fmt.number(round(value), unit)
     with cols[i % 4]:
         st.metric(label, shown)
         avg = "—" if other is None else (
             f"{other:,.1f}{unit}" if row["is_rate"] or abs(other) < 100 else fmt.number(round(other), unit))
         st.caption(("市町村全体 " if row["is_rate"] else "地区平均 ") + avg)
+if not ui.can("manager"):  # the table would show what the metrics above hide
+    card = card.filter(~pl.col("measure").is_in(["consultations", "referrals"]))
 table = card.with_columns(
     pl.col("measure").replace({k: v[0] for k, v in MEASURES.items()}),
     pl.col("district_value").round(1), pl.col("municipality_value").round(1),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from tsunagu import charts, fmt, ui
+from tsunagu import charts, fmt, privacy, ui
 from tsunagu.wareki import month_label
 
 f = ui.page_header("地域づくりダッシュボード「つなぐ」")
@@ -22,16 +22,23 @@ HEADLINES = [
 ]
 st.caption(f"{month_label(current['month'])}の値。矢印は前月（{month_label(previous['month'])}）との差、"
            f"下の小さな字は前年同月（{month_label(year_ago['month'])}）との比較です。")
+SENSITIVE = {"consultations", "referrals"}  # small counts are hidden from viewers
+exact = ui.can("manager")
 cols = st.columns(4)
 for i, (key, label, unit) in enumerate(HEADLINES):
     with cols[i % 4]:
-        delta = fmt.change(current[key], previous[key])
-        st.metric(label, fmt.number(current[key], unit), delta=delta,
+        hide = key in SENSITIVE and not exact
+        def show(v, month, u=unit, k=key, hide=hide):
+            return ui.sensitive_count(v, u, f, k, month, month) if hide else fmt.number(v, u)
+        delta = None if hide else fmt.change(current[key], previous[key])
+        st.metric(label, show(current[key], current["month"]), delta=delta,
                   delta_color="off" if delta in (None, "±0") else "normal")
-        year_change = fmt.change(current[key], year_ago[key])
-        st.caption(f"前年同月 {fmt.number(year_ago[key], unit)}"
+        year_change = None if hide else fmt.change(current[key], year_ago[key])
+        st.caption(f"前年同月 {show(year_ago[key], year_ago['month'])}"
                    + (f"（{year_change}）" if year_change else ""))
 
+if not exact:
+    st.caption(privacy.note())
 trend = ui.run_query("places_by_fiscal_year", **f.area())
 ui.chart(charts.fiscal_year_trend(trend, f"通いの場の推移（{f.area_label}、各年度3月時点）"),
          empty=trend.is_empty(), message="この地域の通いの場のデータはまだありません。")

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from tsunagu import charts, fmt, ui
+from tsunagu import charts, fmt, privacy, ui
 
 f = ui.page_header("互近助パントリー")
 area, when = f.area_label, f.period_label
@@ -20,9 +20,12 @@ c = st.columns(5)
 c[0].metric("設置数", fmt.number(row["n_sites"] if row else None, "か所"))
 c[1].metric("提供者（累計）", fmt.number(row["cumulative_donors"] if row else None, "件"))
 c[2].metric("利用世帯（期間計）", fmt.number(period["households_served"].sum(), "世帯"))
-c[3].metric("相談（期間計）", fmt.number(period["consultations"].sum(), "件"))
-rate = (100 * period["referrals"].sum() / period["consultations"].sum()) if period["consultations"].sum() else None
-c[4].metric("つなぎ率（期間）", "—" if rate is None else f"{rate:.1f}%",
+c[3].metric("相談（期間計）", ui.sensitive_count(period["consultations"].sum(), "件", f, "consultations",
+                                                f.from_month, f.to_month))
+consulted, referred = period["consultations"].sum(), period["referrals"].sum()
+rate = (100 * referred / consulted) if consulted else None
+small = not ui.can("manager") and min(consulted, referred) < privacy.threshold()
+c[4].metric("つなぎ率（期間）", "—" if rate is None or small else f"{rate:.1f}%",
             help="つなぎ件数 ÷ 相談件数。相談・支援機関へつないだ割合です。")
 
 tab_where, tab_types, tab_flow, tab_top = st.tabs(["地区別", "サポーター・活動の種別", "毎月の動き", "活動の多い設置場所"])
@@ -56,14 +59,21 @@ with tab_types:
         ui.table(act, "パントリー_活動種別.csv")
 
 with tab_flow:
-    ui.chart(charts.monthly_lines(monthly, {"households_served": "利用世帯数", "consultations": "相談件数",
-                                            "referrals": "つなぎ件数"}, f"毎月の利用と相談（{area}）", "件・世帯"))
+    if ui.can("manager"):
+        ui.chart(charts.monthly_lines(monthly, {"households_served": "利用世帯数", "consultations": "相談件数",
+                                                "referrals": "つなぎ件数"}, f"毎月の利用と相談（{area}）", "件・世帯"))
+    else:  # monthly consultations per district are small numbers about identifiable people
+        ui.chart(charts.monthly_lines(monthly, {"households_served": "利用世帯数"}, f"毎月の利用世帯（{area}）", "世帯"))
+        st.caption(":material/lock: 相談件数・つなぎ件数の月別の推移は「管理職」以上の役割で表示されます。")
     ui.chart(charts.monthly_lines(monthly, {"items_distributed": "配布点数"}, f"毎月の配布点数（{area}）", "点"))
     ui.chart(charts.monthly_lines(monthly, {"cumulative_donors": "提供者（累計）", "n_sites": "設置数"},
                                   f"提供者の累計と設置数（{area}）", "件・か所"))
-    ui.chart(charts.monthly_lines(monthly, {"referral_rate_pct": "つなぎ率（%）"},
-                                  f"つなぎ率の推移（{area}）", "%"))
-    ui.table(monthly, "パントリー_月別.csv")
+    if ui.can("manager"):
+        ui.chart(charts.monthly_lines(monthly, {"referral_rate_pct": "つなぎ率（%）"},
+                                      f"つなぎ率の推移（{area}）", "%"))
+        ui.table(monthly, "パントリー_月別.csv")
+    else:
+        ui.table(monthly.drop("consultations", "referrals", "referral_rate_pct"), "パントリー_月別.csv")
 
 with tab_top:
     top = ui.run_query("pantry_top_sites", **f.area(), from_month=f.from_month, to_month=f.to_month, limit=10)

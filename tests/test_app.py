@@ -167,3 +167,21 @@ UNUSUAL = [
 def test_unusual_filters_never_break_a_page(app, page, query):
     at = app(page, query=query)
     assert not at.exception
+
+
+def test_viewer_sees_small_referral_counts_hidden_and_manager_sees_them(app):
+    """船穂 had 2 referrals in July 2024: a viewer sees 「5未満」, a manager the number."""
+    query = {"d": "船穂", "m": "2024-07"}
+    viewer = metrics(app(query=query, user="etsuran"))
+    manager = metrics(app(query=query, user="kacho"))
+    assert viewer["つなぎ件数"] == "5未満" and manager["つなぎ件数"] == "2件"
+    assert viewer["相談件数"] == "25件"  # large enough, and no total gives it away
+
+
+def test_viewer_cannot_recover_a_hidden_count_from_the_total(app):
+    """The city's 69 referrals minus the other districts would give 船穂's 2: 真備's 6, the
+    next smallest, is hidden from viewers too."""
+    mabi = metrics(app(query={"d": "真備", "m": "2024-07"}, user="etsuran"))
+    assert mabi["つなぎ件数"] == "＊"
+    whole = metrics(app(query={"m": "2024-07"}, user="etsuran"))
+    assert whole["つなぎ件数"] == "69件"

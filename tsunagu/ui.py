@@ -7,7 +7,7 @@ import io
 import polars as pl
 import streamlit as st
 
-from tsunagu import auth, filters
+from tsunagu import auth, filters, fmt, privacy
 from tsunagu.config import PROJECT_ROOT, data_dir
 from tsunagu.db import Database
 from tsunagu.filters import Filters
@@ -118,6 +118,29 @@ def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> 
 def can(role: str) -> bool:
     user = auth.current_user()
     return bool(user and user.can(role))
+
+
+def sensitive_count(value, unit: str = "", f: Filters | None = None, measure: str = "",
+                    from_month: str | None = None, to_month: str | None = None) -> str:
+    """Consultations and referrals: exact for managers and up; for viewers small counts are
+    「5未満」, and a district's count is also hidden (＊) when the municipality's total and the
+    other districts would give a small one away (complementary suppression)."""
+    if can("manager") or value is None:
+        return fmt.number(value, unit)
+    shown = privacy.show(value)
+    if shown.endswith("未満"):
+        return shown
+    if f is not None and f.school_district:
+        return privacy.COMPLEMENT  # school districts are too small to show to viewers
+    if f is not None and f.districts and measure:
+        per = run_query("pantry_counts_by_district", municipality=f.municipality,
+                        prefecture=f.prefecture, from_month=from_month or f.month,
+                        to_month=to_month or f.month)
+        values = dict(zip(per["district"].to_list(), per[measure].to_list()))
+        hidden = privacy.suppressed_cells(values, [list(values)])
+        if hidden & set(f.districts) and set(f.districts) != set(values):
+            return privacy.COMPLEMENT
+    return shown + unit
 
 
 def safe_cell(value):
