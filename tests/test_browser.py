@@ -74,12 +74,12 @@ def browser(server):
         b.close()
 
 
-def open_page(browser, url, width=1920, height=1080, user="kacho"):
+def open_page(browser, url, width=1920, height=1080, user="kacho", ready="h1"):
     """A new browser (its own cookies), signed in as `user`, showing `url`."""
     context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
     page = context.new_page()
     page.goto(url)
-    sign_in(page, user)
+    sign_in(page, user, ready)
     return page
 
 
@@ -95,14 +95,14 @@ def dismiss_dialog(page) -> str:
     return ""
 
 
-def sign_in(page, user):
+def sign_in(page, user, ready="h1"):
     page.get_by_label("ユーザー名").wait_for()
     dismiss_dialog(page)
     page.get_by_label("ユーザー名").fill(user)
     page.get_by_label("パスワード").fill(PASSWORDS[user])
     page.get_by_role("button", name="サインイン").click()
     page.get_by_text("つなぐ｜サインイン").wait_for(state="detached", timeout=60_000)
-    wait_idle(page)
+    wait_idle(page, ready)
     # the cookie is written by the page's script after sign-in: wait for it before moving on
     for _ in range(50):
         if any(c["name"] == "tsunagu_auth" for c in page.context.cookies()):
@@ -295,4 +295,47 @@ def test_admin_restores_an_earlier_version(browser, real_server, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "history_restored.png"), full_page=True)
     assert store.read_month("places", "2024-07").height == 1
     assert store.history("places")[-1]["action"] == "restore"
+    page.context.close()
+
+
+@pytest.mark.parametrize("width, height", [(1920, 1080), (1280, 720)])
+def test_presentation_fits_a_projector_and_steps_through_slides(browser, server, width, height):
+    """The presenter opens 作戦会議モード for 玉島 on the projector and steps with the keyboard."""
+    page = open_page(browser, f"{server}/present?district=玉島", width, height, ready=".slide-number")
+    page.locator(".slide-number").first.wait_for(timeout=60_000)
+    where = page.locator(".slide-where").first.inner_text()
+    assert "倉敷市 玉島地区" in where and "2025年3月" in where and "1 / 7" in where
+    assert page.locator(".slide-title").first.inner_text() == "通いの場（活動中）"
+    size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.slide-number')).fontSize)")
+    assert size >= 100  # about 9rem: readable from the back of a hall
+    scroll = page.evaluate("() => [document.documentElement.scrollWidth - innerWidth,"
+                           " document.documentElement.scrollHeight - innerHeight]")
+    assert scroll[0] <= 0 and scroll[1] <= 0, scroll
+    page.screenshot(path=str(ARTIFACTS / f"present_{width}x{height}_1.png"))
+    page.get_by_role("button", name="次へ").click()
+    page.get_by_text("2 / 7").wait_for(timeout=30_000)
+    page.locator("body").press("ArrowRight")
+    page.get_by_text("3 / 7").wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / f"present_{width}x{height}_3.png"))
+    page.context.close()
+
+
+def test_presentation_shows_a_new_upload_by_itself(browser, real_server):
+    """While the wall shows the presentation, a coordinator uploads a month elsewhere."""
+    from tests.test_ingest_formats import PLACES_ROWS, places_csv
+    from tsunagu.ingest import ingest
+
+    url, store = real_server
+    page = open_page(browser, f"{url}/present", 1280, 720, user="etsuran", ready=".slide-number")
+    page.locator(".slide-number").first.wait_for(timeout=60_000)
+    before = page.locator(".slide-where").first.inner_text()
+    rows = [PLACES_ROWS[0]] + [f"TM-1{i:02d},新サロン{i},倉敷市,玉島,玉島小,サロン,はい,活動中,,,,," for i in range(40)]
+    assert ingest(places_csv(rows).encode(), "places", "2025-04", store, user="sc_tanaka").ok
+    # within a minute, without a reload: the month on screen and the figure both change
+    page.wait_for_function("() => document.querySelector('.slide-where').innerText.includes('2025年4月')"
+                           " && document.querySelector('.slide-number').innerText.startsWith('41')",
+                           timeout=60_000)
+    assert "2025年4月" not in before
+    page.screenshot(path=str(ARTIFACTS / "present_live_update.png"))
     page.context.close()
