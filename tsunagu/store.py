@@ -33,6 +33,8 @@ from pathlib import Path
 
 import polars as pl
 
+from tsunagu.fsutil import fsync_dir, write_atomic
+
 MANIFEST = "_manifest.json"
 LIVE_NAME = "data.parquet"
 FORMAT = 1
@@ -62,29 +64,6 @@ AUDIT_SKIP = {"dataset", "month", "version", "file", "rows", "user", "source_nam
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, data: bytes, staging: Path) -> None:
-    staging.mkdir(parents=True, exist_ok=True)
-    tmp = staging / f"{path.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def file_sha256(path: Path) -> str:
@@ -209,7 +188,7 @@ class Store:
 
     def _write_manifest(self, manifest: dict) -> None:
         data = json.dumps(manifest, ensure_ascii=False, sort_keys=True).encode()
-        _write_atomic(self.manifest_path, data, self.staging)
+        write_atomic(self.manifest_path, data, tmp_dir=self.staging)
 
     def _publish(self, dataset: str, month: str, archive_file: Path) -> None:
         """Point <dataset>/month=M/data.parquet at the archive file with one atomic rename."""
@@ -222,7 +201,7 @@ class Store:
             except OSError:
                 shutil.copyfile(archive_file, tmp)  # a file system without hard links
             os.replace(tmp, live)
-            _fsync_dir(live.parent)
+            fsync_dir(live.parent)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -261,7 +240,7 @@ class Store:
                     os.fsync(f.fileno())
                 meta["sha256"] = file_sha256(tmp)
                 os.replace(tmp, final)
-                _fsync_dir(adir)
+                fsync_dir(adir)
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
@@ -278,7 +257,7 @@ class Store:
 
     def _write_json(self, path: Path, data: dict) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode(), self.staging)
+        write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode(), tmp_dir=self.staging)
 
     def _finish(self, meta: dict, replaced: str | None, audited: set, recovered: bool = False):
         """Everything after the commit point; safe to run again after a crash."""

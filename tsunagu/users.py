@@ -7,11 +7,9 @@ beside it, generated on first use, never committed.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import yaml
 from streamlit_authenticator.utilities import Hasher
 
 from tsunagu.config import PROJECT_ROOT
+from tsunagu.fsutil import write_atomic
 
 ROLES = ("viewer", "manager", "editor", "admin")  # each includes the ones before it
 ROLE_LABELS = {"viewer": "閲覧", "manager": "管理職（詳細表・ダウンロード）", "editor": "データ更新",
@@ -53,18 +52,7 @@ def cookie_key_path() -> Path:
 
 def _write_private(path: Path, text: str) -> None:
     """Atomically, readable by the owner only (the file holds password hashes / a key)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    write_atomic(path, text.encode("utf-8"), mode=0o600)
 
 
 def check_permissions(path: Path) -> None:
