@@ -32,7 +32,8 @@ for i, (key, label, unit) in enumerate(HEADLINES):
             return ui.sensitive_count(v, u, f, k, month, month) if hide else fmt.number(v, u)
         delta = None if hide else fmt.change(current[key], previous[key])
         st.metric(label, show(current[key], current["month"]), delta=delta,
-                  delta_color="off" if delta in (None, "±0") else "normal")
+                  delta_color="off" if delta in (None, "±0") else "normal",
+                  delta_arrow="off" if delta == "±0" else "auto")
         year_change = None if hide else fmt.change(current[key], year_ago[key])
         st.caption(f"前年同月 {show(year_ago[key], year_ago['month'])}"
                    + (f"（{year_change}）" if year_change else ""))
