@@ -3,6 +3,7 @@
 import streamlit as st
 
 from tsunagu import charts, fmt, privacy, ui
+from tsunagu.labels import HEADLINES
 from tsunagu.wareki import month_label
 
 f = ui.page_header("地域づくりダッシュボード「つなぐ」")
@@ -10,16 +11,6 @@ f = ui.page_header("地域づくりダッシュボード「つなぐ」")
 figures = ui.run_query("overview", **f.area(), month=f.month)
 current, previous, year_ago = (figures.row(i, named=True) for i in range(3))
 
-HEADLINES = [
-    ("n_active_places", "通いの場（活動中）", "か所"),
-    ("n_subsidized_places", "うち補助金対象", "か所"),
-    ("n_pantry_sites", "互近助パントリー", "か所"),
-    ("households_served", "パントリー利用世帯", "世帯"),
-    ("consultations", "相談件数", "件"),
-    ("referrals", "つなぎ件数", "件"),
-    ("attendees_total", "フォーラム・交流会 参加者", "人"),
-    ("n_events", "フォーラム・交流会", "回"),
-]
 st.caption(f"{month_label(current['month'])}の値。矢印は前月（{month_label(previous['month'])}）との差、"
            f"下の小さな字は前年同月（{month_label(year_ago['month'])}）との比較です。")
 SENSITIVE = {"consultations", "referrals"}  # small counts are hidden from viewers

@@ -37,3 +37,15 @@ MEASURES = {
     "consultations": ("相談件数", "件"), "referrals": ("つなぎ件数", "件"),
     "n_events": ("行事（期間中）", "回"), "attendees_total": ("行事参加者（期間中）", "人"),
 }
+
+# the month's headline figures (overview query), on the home page and on paper alike
+HEADLINES = [
+    ("n_active_places", "通いの場（活動中）", "か所"),
+    ("n_subsidized_places", "うち補助金対象", "か所"),
+    ("n_pantry_sites", "互近助パントリー", "か所"),
+    ("households_served", "パントリー利用世帯", "世帯"),
+    ("consultations", "相談件数", "件"),
+    ("referrals", "つなぎ件数", "件"),
+    ("attendees_total", "フォーラム・交流会 参加者", "人"),
+    ("n_events", "フォーラム・交流会", "回"),
+]

@@ -58,6 +58,22 @@ def suppressed_cells(values: dict[Hashable, int | None], groups: Iterable[Iterab
     return hidden
 
 
+def district_count(value: int | None, chosen: Iterable[str], per_district: dict[str, int | None],
+                   unit: str = "", k: int | None = None) -> str:
+    """The count of some districts where every district's count and the municipality's total
+    may also be shown (screens, handouts): small counts are 「5未満」, and a count is also
+    hidden (＊) when the total minus the other districts would give a small one away."""
+    shown = show(value, k)
+    if value is None or shown.endswith("未満"):
+        return shown
+    chosen = set(chosen)
+    if chosen and chosen != set(per_district):
+        hidden = suppressed_cells(per_district, [list(per_district)], k)
+        if hidden & chosen:
+            return COMPLEMENT
+    return shown + unit
+
+
 def show(value: int | None, k: int | None = None) -> str:
     """One count on its own (no total beside it)."""
     if value is None:
