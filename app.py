@@ -26,6 +26,7 @@ pages = [
     st.Page("pages/district.py", title="地区カルテ", icon=":material/assignment:", url_path="district"),
     st.Page("pages/prefecture.py", title="県域比較", icon=":material/leaderboard:", url_path="prefecture"),
     st.Page("pages/present.py", title="作戦会議モード", icon=":material/slideshow:", url_path="present"),
+    st.Page("pages/handouts.py", title="配布資料（PDF）", icon=":material/print:", url_path="handouts"),
 ]
 # a page a role may not use is not registered at all, so its URL leads nowhere. Signed out,
 # only the dashboards are (hidden): the one a link asks for shows the sign-in form and then

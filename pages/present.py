@@ -108,7 +108,7 @@ def show() -> None:
     else:
         big = s["chart"].properties(height=500).configure_axis(labelFontSize=24, titleFontSize=22) \
             .configure_legend(labelFontSize=24, symbolSize=300).configure_title(fontSize=26)
-        ui.chart(big, empty=s["empty"])
+        ui.chart(big, empty=s["empty"], png=False)
     if store.is_demo():
         st.markdown('<p class="slide-note">デモデータ（公表資料の数値＋架空の数値）</p>', unsafe_allow_html=True)
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 PAGES = ["pages/overview.py", "pages/places.py", "pages/pantry.py", "pages/forums.py",
-         "pages/district.py", "pages/prefecture.py"]
+         "pages/district.py", "pages/prefecture.py", "pages/handouts.py"]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 PAGES = [("", "地域づくりダッシュボード「つなぐ」"), ("places", "居場所・通いの場"),
          ("pantry", "互近助パントリー"), ("forums", "フォーラム・交流会"), ("district", "地区カルテ"),
-         ("prefecture", "県域比較")]
+         ("prefecture", "県域比較"), ("handouts", "配布資料（PDF）")]
 
 
 def _need_browser():
@@ -338,4 +338,35 @@ def test_presentation_shows_a_new_upload_by_itself(browser, real_server):
                            timeout=60_000)
     assert "2025年4月" not in before
     page.screenshot(path=str(ARTIFACTS / "present_live_update.png"))
+    page.context.close()
+
+
+def test_viewer_downloads_a_handout_and_a_chart(browser, server, tmp_path):
+    """A viewer prints the 船穂 handout: a real PDF comes down, with 船穂's one referral
+    shown as 「5未満」; and a chart from the home page saves as a PNG."""
+    import pypdfium2 as pdfium
+
+    page = open_page(browser, f"{server}/handouts?d=船穂", user="etsuran")
+    wait_idle(page, "h4")
+    # the district chosen in the sidebar (from the link) is the handout's district
+    assert page.get_by_text("倉敷市 船穂地区、2025年3月").count() == 1
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="配布資料をダウンロード").click()
+    download = info.value
+    assert download.suggested_filename == "配布資料_倉敷市_船穂_2025-03.pdf"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    doc = pdfium.PdfDocument(path.read_bytes())
+    text = "".join(p.get_textpage().get_text_range() for p in doc).replace("\r\n", "")
+    assert "船穂地区" in text and "つなぎ件数" in text and "5未満" in text
+    doc[0].render(scale=1.2).to_pil().save(ARTIFACTS / "download_handout_船穂.png")
+    page.screenshot(path=str(ARTIFACTS / "page_handouts_viewer.png"), full_page=True)
+
+    page.goto(f"{server}/")
+    wait_idle(page, "h4")
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="PNGで保存").first.click()
+    png = tmp_path / info.value.suggested_filename
+    info.value.save_as(png)
+    assert png.suffix == ".png" and png.read_bytes().startswith(b"\x89PNG")
     page.context.close()

@@ -179,3 +179,32 @@ def ranked_bars(df: pl.DataFrame, value: str, value_title: str, title: str, chos
         alt.datum.municipality == chosen, alt.value(SUBSIDIZED_COLOR), alt.value("#9BB7D4")))
     labels = base.mark_text(align="left", dx=4, fontSize=12).encode(text=alt.Text(f"{value}:Q", format=",.2f"))
     return _configure((bars_ + labels).properties(title=title, height=max(120, 26 * df.height + 40)))
+
+
+def title_of(spec: dict) -> str:
+    title = spec.get("title")
+    if isinstance(title, dict):
+        title = title.get("text")
+    return title if isinstance(title, str) else ""
+
+
+_fonts_registered = False
+
+
+def to_png(chart: alt.TopLevelMixin, width: int | None = None, scale: float = 2.0) -> bytes:
+    """The chart as a PNG, drawn offline by vl-convert with the embedded Japanese font
+    (the browser's fonts are not there), at twice the pixels so it prints sharply."""
+    import vl_convert as vlc
+
+    from tsunagu.pdf import FONT_FAMILY, font_path
+
+    global _fonts_registered
+    if not _fonts_registered:
+        vlc.register_font_directory(str(font_path().parent))
+        _fonts_registered = True
+    spec = chart.to_dict()
+    spec.setdefault("config", {})["font"] = FONT_FAMILY
+    if width:
+        spec["width"] = width
+    # no base URL allowed: every chart carries its data inline, and nothing is fetched
+    return vlc.vegalite_to_png(spec, scale=scale, allowed_base_urls=[])

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tsunagu.config import data_dir
+from tsunagu.fsutil import write_atomic
 from tsunagu.schema import DATASETS
 
 
@@ -83,6 +84,50 @@ def _history(args) -> int:
     writer.writerow(cols)
     for r in records[-args.limit:] if args.limit else records:
         writer.writerow(["" if r.get(c) is None else r.get(c) for c in cols])
+    return 0
+
+
+def _handout(args) -> int:
+    from tsunagu import handout
+    from tsunagu.db import Database
+    from tsunagu.store import Store
+
+    db = Database(Store(data_dir(args.data_dir)))
+    munis = db.query("municipalities", prefecture=args.prefecture)
+    found = munis.filter(munis["municipality"] == args.municipality)
+    if found.height != 1:
+        known = "、".join(munis["municipality"].unique(maintain_order=True).to_list()) or "なし"
+        print(f"市町村「{args.municipality}」が{'複数の都道府県にあります。--prefecture で選んでください' if found.height else 'ありません'}。"
+              f"（使える市町村: {known}）", file=sys.stderr)
+        return 2
+    pref = found["prefecture"][0]
+    districts = db.query("districts", prefecture=pref, municipality=args.municipality)["district"].to_list()
+    if args.all_districts:
+        chosen = [None, *districts]
+    elif args.district:
+        if args.district not in districts:
+            print(f"地区「{args.district}」は{args.municipality}にありません。（使える地区: {'、'.join(districts)}）",
+                  file=sys.stderr)
+            return 2
+        chosen = [args.district]
+    else:
+        chosen = [None]
+    months = db.query("months")["month"].to_list()
+    month = args.month or (months[0] if months else None)
+    if month not in months:
+        print(f"{args.month or ''}の月次データがありません。（登録されている月: {'、'.join(months[:12]) or 'なし'}…）",
+              file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    makers = {"handout": handout.district_handout, "places": handout.places_directory}
+    kinds = list(makers) if args.kind == "both" else [args.kind]
+    for district in chosen:
+        area = handout.Area(pref, args.municipality, district, month)
+        for kind in kinds:
+            path = out / handout.file_name(kind, area)
+            write_atomic(path, makers[kind](db, area))
+            print(path)
     return 0
 
 
@@ -166,6 +211,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=0, help="最新のN件だけ")
     add_data_dir(p)
     p.set_defaults(func=_history)
+
+    p = sub.add_parser("handout", help="配布資料（A4 PDF）と通いの場一覧表を作る")
+    p.add_argument("--municipality", required=True)
+    p.add_argument("--prefecture", help="同じ名前の市町村が複数の都道府県にあるとき")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--district", help="地区（省略すると市町村全域）")
+    group.add_argument("--all-districts", action="store_true", help="全域と全地区のすべて")
+    p.add_argument("--month", help="対象月 YYYY-MM（既定: 最新の月）")
+    p.add_argument("--kind", choices=["handout", "places", "both"], default="both")
+    p.add_argument("--out", default=".", help="書き出すフォルダ")
+    add_data_dir(p)
+    p.set_defaults(func=_handout)
 
     p = sub.add_parser("users", help="サインインできるユーザーを管理する（パスワードは標準入力か入力画面から）")
     p.add_argument("action", choices=["init", "add", "passwd", "role", "remove", "list"])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import re
 
 import polars as pl
 import streamlit as st
 
-from tsunagu import auth, filters, fmt, privacy
+from tsunagu import auth, charts, filters, fmt, privacy
 from tsunagu.config import PROJECT_ROOT, data_dir
 from tsunagu.db import Database
 from tsunagu.filters import Filters
@@ -136,10 +139,8 @@ def sensitive_count(value, unit: str = "", f: Filters | None = None, measure: st
         per = run_query("pantry_counts_by_district", municipality=f.municipality,
                         prefecture=f.prefecture, from_month=from_month or f.month,
                         to_month=to_month or f.month)
-        values = dict(zip(per["district"].to_list(), per[measure].to_list()))
-        hidden = privacy.suppressed_cells(values, [list(values)])
-        if hidden & set(f.districts) and set(f.districts) != set(values):
-            return privacy.COMPLEMENT
+        return privacy.district_count(value, f.districts, dict(zip(per["district"].to_list(),
+                                                                   per[measure].to_list())), unit)
     return shown + unit
 
 
@@ -183,8 +184,20 @@ def table(df: pl.DataFrame, file_name: str, empty: str = "該当するデータ�
                        mime="text/csv", icon=":material/download:", key=key or f"dl-{file_name}")
 
 
-def chart(spec, empty: bool = False, message: str = "該当するデータはありません。") -> None:
+def chart(spec, empty: bool = False, message: str = "該当するデータはありません。",
+          png: bool = True) -> None:
+    """A chart across the page, with a PNG download for slides and reports (drawn only when
+    clicked, offline, with the Japanese font embedded)."""
     if empty:
         st.info(message, icon=":material/search_off:")
-    else:
-        st.altair_chart(spec, width="stretch")
+        return
+    st.altair_chart(spec, width="stretch")
+    if png:
+        as_dict = spec.to_dict()
+        title = charts.title_of(as_dict) or "グラフ"
+        name = re.sub(r'[\\/:*?"<>|\s]+', "_", title).strip("_") + ".png"
+        # keyed by the chart itself, so the button stays the same widget across reruns
+        key = "png-" + hashlib.sha1(json.dumps(as_dict, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        st.download_button("PNGで保存", data=lambda: charts.to_png(spec), file_name=name,
+                           mime="image/png", icon=":material/image:", on_click="ignore",
+                           type="tertiary", key=key)

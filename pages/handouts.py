@@ -1,0 +1,56 @@
+"""配布資料（PDF）: the A4 handout of a district or the municipality, and the 通いの場一覧表,
+for the month chosen in the sidebar. Paper leaves the room, so small consultation and
+referral counts are hidden in it whatever the reader's role."""
+
+import io
+import zipfile
+
+import streamlit as st
+
+from tsunagu import handout, privacy, ui
+from tsunagu.wareki import month_label
+
+f = ui.page_header("配布資料（PDF）")
+database = ui.db()  # the downloads are drawn on another thread, outside this run
+options = ["全域", *f.all_districts]
+start = options.index(f.districts[0]) if len(f.districts) == 1 and f.districts[0] in options else 0
+pick, _ = st.columns([1, 2])
+chosen = pick.selectbox("地区", options, index=start,  # no key: follows the sidebar when it changes
+                        help="サイドバーで地区を1つだけ選んでいると、その地区が最初から選ばれます。")
+area = handout.Area(f.prefecture, f.municipality, None if chosen == "全域" else chosen, f.month)
+st.caption(f"{area.name}、{month_label(f.month)}時点（サイドバーの「月」で変えられます）。"
+           f"A4縦・日本語フォント埋め込み。相談・つなぎ件数は役割にかかわらず{privacy.label()}を伏せて印刷されます。")
+
+left, right = st.columns(2)
+with left:
+    st.markdown("##### :material/description: 配布資料")
+    st.caption("今月の数字（前月・前年同月との比較）、通いの場の推移、"
+               + ("小学校区ごとの通いの場" if area.district else "地区ごとの数字")
+               + "、今年度の行事。出典・抽出条件・ページ番号つき。")
+    st.download_button("配布資料をダウンロード", data=lambda: handout.district_handout(database, area),
+                       file_name=handout.file_name("handout", area), mime="application/pdf",
+                       icon=":material/download:", on_click="ignore", key="dl_handout", type="primary")
+with right:
+    st.markdown("##### :material/format_list_bulleted: 通いの場一覧表")
+    st.caption("名称・小学校区・種別・会場・対象・開催頻度・状態を、小学校区ごとに並べた一覧（終了した場所は除く）。")
+    st.download_button("一覧表をダウンロード", data=lambda: handout.places_directory(database, area),
+                       file_name=handout.file_name("places", area), mime="application/pdf",
+                       icon=":material/download:", on_click="ignore", key="dl_places")
+
+
+def every_district() -> bytes:
+    """One ZIP with the handout and the list of each district, for a 第1層 meeting."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for d in [None, *f.all_districts]:
+            one = handout.Area(f.prefecture, f.municipality, d, f.month)
+            z.writestr(handout.file_name("handout", one), handout.district_handout(database, one))
+            z.writestr(handout.file_name("places", one), handout.places_directory(database, one))
+    return buf.getvalue()
+
+
+st.divider()
+st.download_button(f"全地区まとめて（{len(f.all_districts) + 1}地域 × 2種類、ZIP）", data=every_district,
+                   file_name=f"配布資料_{f.municipality}_全地区_{f.month}.zip", mime="application/zip",
+                   icon=":material/folder_zip:", on_click="ignore", key="dl_all",
+                   help="作るのに地区の数×数秒かかります。")
