@@ -12,6 +12,7 @@ from tsunagu.wareki import month_label
 
 f = ui.page_header("配布資料（PDF）")
 database = ui.db()  # the downloads are drawn on another thread, outside this run
+names = ui.can("manager")
 options = ["全域", *f.all_districts]
 start = options.index(f.districts[0]) if len(f.districts) == 1 and f.districts[0] in options else 0
 pick, _ = st.columns([1, 2])
@@ -33,9 +34,12 @@ with left:
 with right:
     st.markdown("##### :material/format_list_bulleted: 通いの場一覧表")
     st.caption("名称・小学校区・種別・会場・対象・開催頻度・状態を、小学校区ごとに並べた一覧（終了した場所は除く）。")
-    st.download_button("一覧表をダウンロード", data=lambda: handout.places_directory(database, area),
-                       file_name=handout.file_name("places", area), mime="application/pdf",
-                       icon=":material/download:", on_click="ignore", key="dl_places")
+    if names:
+        st.download_button("一覧表をダウンロード", data=lambda: handout.places_directory(database, area),
+                           file_name=handout.file_name("places", area), mime="application/pdf",
+                           icon=":material/download:", on_click="ignore", key="dl_places")
+    else:  # the list names places, like the detailed tables: managers and up (README, roles)
+        st.caption(":material/lock: 名前の入った一覧表は「管理職」以上の役割でダウンロードできます。")
 
 
 def every_district() -> bytes:
@@ -45,12 +49,13 @@ def every_district() -> bytes:
         for d in [None, *f.all_districts]:
             one = handout.Area(f.prefecture, f.municipality, d, f.month)
             z.writestr(handout.file_name("handout", one), handout.district_handout(database, one))
-            z.writestr(handout.file_name("places", one), handout.places_directory(database, one))
+            if names:
+                z.writestr(handout.file_name("places", one), handout.places_directory(database, one))
     return buf.getvalue()
 
 
 st.divider()
-st.download_button(f"全地区まとめて（{len(f.all_districts) + 1}地域 × 2種類、ZIP）", data=every_district,
+st.download_button(f"全地区まとめて（全域と{len(f.all_districts)}地区、ZIP）", data=every_district,
                    file_name=f"配布資料_{f.municipality}_全地区_{f.month}.zip", mime="application/zip",
                    icon=":material/folder_zip:", on_click="ignore", key="dl_all",
                    help="作るのに地区の数×数秒かかります。")

@@ -185,3 +185,18 @@ def test_viewer_cannot_recover_a_hidden_count_from_the_total(app):
     assert mabi["つなぎ件数"] == "＊"
     whole = metrics(app(query={"m": "2024-07"}, user="etsuran"))
     assert whole["つなぎ件数"] == "69件"
+
+
+def test_handouts_page_offers_the_list_of_places_to_managers_only(app):
+    """Handouts carry counts only (suppressed on paper), so every role may print them; the
+    list of places names places, like the detailed tables, so it is for managers and up."""
+    def buttons(at):
+        return {el.proto.label for el in at.main if type(el).__name__ == "DownloadButton"}
+
+    viewer = app("pages/handouts.py", query={"d": "玉島"}, user="etsuran")
+    assert buttons(viewer) == {"配布資料をダウンロード", "全地区まとめて（全域と6地区、ZIP）"}
+    assert any("管理職" in c.value for c in viewer.caption)
+    manager = app("pages/handouts.py", query={"d": "玉島"}, user="kacho")
+    assert "一覧表をダウンロード" in buttons(manager)
+    # one district chosen in the sidebar (here from the link) is the handout's district
+    assert next(s for s in manager.selectbox if s.label == "地区").value == "玉島"
