@@ -66,7 +66,7 @@ with tab_gaps:
 with tab_map:
     located = active.filter(pl.col("lat").is_not_null())
     st.caption(f"座標が登録されている通いの場: {located.height:,} / {active.height:,}か所（背景地図なし）")
-    ui.chart(charts.places_map(located, f"通いの場の位置（{area}、{when}）", districts),
+    ui.chart(charts.places_map(located, f"通いの場の位置（{area}、{when}）", districts, names=ui.can("manager")),
              empty=located.is_empty(), message="座標（緯度・経度）が登録された通いの場はありません。")
 
 with tab_list:

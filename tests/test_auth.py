@@ -111,7 +111,8 @@ def test_viewer_sees_no_detailed_tables_or_downloads(fresh):
     signed_in(at, "etsuran")
     at.run()
     at.switch_page("pages/places.py").run()
-    assert not at.get("download_button")
+    # charts may be saved as pictures (the viewer sees them anyway); no table may be downloaded
+    assert {b.label for b in at.get("download_button")} == {"PNGで保存"}
     assert any("「管理職」以上" in c.value for c in at.caption)
 
 
@@ -200,3 +201,19 @@ def test_sign_out_from_a_page(fresh):
     assert not at.exception
     assert at.session_state["authentication_status"] is None
     assert any("サインアウトしました" in s.value for s in at.success)
+
+
+def test_viewer_map_carries_no_place_names(fresh):
+    """The map's data goes to the browser: for a viewer the names are not in it at all."""
+    import pyarrow as pa
+
+    def map_columns(user):
+        at = fresh()
+        signed_in(at, user)
+        at.run()
+        at.switch_page("pages/places.py").run()
+        (chart,) = [e.proto for e in at.get("vega_lite_chart") if "mercator" in e.proto.spec]
+        return {c for d in chart.datasets for c in pa.ipc.open_stream(d.data.data).read_all().column_names}
+
+    assert "name" not in map_columns("etsuran")
+    assert "name" in map_columns("kacho")

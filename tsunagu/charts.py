@@ -155,14 +155,16 @@ def coverage_scatter(df: pl.DataFrame, title: str, districts: list[str]) -> alt.
     return _configure((points + gaps).properties(title=title, height=380))
 
 
-def places_map(df: pl.DataFrame, title: str, districts: list[str]) -> alt.Chart:
-    """Places with coordinates, drawn without map tiles so it works offline."""
-    chart = alt.Chart(df).mark_circle(size=60, opacity=0.8).encode(
+def places_map(df: pl.DataFrame, title: str, districts: list[str], names: bool = True) -> alt.Chart:
+    """Places with coordinates, drawn without map tiles so it works offline; names only for
+    roles that may see them (the data goes to the browser, so they are left out, not hidden)."""
+    columns = ["lon", "lat", "district", "category", "school_district"] + (["name"] if names else [])
+    tooltip = [alt.Tooltip("category:N", title="種別"), alt.Tooltip("school_district:N", title="小学校区")]
+    chart = alt.Chart(df.select(columns)).mark_circle(size=60, opacity=0.8).encode(
         longitude="lon:Q", latitude="lat:Q",
         color=alt.Color("district:N", title="地区", scale=district_colors(districts), sort=districts,
                         legend=alt.Legend(orient="top")),
-        tooltip=[alt.Tooltip("name:N", title="名称"), alt.Tooltip("category:N", title="種別"),
-                 alt.Tooltip("school_district:N", title="小学校区")],
+        tooltip=([alt.Tooltip("name:N", title="名称")] if names else []) + tooltip,
     ).project(type="mercator")
     return _configure(chart.properties(title=title, height=420))
 
