@@ -64,7 +64,8 @@ def slides_for(district: str) -> list[dict]:
         number("n_active_places", "通いの場（活動中）", "か所"),
         number("n_subsidized_places", "うち補助金対象サロン", "か所"),
         {"kind": "chart", "title": "通いの場の推移", "where": where, "month": now["month"],
-         "chart": charts.fiscal_year_trend(trend, f"{where}の通いの場（各年度3月時点）"), "empty": trend.is_empty()},
+         "chart": charts.fiscal_year_trend(trend, f"{where}の通いの場（各年度3月時点）", label_size=24),
+         "empty": trend.is_empty()},
         number("n_pantry_sites", "互近助パントリー", "か所"),
         number("households_served", "パントリーを利用した世帯", "世帯"),
         number("consultations", "パントリーでの相談", "件", sensitive=True),
@@ -106,8 +107,10 @@ def show() -> None:
         elif s["value"].endswith("未満"):
             st.markdown(f'<p class="slide-note">{html.escape(privacy.note())}</p>', unsafe_allow_html=True)
     else:
-        big = s["chart"].properties(height=500).configure_axis(labelFontSize=24, titleFontSize=22) \
-            .configure_legend(labelFontSize=24, symbolSize=300).configure_title(fontSize=26)
+        # no label is cut short on the wall (Vega-Lite truncates long labels by default)
+        big = s["chart"].properties(height=500).configure_axis(
+            labelFontSize=24, titleFontSize=22, labelLimit=0, labelColor="#222", titleColor="#222") \
+            .configure_legend(labelFontSize=24, symbolSize=300, labelLimit=0).configure_title(fontSize=26)
         ui.chart(big, empty=s["empty"], png=False)
     if store.is_demo():
         st.markdown('<p class="slide-note">デモデータ（公表資料の数値＋架空の数値）</p>', unsafe_allow_html=True)

@@ -27,8 +27,9 @@ def _configure(chart: alt.Chart) -> alt.Chart:
         labelFontSize=13, titleFontSize=13).configure_title(fontSize=16, anchor="start")
 
 
-def fiscal_year_trend(df: pl.DataFrame, title: str) -> alt.Chart:
-    """活動中 and 補助金対象 places per 年度 (from places_by_fiscal_year), labelled with values."""
+def fiscal_year_trend(df: pl.DataFrame, title: str, label_size: int = 13) -> alt.Chart:
+    """活動中 and 補助金対象 places per 年度 (from places_by_fiscal_year), labelled with values
+    (larger on the wall: `label_size`)."""
     long = df.select("fiscal_year_label", "as_of_month", "n_active", "n_subsidized").unpivot(
         index=["fiscal_year_label", "as_of_month"], variable_name="measure", value_name="count",
     ).with_columns(pl.col("measure").replace({"n_active": "通いの場（活動中）",
@@ -48,7 +49,7 @@ def fiscal_year_trend(df: pl.DataFrame, title: str) -> alt.Chart:
                  alt.Tooltip("count:Q", title="か所", format=",")],
     )
     lines = base.mark_line(point=True, strokeWidth=3)
-    labels = base.mark_text(dy=-12, fontSize=13).encode(text=alt.Text("count:Q", format=","))
+    labels = base.mark_text(dy=-label_size, fontSize=label_size).encode(text=alt.Text("count:Q", format=","))
     return _configure((lines + labels).properties(title=title, height=320))
 
 
