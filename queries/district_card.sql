@@ -16,7 +16,7 @@ place_counts as (
         count(*) filter (where status = '活動中') as n_active,
         count(*) filter (where status = '活動中' and subsidized) as n_subsidized,
     from places
-    where month = coalesce($month::varchar, (select max(month) from places))
+    where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'places'))
       and municipality = $municipality
       and ($prefecture::varchar is null or prefecture = $prefecture)
     group by district
@@ -30,7 +30,7 @@ pantry_counts as (
         sum(consultations) as consultations,
         sum(referrals) as referrals,
     from pantry
-    where month = coalesce($month::varchar, (select max(month) from pantry))
+    where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'pantry'))
       and municipality = $municipality
       and ($prefecture::varchar is null or prefecture = $prefecture)
     group by district

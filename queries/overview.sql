@@ -6,7 +6,7 @@
 --         $school_district (text, optional; events have none and count by district),
 --         $month (text 'YYYY-MM', optional: null = the latest month of places)
 with target as (
-    select coalesce($month::varchar, (select max(month) from places)) as month
+    select coalesce($month::varchar, (select max(month) from uploads where dataset = 'places')) as month
 ),
 
 periods as (

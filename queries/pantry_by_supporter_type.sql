@@ -5,7 +5,7 @@
 with snapshot as (
     select *
     from pantry
-    where month = coalesce($month::varchar, (select max(month) from pantry))
+    where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'pantry'))
       and area_match(prefecture, municipality, district, school_district,
                  $prefecture::varchar, $municipality::varchar, $districts::varchar[], $school_district::varchar)
 ),

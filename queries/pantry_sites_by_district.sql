@@ -5,7 +5,7 @@
 with snapshot as (
     select *
     from pantry
-    where month = coalesce($month::varchar, (select max(month) from pantry))
+    where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'pantry'))
 ),
 
 final as (

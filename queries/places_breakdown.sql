@@ -14,7 +14,7 @@ with snapshot as (
             when 'target' then target
         end as value,
     from places
-    where month = coalesce($month::varchar, (select max(month) from places))
+    where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'places'))
       and status = '活動中'
       and area_match(prefecture, municipality, district, school_district,
                  $prefecture::varchar, $municipality::varchar, $districts::varchar[], $school_district::varchar)

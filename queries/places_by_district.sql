@@ -5,7 +5,7 @@
 with snapshot as (
     select *
     from places
-    where month = coalesce($month::varchar, (select max(month) from places))
+    where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'places'))
 ),
 
 counted as (

@@ -3,10 +3,12 @@
 -- params: $municipality (text), $prefecture (text, optional), $districts (list of text,
 --         optional: empty = every district), $school_district (text, optional)
 with snapshots as (
+    -- the months uploaded (a short list), not every row of places
     select distinct
         month,
         fiscal_year(month) as fiscal_year,
-    from places
+    from uploads
+    where dataset = 'places'
 ),
 
 year_end as (

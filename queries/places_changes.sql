@@ -27,7 +27,7 @@ opened as (
     from first_seen as f
     inner join filtered as p on p.place_id = f.place_id and p.month = f.first_month
     where f.first_month between $from_month::varchar and $to_month::varchar
-      and f.first_month > (select min(month) from places)
+      and f.first_month > (select min(month) from uploads where dataset = 'places')
 ),
 
 paused as (

@@ -26,7 +26,7 @@ final as (
         and p.municipality = s.municipality
         and p.district = s.district
         and p.school_district = s.school_district
-    where p.month = coalesce($month::varchar, (select max(month) from places))
+    where p.month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'places'))
       and p.status in ('活動中', '休止中')
     order by s.area_order, p.name, p.place_id
 )

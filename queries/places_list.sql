@@ -22,7 +22,7 @@ with final as (
         lat,
         lon,
     from places
-    where month = coalesce($month::varchar, (select max(month) from places))
+    where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'places'))
       and area_match(prefecture, municipality, district, school_district,
                  $prefecture::varchar, $municipality::varchar, $districts::varchar[], $school_district::varchar)
       and ($status::varchar is null or status = $status)

@@ -9,7 +9,7 @@ with places_now as (
         municipality,
         count(*) filter (where status = '活動中') as n_active,
     from places
-    where month = coalesce($month::varchar, (select max(month) from places))
+    where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'places'))
       and prefecture = $prefecture
     group by all
 ),
@@ -20,7 +20,7 @@ pantry_now as (
         municipality,
         count(*) as n_pantry_sites,
     from pantry
-    where month = coalesce($month::varchar, (select max(month) from pantry))
+    where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'pantry'))
       and prefecture = $prefecture
     group by all
 ),

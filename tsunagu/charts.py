@@ -184,13 +184,6 @@ def ranked_bars(df: pl.DataFrame, value: str, value_title: str, title: str, chos
     return _configure((bars_ + labels).properties(title=title, height=max(120, 26 * df.height + 40)))
 
 
-def title_of(spec: dict) -> str:
-    title = spec.get("title")
-    if isinstance(title, dict):
-        title = title.get("text")
-    return title if isinstance(title, str) else ""
-
-
 _fonts_registered = False
 
 

@@ -131,6 +131,33 @@ def _handout(args) -> int:
     return 0
 
 
+def _synth(args) -> int:
+    from tsunagu.synth import write_synth
+
+    root = data_dir(args.data_dir)
+    if (root / "_manifest.json").exists():
+        print(f"{root} にはすでにデータがあります。空のフォルダを指定してください。", file=sys.stderr)
+        return 2
+    counts = write_synth(root, args.scale, progress=lambda m: print(f"  {m}", file=sys.stderr))
+    print(f"合成データ（{args.scale}）を作成しました: {root} "
+          + "、".join(f"{k} {v:,}行" for k, v in counts.items()))
+    return 0
+
+
+def _bench(args) -> int:
+    from tsunagu import bench
+
+    scales = ["city"] if args.quick else args.scale or ["city", "prefecture", "nation"]
+    ingest_rows = 20_000 if args.quick else args.ingest_rows
+    sessions = 2 if args.quick else args.sessions
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    text = bench.run(scales, work, Path(args.out), ingest_rows, sessions,
+                     log=lambda m: print(m, file=sys.stderr))
+    print(text)
+    return 0
+
+
 def _read_password(confirm: bool = True) -> str:
     """From the prompt (twice), or one line of standard input; never from an argument."""
     if sys.stdin.isatty():
@@ -223,6 +250,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=".", help="書き出すフォルダ")
     add_data_dir(p)
     p.set_defaults(func=_handout)
+
+    p = sub.add_parser("synth", help="ベンチマーク用の合成データを作る（city / prefecture / nation）")
+    p.add_argument("--scale", choices=["city", "prefecture", "nation"], default="city")
+    add_data_dir(p)
+    p.set_defaults(func=_synth)
+
+    p = sub.add_parser("bench", help="ベンチマークを実行して Markdown の表を書く")
+    p.add_argument("--scale", action="append", choices=["city", "prefecture", "nation"])
+    p.add_argument("--work", default="data/bench", help="合成データを置くフォルダ（再利用します）")
+    p.add_argument("--out", default="docs/benchmark.md")
+    p.add_argument("--ingest-rows", type=int, default=1_000_000)
+    p.add_argument("--sessions", type=int, default=20)
+    p.add_argument("--quick", action="store_true", help="city だけ・小さな取り込み・2セッション（動作確認用）")
+    p.set_defaults(func=_bench)
 
     p = sub.add_parser("users", help="サインインできるユーザーを管理する（パスワードは標準入力か入力画面から）")
     p.add_argument("action", choices=["init", "add", "passwd", "role", "remove", "list"])

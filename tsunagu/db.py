@@ -18,8 +18,12 @@ month_before('2024-01') -> '2023-12', area_match(...) for the shared area filter
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
 import threading
+import weakref
 from pathlib import Path
 
 import duckdb
@@ -33,6 +37,11 @@ _DUCK_TYPES = {pl.String: "varchar", pl.Int64: "bigint", pl.Float64: "double",
                pl.Boolean: "boolean", pl.Date: "date"}
 LIST_PARAMS = {"districts"}  # bound as lists; the command line gives them comma-separated
 _PARAM = re.compile(r"(?<![\w$:])\$([A-Za-z_]\w*)")
+
+
+def _remove_cache(con, folder: str) -> None:
+    con.close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 class QueryError(Exception):
@@ -67,43 +76,56 @@ def query_params(sql: str) -> list[str]:
 
 
 class Database:
+    """The store, queried through DuckDB. Tables live in a DuckDB file of this process (in a
+    temporary folder), not in memory: DuckDB keeps only what queries touch in its buffer
+    pool ($TSUNAGU_DB_MEMORY, default 400MB), so a nation-size store (14 M place rows) runs
+    in a few hundred MB. Rows are sorted by prefecture, municipality and month, so a filter
+    on a municipality reads only its row groups. After the first load, an upload reloads
+    only the months that changed."""
+
     def __init__(self, store: Store):
         self.store = store
-        self.con = duckdb.connect(":memory:")
+        self._dir = tempfile.mkdtemp(prefix="tsunagu-db-")
+        self.con = duckdb.connect(os.path.join(self._dir, "cache.duckdb"), config={
+            "memory_limit": os.environ.get("TSUNAGU_DB_MEMORY", "400MB"),
+            "temp_directory": os.path.join(self._dir, "spill"),
+        })
+        weakref.finalize(self, _remove_cache, self.con, self._dir)
         self._lock = threading.Lock()
-        self._loaded: tuple | None = None
+        self._loaded: dict | None = None  # {(dataset, month): version} of what the tables hold
+        self._stamp: tuple | None = None  # the manifest file's identity when last loaded
+        self._data_version = 0
 
-    def _signature(self, manifest: dict) -> tuple:
-        return tuple(
-            (ds, month, entry["version"])
-            for ds, months in sorted(manifest["datasets"].items())
-            for month, entry in sorted(months.items())
-        )
+    @staticmethod
+    def _versions(manifest: dict) -> dict:
+        return {(ds, month): entry["version"]
+                for ds, months in manifest["datasets"].items() for month, entry in months.items()}
 
     def refresh(self) -> int:
-        """Load the store's current versions if they changed since the last call."""
+        """Load the store's current versions if they changed since the last call. Every query
+        calls this: the manifest is only re-read when its file changed (it is replaced by
+        rename, so a new commit is a new inode)."""
+        try:
+            info = os.stat(self.store.manifest_path)
+            stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if stamp is not None and stamp == self._stamp:
+            return self._data_version
         manifest = self.store.manifest()
-        sig = self._signature(manifest)
-        if sig == self._loaded:
-            return manifest.get("data_version", 0)
+        self._data_version = manifest.get("data_version", 0)
+        versions = self._versions(manifest)
+        if versions == self._loaded:
+            self._stamp = stamp
+            return self._data_version
         with self._lock:
-            if sig == self._loaded:
+            if versions == self._loaded:
                 return manifest.get("data_version", 0)
             cur = self.con.cursor()
             cur.execute("begin transaction")
             try:
                 for ds in DATASETS:
-                    files = self.store.live_files(ds, manifest)
-                    if files:
-                        listed = ", ".join(_sql_string(str(f)) for f in files)
-                        source = (f"select * from read_parquet([{listed}], hive_partitioning = true,"
-                                  " hive_types = {'month': varchar},"
-                                  f" union_by_name = true)")
-                    else:
-                        source = _empty_select(ds)
-                    # area_order keeps districts in the order the areas file lists them
-                    order = ", row_number() over () as area_order" if ds == "areas" else ""
-                    cur.execute(f"create or replace table {ds}_all as select *{order} from ({source})")
+                    self._load(cur, ds, manifest, versions)
                 cur.execute(_UPLOADS_TABLE)
                 uploads = [(ds, month, e["rows"], e["version"], e["committed_at"], e["user"],
                             e["source_name"])
@@ -118,8 +140,42 @@ class Database:
                 raise
             finally:
                 cur.close()
-            self._loaded = sig
+            self._loaded = versions
+        self._stamp = stamp
         return manifest.get("data_version", 0)
+
+    def _load(self, cur, ds: str, manifest: dict, versions: dict) -> None:
+        """Bring one dataset's table up to the manifest: whole on the first load (and for
+        areas, whose file order matters), else only the months whose version changed."""
+        def source(files: list[Path]) -> str:
+            listed = ", ".join(_sql_string(str(f)) for f in files)
+            return (f"select * from read_parquet([{listed}], hive_partitioning = true,"
+                    " hive_types = {'month': varchar}, union_by_name = true)")
+
+        def mine(v: dict) -> dict:
+            return {k: x for k, x in v.items() if k[0] == ds}
+
+        if self._loaded is not None and mine(self._loaded) == mine(versions):
+            return
+        if self._loaded is None or ds == "areas":
+            files = self.store.live_files(ds, manifest)
+            select = source(files) if files else _empty_select(ds)
+            if ds == "areas":  # area_order keeps districts in the order the areas file lists them
+                cur.execute(f"create or replace table areas_all as "
+                            f"select *, row_number() over () as area_order from ({select})")
+            else:
+                cur.execute(f"create or replace table {ds}_all as select * from ({select}) "
+                            "order by prefecture, municipality, month")
+            return
+        old, new = mine(self._loaded), mine(versions)
+        changed = sorted({m for (_, m), v in new.items() if old.get((ds, m)) != v}
+                         | {m for (_, m) in old if (ds, m) not in new})
+        cur.execute(f"delete from {ds}_all where list_contains($months, month)", {"months": changed})
+        entries = manifest["datasets"].get(ds, {})
+        files = [self.store.root / entries[m]["file"] for m in changed if m in entries]
+        if files:
+            cur.execute(f"insert into {ds}_all by name select * from ({source(files)}) "
+                        "order by prefecture, municipality, month")
 
     def query(self, name: str, **params) -> pl.DataFrame:
         sql = load_query(name)
@@ -178,7 +234,7 @@ create or replace view areas as
     select * from areas_all where month = (select max(month) from areas_all);
 create or replace view places as select * from places_all;
 create or replace view places_latest as
-    select * from places_all where month = (select max(month) from places_all);
+    select * from places_all where month = (select max(month) from uploads where dataset = 'places');
 create or replace view pantry as select * from pantry_all;
 create or replace view forums as select * from forums_all;
 create or replace view municipalities as

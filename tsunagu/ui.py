@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import re
 
 import polars as pl
@@ -97,6 +95,7 @@ def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> 
     """Role check, title, demo banner, the shared filters, and the area and period always
     on screen; stops with a message when there is nothing to show."""
     user = require(role)
+    st.session_state["_png_seq"] = 0
     auth.sign_out_button()
     st.title(title)
     demo_banner()
@@ -193,11 +192,12 @@ def chart(spec, empty: bool = False, message: str = "該当するデータはあ
         return
     st.altair_chart(spec, width="stretch")
     if png:
-        as_dict = spec.to_dict()
-        title = charts.title_of(as_dict) or "グラフ"
+        title = spec.title if isinstance(getattr(spec, "title", None), str) else "グラフ"
         name = re.sub(r'[\\/:*?"<>|\s]+', "_", title).strip("_") + ".png"
-        # keyed by the chart itself, so the button stays the same widget across reruns
-        key = "png-" + hashlib.sha1(json.dumps(as_dict, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        # numbered in page order (reset by page_header each run): stable across reruns, and
+        # cheap — hashing the chart's data cost ~15 ms a chart
+        seq = st.session_state.get("_png_seq", 0) + 1
+        st.session_state["_png_seq"] = seq
         st.download_button("PNGで保存", data=lambda: charts.to_png(spec), file_name=name,
                            mime="image/png", icon=":material/image:", on_click="ignore",
-                           type="tertiary", key=key)
+                           type="tertiary", key=f"png-{seq}")

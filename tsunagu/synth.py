@@ -1,0 +1,210 @@
+"""Synthetic stores at city, prefecture and nation scale, for the benchmark.
+
+Deterministic (a fixed seed per scale), vectorised with NumPy and Polars, and written
+through the store's own commit path (archive version, manifest, live file, audit), so the
+benchmark reads exactly what an ingested store would hold. Names are obviously made up
+(「合成市0001」), so a synthetic store is never mistaken for a council's data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from tsunagu.schema import DATASETS
+from tsunagu.store import Store
+
+PREFECTURES = [
+    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
+    "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県",
+    "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県",
+    "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
+    "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
+]
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    prefectures: int
+    municipalities: int
+    places: int  # places alive at the end; more have come and gone
+    place_months: int
+    pantry_sites: int
+    pantry_months: int
+    events_per_municipality_month: float
+
+
+SCALES = {
+    "city": Scale("city", 1, 1, 900, 96, 100, 120, 3.0),
+    "prefecture": Scale("prefecture", 1, 77, 8_000, 96, 1_000, 120, 1.5),
+    "nation": Scale("nation", 47, 1_700, 150_000, 96, 20_000, 120, 0.25),
+}
+LAST_MONTH = "2025-03"
+CATEGORIES = ["サロン", "カフェ", "体操・運動", "趣味・習いごと", "会食・地域食堂", "子ども食堂", "多世代交流",
+              "見守り・訪問", "その他"]
+VENUES = ["個人宅", "空き家", "集会所・公民館", "コミュニティセンター", "店舗・喫茶店", "福祉施設", "屋外", "その他"]
+OPERATORS = ["住民グループ", "地区社協", "町内会・自治会", "NPO・ボランティア団体", "社会福祉法人", "社協直営", "個人",
+             "その他"]
+TARGETS = ["限定なし", "高齢者", "子ども・子育て", "障がい者", "その他"]
+
+
+def months_back(last: str, n: int) -> list[str]:
+    y, m = int(last[:4]), int(last[5:7])
+    out = []
+    for _ in range(n):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out[::-1]
+
+
+def _enum(values: list[str], rng: np.random.Generator, n: int) -> pl.Series:
+    return pl.Series(np.array(values, dtype=object)[rng.integers(0, len(values), n)], dtype=pl.String)
+
+
+def areas(scale: Scale, rng: np.random.Generator) -> pl.DataFrame:
+    """Municipalities with 1–8 districts of 1–6 school districts each, populations lognormal."""
+    prefs = PREFECTURES[: scale.prefectures] if scale.prefectures > 1 else ["合成県"]
+    muni_pref = np.sort(rng.integers(0, len(prefs), scale.municipalities))
+    n_dist = rng.integers(1, 9, scale.municipalities) if scale.municipalities > 1 else np.array([6])
+    rows = {"prefecture": [], "municipality": [], "district": [], "school_district": []}
+    for i in range(scale.municipalities):
+        muni = f"合成市{i + 1:04d}"
+        for d in range(n_dist[i]):
+            for s in range(int(rng.integers(1, 7)) if scale.municipalities > 1 else 10 + d % 2):
+                rows["prefecture"].append(prefs[muni_pref[i]])
+                rows["municipality"].append(muni)
+                rows["district"].append(f"地区{d + 1:02d}")
+                rows["school_district"].append(f"第{d + 1}-{s + 1}小")
+    n = len(rows["prefecture"])
+    population = np.clip(rng.lognormal(8.6, 0.8, n), 300, 80_000).astype(np.int64)
+    aging = np.clip(rng.normal(0.30, 0.06, n), 0.12, 0.6)
+    return pl.DataFrame(rows).with_columns(
+        population=pl.Series(population),
+        population_65plus=pl.Series((population * aging).astype(np.int64)),
+        households=pl.Series((population / rng.uniform(1.9, 2.6, n)).astype(np.int64)),
+    )
+
+
+def _spread(area: pl.DataFrame, n: int, rng: np.random.Generator) -> pl.DataFrame:
+    """n rows placed in school districts in proportion to their people aged 65+."""
+    weights = area["population_65plus"].to_numpy().astype(float)
+    idx = rng.choice(area.height, size=n, p=weights / weights.sum())
+    return area.select("prefecture", "municipality", "district", "school_district")[idx]
+
+
+def places(scale: Scale, area: pl.DataFrame, rng: np.random.Generator) -> tuple[pl.DataFrame, list[str]]:
+    """Every place that ever existed, with the months it opened and ended."""
+    months = months_back(LAST_MONTH, scale.place_months)
+    born = int(scale.places * 1.25)
+    n = born
+    start = rng.integers(-200, len(months), n)  # most opened before the first snapshot
+    ends = rng.random(n) < 0.2
+    end = np.where(ends, start + rng.integers(6, 96, n), 10_000)
+    base = _spread(area, n, rng).with_columns(
+        place_id=pl.Series([f"S{i:07d}" for i in range(n)]),
+        name=pl.Series([f"つどい{i:06d}" for i in range(n)]),
+        category=_enum(CATEGORIES, rng, n), venue_type=_enum(VENUES, rng, n),
+        operator_type=_enum(OPERATORS, rng, n), target=_enum(TARGETS, rng, n),
+        sessions_per_month=pl.Series(rng.choice([0.5, 1.0, 2.0, 4.0, 8.0], n)),
+        subsidized=pl.Series(rng.random(n) < 0.37),
+        participants_avg=pl.Series(rng.integers(4, 40, n)),
+        lat=pl.Series(np.round(rng.uniform(31.0, 43.0, n), 5)),
+        lon=pl.Series(np.round(rng.uniform(130.0, 144.0, n), 5)),
+        _start=pl.Series(start), _end=pl.Series(end), _pause=pl.Series(rng.random(n) < 0.01),
+    )
+    base = base.with_columns(started_on=pl.when(pl.col("_start") >= 0).then(
+        pl.col("_start").map_elements(lambda i: months[i], return_dtype=pl.String)).otherwise(None))
+    return base, months
+
+
+def place_month(base: pl.DataFrame, i: int, month: str) -> pl.DataFrame:
+    cols = [c.key for c in DATASETS["places"].columns]
+    return base.filter((pl.col("_start") <= i) & (pl.col("_end") >= i)).with_columns(
+        status=pl.when(pl.col("_end") == i).then(pl.lit("終了"))
+        .when(pl.col("_pause")).then(pl.lit("休止中")).otherwise(pl.lit("活動中"))).select(cols)
+
+
+def pantry(scale: Scale, area: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    n = scale.pantry_sites
+    return _spread(area, n, rng).with_columns(
+        pantry_id=pl.Series([f"P{i:06d}" for i in range(n)]),
+        site_name=pl.Series([f"パントリー{i:06d}" for i in range(n)]),
+        supporter_type=_enum(["地区社協・地区社協有志", "地域交流拠点", "福祉施設", "企業・店舗", "その他"], rng, n),
+        activity_type=_enum(["常設型", "見守り・訪問型", "随時相談・対応", "その他"], rng, n),
+        opened_on=pl.lit("2015-04"),
+        _lam=pl.Series(rng.uniform(2, 30, n)),
+    )
+
+
+def pantry_month(base: pl.DataFrame, month: str, rng: np.random.Generator) -> pl.DataFrame:
+    n = base.height
+    lam = base["_lam"].to_numpy()
+    households = rng.poisson(lam)
+    consultations = rng.binomial(households, 0.2)
+    return base.with_columns(
+        new_donors=pl.Series(rng.poisson(0.3, n)), donations=pl.Series(rng.poisson(lam / 2)),
+        households_served=pl.Series(households), items_distributed=pl.Series(households * 3),
+        consultations=pl.Series(consultations), referrals=pl.Series(rng.binomial(consultations, 0.25)),
+    ).select([c.key for c in DATASETS["pantry"].columns])
+
+
+def forums_month(scale: Scale, area: pl.DataFrame, month: str, serial: int,
+                 rng: np.random.Generator) -> pl.DataFrame:
+    dists = area.select("prefecture", "municipality", "district").unique(maintain_order=True)
+    n = max(1, int(rng.poisson(scale.events_per_municipality_month * scale.municipalities)))
+    pick = dists[rng.integers(0, dists.height, n)]
+    onsite = rng.integers(5, 120, n)
+    responses = (onsite * rng.uniform(0.3, 0.9, n)).astype(np.int64)
+    y, m = int(month[:4]), int(month[5:7])
+    return pick.with_columns(
+        event_id=pl.Series([f"E{serial + i:08d}" for i in range(n)]),
+        held_on=pl.Series([f"{y:04d}-{m:02d}-{d:02d}" for d in rng.integers(1, 29, n)]).str.to_date(),
+        title=pl.Series([f"交流会{serial + i}" for i in range(n)]),
+        event_type=_enum(["協議体会議", "住民フォーラム", "通いの場交流会", "サポーター養成講座", "地区懇談会"], rng, n),
+        venue=pl.lit("公民館"), format=_enum(["会場", "会場", "会場", "オンライン併用"], rng, n),
+        attendees_onsite=pl.Series(onsite), attendees_online=pl.Series(np.zeros(n, dtype=np.int64)),
+        survey_responses=pl.Series(responses),
+        survey_positive=pl.Series((responses * rng.uniform(0.6, 0.95, n)).astype(np.int64)),
+    ).select([c.key for c in DATASETS["forums"].columns])
+
+
+def write_synth(root, scale_name: str, progress: Callable[[str], None] | None = None) -> dict:
+    """Write a whole synthetic store; returns the row counts per dataset."""
+    scale = SCALES[scale_name]
+    seed = int(hashlib.sha256(scale_name.encode()).hexdigest()[:8], 16)
+    rng = np.random.default_rng(seed)
+    store = Store(root)
+
+    def commit(dataset: str, month: str, frame: pl.DataFrame) -> None:
+        store.commit(dataset, month, frame, user="synth", source_name=f"synth-{scale_name}",
+                     source_sha256="", extra={"action": "synth"})
+
+    counts = {"areas": 0, "places": 0, "pantry": 0, "forums": 0}
+    area = areas(scale, rng)
+    commit("areas", "2015-04", area)
+    counts["areas"] = area.height
+    base, months = places(scale, area, rng)
+    for i, month in enumerate(months):
+        frame = place_month(base, i, month)
+        commit("places", month, frame)
+        counts["places"] += frame.height
+        if progress and i % 12 == 11:
+            progress(f"places {month}: {counts['places']:,} rows")
+    sites = pantry(scale, area, rng)
+    serial = 0
+    for month in months_back(LAST_MONTH, scale.pantry_months):
+        frame = pantry_month(sites, month, rng)
+        commit("pantry", month, frame)
+        counts["pantry"] += frame.height
+        events = forums_month(scale, area, month, serial, rng)
+        serial += events.height
+        commit("forums", month, events)
+        counts["forums"] += events.height
+    if progress:
+        progress(f"done: {counts}")
+    return counts
