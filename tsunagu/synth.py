@@ -45,12 +45,15 @@ SCALES = {
     "nation": Scale("nation", 47, 1_700, 150_000, 96, 20_000, 120, 0.25),
 }
 LAST_MONTH = "2025-03"
-CATEGORIES = ["サロン", "カフェ", "体操・運動", "趣味・習いごと", "会食・地域食堂", "子ども食堂", "多世代交流",
-              "見守り・訪問", "その他"]
-VENUES = ["個人宅", "空き家", "集会所・公民館", "コミュニティセンター", "店舗・喫茶店", "福祉施設", "屋外", "その他"]
-OPERATORS = ["住民グループ", "地区社協", "町内会・自治会", "NPO・ボランティア団体", "社会福祉法人", "社協直営", "個人",
-             "その他"]
-TARGETS = ["限定なし", "高齢者", "子ども・子育て", "障がい者", "その他"]
+
+
+def _values(dataset: str, key: str) -> list[str]:
+    """The contract's allowed values (tsunagu.schema), so synthetic rows pass validation."""
+    return list(DATASETS[dataset].column(key).values)
+
+
+CATEGORIES, VENUES = _values("places", "category"), _values("places", "venue_type")
+OPERATORS, TARGETS = _values("places", "operator_type"), _values("places", "target")
 
 
 def months_back(last: str, n: int) -> list[str]:
@@ -134,8 +137,8 @@ def pantry(scale: Scale, area: pl.DataFrame, rng: np.random.Generator) -> pl.Dat
     return _spread(area, n, rng).with_columns(
         pantry_id=pl.Series([f"P{i:06d}" for i in range(n)]),
         site_name=pl.Series([f"パントリー{i:06d}" for i in range(n)]),
-        supporter_type=_enum(["地区社協・地区社協有志", "地域交流拠点", "福祉施設", "企業・店舗", "その他"], rng, n),
-        activity_type=_enum(["常設型", "見守り・訪問型", "随時相談・対応", "その他"], rng, n),
+        supporter_type=_enum(_values("pantry", "supporter_type"), rng, n),
+        activity_type=_enum(_values("pantry", "activity_type"), rng, n),
         opened_on=pl.lit("2015-04"),
         _lam=pl.Series(rng.uniform(2, 30, n)),
     )
@@ -165,8 +168,8 @@ def forums_month(scale: Scale, area: pl.DataFrame, month: str, serial: int,
         event_id=pl.Series([f"E{serial + i:08d}" for i in range(n)]),
         held_on=pl.Series([f"{y:04d}-{m:02d}-{d:02d}" for d in rng.integers(1, 29, n)]).str.to_date(),
         title=pl.Series([f"交流会{serial + i}" for i in range(n)]),
-        event_type=_enum(["協議体会議", "住民フォーラム", "通いの場交流会", "サポーター養成講座", "地区懇談会"], rng, n),
-        venue=pl.lit("公民館"), format=_enum(["会場", "会場", "会場", "オンライン併用"], rng, n),
+        event_type=_enum(_values("forums", "event_type"), rng, n),
+        venue=pl.lit("公民館"), format=_enum(_values("forums", "format")[:1] * 3 + _values("forums", "format"), rng, n),
         attendees_onsite=pl.Series(onsite), attendees_online=pl.Series(np.zeros(n, dtype=np.int64)),
         survey_responses=pl.Series(responses),
         survey_positive=pl.Series((responses * rng.uniform(0.6, 0.95, n)).astype(np.int64)),
