@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= data/demo
 PORT ?= 8501
 
-.PHONY: setup demo run test lint clean-demo
+.PHONY: setup demo run test lint bench clean-demo
 
 setup: $(VENV)/.installed
 
@@ -29,6 +29,12 @@ run: demo
 test: setup
 	bash scripts/ensure-browser.sh
 	$(BIN)/python -m pytest
+
+# the benchmark (not a test): synthetic city, prefecture and nation stores under data/bench
+# (made once, ~2 min), every page's queries and reruns, pandas baseline, ingest, 20 sessions
+bench: setup
+	bash scripts/ensure-browser.sh
+	$(BIN)/python -m tsunagu bench --work data/bench --out docs/benchmark.md
 
 lint: setup
 	$(BIN)/pip install --quiet ruff

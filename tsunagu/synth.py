@@ -105,7 +105,7 @@ def places(scale: Scale, area: pl.DataFrame, rng: np.random.Generator) -> tuple[
     months = months_back(LAST_MONTH, scale.place_months)
     born = int(scale.places * 1.25)
     n = born
-    start = rng.integers(-200, len(months), n)  # most opened before the first snapshot
+    start = rng.integers(-400, len(months), n)  # most opened before the first snapshot
     ends = rng.random(n) < 0.2
     end = np.where(ends, start + rng.integers(6, 96, n), 10_000)
     base = _spread(area, n, rng).with_columns(
