@@ -283,10 +283,10 @@ def load_run(root: Path, tmp: Path, sessions: int = 20, changes: int = 5) -> dic
                 if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
                     break
             time.sleep(0.5)
-        db = Database(Store(root))
-        muni = db.query("municipalities")["municipality"][0]
-        dists = db.query("districts", municipality=muni)["district"].to_list()
-        rss_before = _rss_mb(proc.pid)
+        store = Store(root)
+        areas = store.read_month("areas", store.latest_month("areas"))
+        muni = areas["municipality"][0]  # the dashboard opens on the first municipality
+        dists = areas.filter(pl.col("municipality") == muni)["district"].unique(maintain_order=True).to_list()
         latencies, errors = [], []
         lock = threading.Lock()
         password = os.urandom(12).hex()
@@ -299,6 +299,7 @@ def load_run(root: Path, tmp: Path, sessions: int = 20, changes: int = 5) -> dic
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--no-first-run"])
                 page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+                page.set_default_timeout(300_000)
                 try:
                     page.goto(url)
                     page.get_by_label("ユーザー名").fill("bench")
@@ -314,6 +315,7 @@ def load_run(root: Path, tmp: Path, sessions: int = 20, changes: int = 5) -> dic
                         if k:
                             box.locator("input").click()
                             page.keyboard.press("Backspace")  # removes the district chosen before
+                            page.locator("h4", has_text=f"{muni}全域").first.wait_for()
                             page.wait_for_function(
                                 "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
                         box.locator("input").click()
@@ -334,9 +336,12 @@ def load_run(root: Path, tmp: Path, sessions: int = 20, changes: int = 5) -> dic
                 finally:
                     browser.close()
 
+        _warm_up(url, password)  # so the sessions measure reruns, not the store's first load
+        rss_before = _rss_mb(proc.pid)
         threads = [threading.Thread(target=session, args=(i,)) for i in range(sessions)]
         for th in threads:
             th.start()
+            time.sleep(0.5)  # browsers start one after another, as people arrive
         rss_peak = rss_before
         while any(th.is_alive() for th in threads):
             rss_peak = max(rss_peak, _rss_mb(proc.pid))
@@ -350,6 +355,42 @@ def load_run(root: Path, tmp: Path, sessions: int = 20, changes: int = 5) -> dic
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _warm_up(url: str, password: str) -> None:
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        page.set_default_timeout(900_000)
+        page.goto(url)
+        page.get_by_label("ユーザー名").fill("bench")
+        page.get_by_label("パスワード").fill(password)
+        page.get_by_role("button", name="サインイン").click()
+        page.wait_for_selector("h4")
+        browser.close()
+
+
+def sessions_section(scale: str, r: dict) -> list[str]:
+    return [f"## 同時アクセス（{scale}、ブラウザ {r['sessions']} セッションが同時に、サイドバーで地区を5回ずつ選び直す）", "",
+            f"- 再表示 {r['reruns']} 回: p50 {r['p50_ms'] or 0:,.0f} ms、p95 {r['p95_ms'] or 0:,.0f} ms"
+            f"（目標 p95 ≤ 1,000 ms: {'達成' if (r['p95_ms'] or 1e9) <= 1000 else '未達'}）、エラー {len(r['errors'])} 件"
+            + (f"（{r['errors'][0]}）" if r["errors"] else ""),
+            f"- サーバーのメモリ: 20セッションの前 {r['rss_before_mb']:,} MB → 最大 {r['rss_peak_mb']:,} MB"
+            f"（1セッションあたり約 {r['per_session_mb']:.0f} MB）",
+            "- 時間はサイドバーで地区を選んでから、画面が描き終わるまで。ブラウザ20個も同じ2コアで動くため、"
+            "サーバーだけの時間より長めに出ます。", ""]
+
+
+def replace_sessions(out: Path, scale: str, r: dict) -> str:
+    """Run again only the load test: its section of an earlier report is replaced."""
+    text = out.read_text(encoding="utf-8").rstrip("\n")
+    head = text.split("\n## 同時アクセス", 1)[0]
+    text = head + "\n" + "\n".join(sessions_section(scale, r))
+    out.write_text(text + "\n", encoding="utf-8")
+    return text
 
 
 def _rss_mb(pid: int) -> int:
@@ -366,7 +407,7 @@ def _rss_mb(pid: int) -> int:
 # ---------------------------------------------------------------- the report
 
 def run(scales: list[str], work: Path, out: Path, ingest_rows: int, sessions: int,
-        log=print) -> str:
+        log=print, readme: Path | None = None) -> str:
     lines = ["# ベンチマーク結果（`python -m tsunagu bench`）", "",
              f"測定日 {time.strftime('%Y-%m-%d')}。マシン: {machine()}", "",
              "中央値（ウォームアップ1回のあと7回）。pandas は同じデータを CSV から読んで同じ答えを計算する、"
@@ -438,15 +479,24 @@ def run(scales: list[str], work: Path, out: Path, ingest_rows: int, sessions: in
         root = work / scales[-1]
         log(f"同時アクセス: {sessions}セッション…")
         r = load_run(root, work / f"{scales[-1]}-tmp", sessions)
-        lines += [f"## 同時アクセス（{scales[-1]}、ブラウザ {r['sessions']} セッションが同時に、サイドバーで地区を5回ずつ選び直す）", "",
-                  f"- 再表示 {r['reruns']} 回: p50 {r['p50_ms'] or 0:,.0f} ms、p95 {r['p95_ms'] or 0:,.0f} ms"
-                  f"（目標 p95 ≤ 1,000 ms: {'達成' if (r['p95_ms'] or 1e9) <= 1000 else '未達'}）、エラー {len(r['errors'])} 件"
-                  + (f"（{r['errors'][0]}）" if r["errors"] else ""),
-                  f"- サーバーのメモリ: 開始時 {r['rss_before_mb']:,} MB → 最大 {r['rss_peak_mb']:,} MB"
-                  f"（1セッションあたり約 {r['per_session_mb']:.0f} MB）",
-                  "- ブラウザ20個も同じ2コアで動くため、サーバーだけの時間より長めに出ます。", ""]
+        lines += sessions_section(scales[-1], r)
     text = "\n".join(lines)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text + "\n", encoding="utf-8")
+    if readme is not None:
+        show_in_readme(readme, text)
     return text
+
+
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def show_in_readme(readme: Path, text: str) -> None:
+    """The README shows the latest table, between its two markers (headings one level down)."""
+    body = readme.read_text(encoding="utf-8")
+    if START not in body or END not in body:
+        return
+    table = "\n".join(("#" + line) if line.startswith("#") else line for line in text.splitlines())
+    head, rest = body.split(START, 1)
+    readme.write_text(f"{head}{START}\n{table}\n{END}{rest.split(END, 1)[1]}", encoding="utf-8")
 

@@ -152,8 +152,18 @@ def _bench(args) -> int:
     sessions = 2 if args.quick else args.sessions
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
+    from tsunagu.config import PROJECT_ROOT
+    readme = None if args.quick else PROJECT_ROOT / "README.md"
+    if args.sessions_only:
+        scale = scales[-1]
+        r = bench.load_run(work / scale, work / f"{scale}-tmp", sessions)
+        text = bench.replace_sessions(Path(args.out), scale, r)
+        if readme is not None:
+            bench.show_in_readme(readme, text)
+        print(text)
+        return 0
     text = bench.run(scales, work, Path(args.out), ingest_rows, sessions,
-                     log=lambda m: print(m, file=sys.stderr))
+                     log=lambda m: print(m, file=sys.stderr), readme=readme)
     print(text)
     return 0
 
@@ -263,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ingest-rows", type=int, default=1_000_000)
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--quick", action="store_true", help="city だけ・小さな取り込み・2セッション（動作確認用）")
+    p.add_argument("--sessions-only", action="store_true",
+                   help="同時アクセスだけを測り直し、--out の該当部分を置き換える")
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("users", help="サインインできるユーザーを管理する（パスワードは標準入力か入力画面から）")
