@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from tsunagu import integrity
 from tsunagu.config import QUERIES_DIR
 from tsunagu.schema import DATASETS, POLARS_TYPES
 from tsunagu.store import Store
@@ -72,6 +73,7 @@ class Database:
         self.con = duckdb.connect(":memory:")
         self._lock = threading.Lock()
         self._loaded: tuple | None = None
+        self.problems: list = []  # damaged months left out of the last load (integrity.Problem)
 
     def _signature(self, manifest: dict) -> tuple:
         return tuple(
@@ -81,7 +83,18 @@ class Database:
         )
 
     def refresh(self) -> int:
-        """Load the store's current versions if they changed since the last call."""
+        """Load the store's current versions if they changed since the last call. A damaged
+        file must not take every page down: the months that read are served, the others
+        are named in `problems`."""
+        try:
+            return self._refresh()
+        except duckdb.Error:
+            problems = integrity.screen(self.store, self.store.manifest())
+            if not problems:
+                raise
+            return self._refresh(problems)
+
+    def _refresh(self, problems: list | None = None) -> int:
         manifest = self.store.manifest()
         sig = self._signature(manifest)
         if sig == self._loaded:
@@ -89,6 +102,8 @@ class Database:
         with self._lock:
             if sig == self._loaded:
                 return manifest.get("data_version", 0)
+            if problems:
+                manifest = integrity.without(manifest, problems)
             cur = self.con.cursor()
             cur.execute("begin transaction")
             try:
@@ -119,6 +134,7 @@ class Database:
             finally:
                 cur.close()
             self._loaded = sig
+            self.problems = list(problems or [])
         return manifest.get("data_version", 0)
 
     def query(self, name: str, **params) -> pl.DataFrame:
