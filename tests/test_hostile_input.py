@@ -130,7 +130,7 @@ def csv_files(draw) -> bytes:
         return text.encode("utf-8")
 
 
-@settings(BOUNDED, max_examples=200)
+@settings(BOUNDED, max_examples=150)
 @given(csv_files())
 def test_any_csv_is_stored_and_reads_back_or_refused_with_every_error(store, content):
     """Well-formed CSV with nasty cells: stored and read back unchanged, or refused whole
@@ -140,7 +140,7 @@ def test_any_csv_is_stored_and_reads_back_or_refused_with_every_error(store, con
     TRIED[f"csv {outcome}"] = TRIED.get(f"csv {outcome}", 0) + 1
 
 
-@settings(BOUNDED, max_examples=200)
+@settings(BOUNDED, max_examples=150)
 @given(st.data())
 def test_a_valid_file_damaged_anywhere_is_stored_or_refused(store, data):
     """A good file with bytes flipped, cut, or inserted anywhere (a bad copy, a mail client)."""
@@ -160,12 +160,12 @@ def test_a_valid_file_damaged_anywhere_is_stored_or_refused(store, data):
 
 
 def test_property_tests_tried_what_they_promise():
-    """The figures in docs/reliability.md: 900 inputs, and both answers (stored and
+    """The figures in docs/reliability.md: 800 inputs, and both answers (stored and
     read back, refused) really happen, so neither branch is checked in vain."""
     if "bytes" not in TRIED or "csv" not in TRIED or "mutated" not in TRIED:
         pytest.skip(f"run with the property tests above to count them (ran alone: {TRIED})")
     print(TRIED)
-    assert TRIED["bytes"] >= 500 and TRIED["csv"] >= 200 and TRIED["mutated"] >= 200
+    assert TRIED["bytes"] >= 500 and TRIED["csv"] >= 150 and TRIED["mutated"] >= 150
     assert TRIED["csv stored"] >= 30 and TRIED["csv refused"] >= 30
     assert TRIED["mutated stored"] >= 5 and TRIED["mutated refused"] >= 30
 
