@@ -7,13 +7,16 @@ from tsunagu import auth, users
 st.set_page_config(page_title="つなぐ｜地域づくりダッシュボード", page_icon=":material/hub:",
                    layout="wide")
 
-first_password = users.ensure_first_admin()
-if first_password:  # shown once, on the console of whoever started the server
-    print(f"\n  つなぐ: 最初の管理者を作成しました。ユーザー名: admin  パスワード: {first_password}\n"
-          f"  （この表示は一度だけです。サインイン後、python -m tsunagu users passwd admin で変更してください）\n",
-          flush=True)
-
-authenticator = auth.authenticator()  # once per run: it draws the cookie component
+try:
+    first_password = users.ensure_first_admin()
+    if first_password:  # shown once, on the console of whoever started the server
+        print(f"\n  つなぐ: 最初の管理者を作成しました。ユーザー名: admin  パスワード: {first_password}\n"
+              f"  （この表示は一度だけです。サインイン後、python -m tsunagu users passwd admin で変更してください）\n",
+              flush=True)
+    authenticator = auth.authenticator()  # once per run: it draws the cookie component
+except users.UsersError as e:  # e.g. a users file others can read: refuse, and say how to fix it
+    st.error(f"つなぐを開始できません。{e}", icon=":material/gpp_bad:")
+    st.stop()
 st.session_state["_authenticator"] = authenticator
 user = auth.cookie_sign_in(authenticator)
 

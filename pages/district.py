@@ -17,7 +17,7 @@ pick, _ = st.columns([1, 3])
 district = pick.selectbox("地区", options, index=options.index(f.districts[0]) if f.districts else 0)
 card = ui.run_query("district_card", municipality=f.municipality, prefecture=f.prefecture,
                     district=district, month=f.month, from_month=f.from_month, to_month=f.to_month)
-st.subheader(f"{district}地区（{f.period_label}）")
+st.subheader(f"{fmt.plain(district)}地区（{f.period_label}）")
 st.caption("各数字の下の小さな字は比べる値です。件数は市町村の地区の平均、率は市町村全体の値です。")
 cols = st.columns(4)
 for i, row in enumerate(card.iter_rows(named=True)):

@@ -11,7 +11,7 @@ districts = list(f.all_districts)
 
 monthly = ui.run_query("pantry_monthly", **f.area())
 if monthly.is_empty():
-    st.info(f"{area}の互近助パントリーのデータはありません。", icon=":material/search_off:")
+    st.info(f"{fmt.plain(area)}の互近助パントリーのデータはありません。", icon=":material/search_off:")
     st.stop()
 now = monthly.filter(pl.col("month") == f.month)
 period = monthly.filter(pl.col("month").is_between(pl.lit(f.from_month), pl.lit(f.to_month)))

@@ -6,11 +6,12 @@ import hashlib
 import polars as pl
 import streamlit as st
 
-from tsunagu import ui
+from tsunagu import fmt, ui
 from tsunagu.diff import compare, template_csv
 from tsunagu.ingest import check, ingest
-from tsunagu.issues import RefusedError
+from tsunagu.issues import Issue, RefusedError
 from tsunagu.schema import DATASETS
+from tsunagu.store import StoreError
 from tsunagu.wareki import month_label
 
 MAX_MB = 20
@@ -43,26 +44,32 @@ if uploaded is None:
 content = uploaded.getvalue()
 digest = hashlib.sha256(content).hexdigest()
 current = store.current(dataset, month)
-st.markdown(f"##### {uploaded.name} → {DATASETS[dataset].label}・{month_label(month)}")
+st.markdown(f"##### {fmt.plain(uploaded.name)} → {DATASETS[dataset].label}・{month_label(month)}")
 try:
     result = check(content, dataset, month, store)
-except RefusedError as e:
-    errors = [i for i in e.issues if i.level == "error"]
+except (RefusedError, StoreError) as e:
+    # a damaged stored file (areas, last month) is said like any other refusal
+    issues = e.issues if isinstance(e, RefusedError) else [Issue(None, None, str(e))]
+    errors = [i for i in issues if i.level == "error"]
     st.error(f"このファイルは登録できません。エラーが {len(errors):,} 件あります（データは何も変わっていません）。"
              "直してからもう一度選んでください。", icon=":material/error:")
     st.dataframe(pl.DataFrame({"行": [i.row for i in errors], "列": [i.column or "" for i in errors],
                                "内容": [i.message for i in errors]}), hide_index=True, width="stretch")
-    warnings = [i for i in e.issues if i.level == "warning"]
+    warnings = [i for i in issues if i.level == "warning"]
     if warnings:
-        st.warning("\n".join(f"- {w}" for w in warnings))
+        st.warning("\n".join(f"- {fmt.plain(w)}" for w in warnings))
     st.stop()
 
 st.success(f"確認できました: {result.frame.height:,}行。下の内容でよければ「登録する」を押してください。",
            icon=":material/task_alt:")
 for w in result.warnings:
-    st.warning(str(w), icon=":material/warning:")
+    st.warning(fmt.plain(w), icon=":material/warning:")
 
-before = store.read_month(dataset, month)
+try:
+    before = store.read_month(dataset, month)
+except StoreError as e:  # the live version is damaged: uploading this month again is the cure
+    st.warning(fmt.plain(e), icon=":material/broken_image:")
+    before = None
 change = compare(dataset, before, result.frame)
 st.markdown("##### 変わる内容" + ("（この月の最初の登録です）" if before is None else "（いま登録されている版との比較）"))
 st.dataframe(change.totals.rename({"measure": "項目", "before": "いま", "after": "登録後", "difference": "差"}),
@@ -90,4 +97,4 @@ if st.button("登録する", type="primary", icon=":material/cloud_upload:", key
     else:
         st.error(outcome.summary, icon=":material/error:")
         for e in outcome.errors:
-            st.write(str(e))
+            st.text(str(e))  # cell values from the file: shown as they are, never as Markdown

@@ -9,10 +9,12 @@ import threading
 import time
 from collections import defaultdict, deque
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import LoginError
 
-from tsunagu import users
+from tsunagu import fmt, users
 from tsunagu.users import User
 
 COOKIE_NAME = "tsunagu_auth"
@@ -115,9 +117,15 @@ def cookie_sign_in(auth: stauth.Authenticate) -> User | None:
     sleeps 0.7 s, and the cookie component's rerun arriving meanwhile loses the page the
     URL asked for."""
     if not st.session_state.get("authentication_status"):
-        token = auth.cookie_controller.get_cookie()
-        if token:
-            auth.authentication_controller.login(token=token)
+        try:
+            token = auth.cookie_controller.get_cookie()
+            if token:
+                auth.authentication_controller.login(token=token)
+        except (jwt.PyJWTError, LoginError, KeyError, TypeError, ValueError):
+            # a tampered cookie (another algorithm, a standard "exp" claim, missing fields)
+            # or one of a user removed since: the library raises instead of refusing.
+            # Treat it as no cookie: the sign-in form, never a traceback
+            st.session_state["authentication_status"] = None
     return current_user()
 
 
@@ -127,7 +135,7 @@ def sign_out_button() -> None:
     user = current_user()
     if not user:
         return
-    st.sidebar.caption(f":material/person: {user.name}（{users.ROLE_LABELS[user.role]}）")
+    st.sidebar.caption(f":material/person: {fmt.plain(user.name)}（{users.ROLE_LABELS[user.role]}）")
     if st.sidebar.button("サインアウト", key="sign_out", icon=":material/logout:"):
         auth = st.session_state.get("_authenticator")
         if auth is not None:

@@ -1,4 +1,4 @@
-"""python -m tsunagu ingest | demo | query | history (see README)."""
+"""python -m tsunagu ingest | demo | query | history | handout | synth | bench | check | users (see README)."""
 
 from __future__ import annotations
 
@@ -168,6 +168,30 @@ def _bench(args) -> int:
     return 0
 
 
+def _check(args) -> int:
+    from tsunagu import integrity
+    from tsunagu.store import Store
+
+    store = Store(data_dir(args.data_dir))
+    problems = integrity.check(store)
+    for p in problems:
+        print(f"[壊れています] {p}", file=sys.stderr)
+    if not problems:
+        n = sum(len(m) for m in store.manifest()["datasets"].values())
+        print(f"保存されているデータに問題はありません（{n}か月分を確認）: {store.root}")
+        return 0
+    if not args.repair:
+        print(f"{len(problems)}件の問題があります。--repair を付けると、読める前の版に戻します（何も削除しません）。",
+              file=sys.stderr)
+        return 1
+    for line in integrity.repair(store, user=args.user):
+        print(line)
+    left = integrity.check(store)
+    for p in left:
+        print(f"[未解決] {p}", file=sys.stderr)
+    return 1 if left else 0
+
+
 def _read_password(confirm: bool = True) -> str:
     """From the prompt (twice), or one line of standard input; never from an argument."""
     if sys.stdin.isatty():
@@ -276,6 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sessions-only", action="store_true",
                    help="同時アクセスだけを測り直し、--out の該当部分を置き換える")
     p.set_defaults(func=_bench)
+
+    p = sub.add_parser("check", help="保存されているファイルが壊れていないか確かめる（--repair で前の版に戻す）")
+    p.add_argument("--repair", action="store_true", help="壊れた月を、読める前の版に戻す（監査ログに記録）")
+    p.add_argument("--user", default=getpass.getuser(), help="監査ログに残す作業者名")
+    add_data_dir(p)
+    p.set_defaults(func=_check)
 
     p = sub.add_parser("users", help="サインインできるユーザーを管理する（パスワードは標準入力か入力画面から）")
     p.add_argument("action", choices=["init", "add", "passwd", "role", "remove", "list"])

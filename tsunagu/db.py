@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from tsunagu import integrity
 from tsunagu.config import QUERIES_DIR
 from tsunagu.schema import DATASETS, POLARS_TYPES
 from tsunagu.store import Store
@@ -95,6 +96,7 @@ class Database:
         self._loaded: dict | None = None  # {(dataset, month): version} of what the tables hold
         self._stamp: tuple | None = None  # the manifest file's identity when last loaded
         self._data_version = 0
+        self.problems: list = []  # damaged months left out of the last load (integrity.Problem)
 
     @staticmethod
     def _versions(manifest: dict) -> dict:
@@ -104,7 +106,8 @@ class Database:
     def refresh(self) -> int:
         """Load the store's current versions if they changed since the last call. Every query
         calls this: the manifest is only re-read when its file changed (it is replaced by
-        rename, so a new commit is a new inode)."""
+        rename, so a new commit is a new inode). A damaged file must not take every page
+        down: the months that read are served, the others are named in `problems`."""
         try:
             info = os.stat(self.store.manifest_path)
             stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
@@ -112,15 +115,26 @@ class Database:
             stamp = None
         if stamp is not None and stamp == self._stamp:
             return self._data_version
+        try:
+            return self._refresh(stamp)
+        except duckdb.Error:
+            problems = integrity.screen(self.store, self.store.manifest())
+            if not problems:
+                raise
+            return self._refresh(stamp, problems)
+
+    def _refresh(self, stamp: tuple | None, problems: list | None = None) -> int:
         manifest = self.store.manifest()
         self._data_version = manifest.get("data_version", 0)
+        if problems:
+            manifest = integrity.without(manifest, problems)
         versions = self._versions(manifest)
-        if versions == self._loaded:
+        if versions == self._loaded and not (problems or self.problems):
             self._stamp = stamp
             return self._data_version
         with self._lock:
-            if versions == self._loaded:
-                return manifest.get("data_version", 0)
+            if versions == self._loaded and not (problems or self.problems):
+                return self._data_version  # another thread loaded it meanwhile
             cur = self.con.cursor()
             cur.execute("begin transaction")
             try:
@@ -141,6 +155,7 @@ class Database:
             finally:
                 cur.close()
             self._loaded = versions
+            self.problems = list(problems or [])
         self._stamp = stamp
         return manifest.get("data_version", 0)
 

@@ -19,3 +19,15 @@ def change(current, before) -> str | None:
     if diff == 0:
         return "±0"
     return f"{diff:+,}"
+
+
+_MARKDOWN = set("\\`*_{}[]()<>#+-.!|:$~=\"'&")
+
+
+def plain(text) -> str:
+    """Text from data (names, file names, cell values) as it reads, for Streamlit elements
+    that render Markdown (st.markdown, st.error, st.caption, …): every punctuation mark that
+    Markdown or Streamlit give a meaning to is escaped, and line breaks become spaces, so a
+    name like `**x**`, `[a](javascript:…)` or `![](http://…)` is shown, never rendered."""
+    s = " ".join(str(text).splitlines())
+    return "".join("\\" + ch if ch in _MARKDOWN else ch for ch in s)

@@ -6,6 +6,7 @@ the same way wherever it comes from.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 
@@ -89,13 +90,16 @@ def ingest(
                                         "前のデータはそのまま残っています。管理者に連絡してください。")]
         errors = [i for i in issues if i.level == "error"]
         warnings = [i for i in issues if i.level == "warning"]
-        store.audit({
-            "action": "demo" if demo else "ingest",
-            "outcome": "failed" if isinstance(e, OSError) else "refused", "dataset": dataset,
-            "month": month, "user": user, "file_name": file_name, "sha256": sha,
-            "rows": None, "errors": len(errors),
-            "first_errors": [str(i) for i in errors[:20]],
-        })
+        # a full disk may refuse the audit line too: the user still gets the refusal, and the
+        # commit marker left in _pending/ is recorded as interrupted by the next writer
+        with contextlib.suppress(OSError):
+            store.audit({
+                "action": "demo" if demo else "ingest",
+                "outcome": "failed" if isinstance(e, OSError) else "refused", "dataset": dataset,
+                "month": month, "user": user, "file_name": file_name, "sha256": sha,
+                "rows": None, "errors": len(errors),
+                "first_errors": [str(i) for i in errors[:20]],
+            })
         return IngestResult(False, dataset, month, errors=errors, warnings=warnings)
     return IngestResult(
         True, dataset, month, rows=version.rows, version=version.version,

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -72,6 +74,27 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def damaged_message(dataset: str, month: str, file: str, error: Exception | str) -> str:
+    """Which stored file is damaged, in Japanese, with what to do."""
+    from tsunagu.schema import DATASETS
+
+    label = DATASETS[dataset].label if dataset in DATASETS else dataset
+    return (f"保存されている「{label}」{month} のファイル（{file}）が壊れているか見つからないため、"
+            f"読み込めません（{str(error).splitlines()[0][:160]}）。管理者は `python -m tsunagu check` で確かめ、"
+            "`python -m tsunagu check --repair` で前の版に戻すか、この月をもう一度登録してください。")
+
+
+def write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    """Polars reports a full disk (ENOSPC) or a file-size limit (EFBIG) as its own error;
+    raise it as the OSError it is, so the caller refuses cleanly instead of crashing."""
+    try:
+        frame.write_parquet(path, compression="zstd", statistics=True)
+    except pl.exceptions.PolarsError as e:
+        found = re.search(r"os error (\d+)", str(e))
+        code = int(found.group(1)) if found else errno.EIO
+        raise OSError(code, os.strerror(code)) from e
 
 
 def new_version_id() -> str:
@@ -137,7 +160,14 @@ class Store:
         entry = self.manifest()["datasets"].get(dataset, {}).get(month)
         if entry is None:
             return None
-        return pl.read_parquet(self.root / entry["file"])
+        return self._read_parquet(dataset, month, entry["file"])
+
+    def _read_parquet(self, dataset: str, month: str, file: str) -> pl.DataFrame:
+        """A stored file, or a StoreError naming it when it is damaged or missing."""
+        try:
+            return pl.read_parquet(self.root / file)
+        except (pl.exceptions.PolarsError, OSError) as e:
+            raise StoreError(damaged_message(dataset, month, file, e)) from None
 
     def current(self, dataset: str, month: str) -> dict | None:
         return self.manifest()["datasets"].get(dataset, {}).get(month)
@@ -181,8 +211,15 @@ class Store:
     def audit(self, record: dict) -> None:
         self.audit_path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"at": _now(), **record}, ensure_ascii=False) + "\n"
-        with open(self.audit_path, "a", encoding="utf-8") as f:
-            f.write(line)
+        with open(self.audit_path, "a+b") as f:
+            # a crash mid-append leaves a line without its newline: end it, or this record
+            # would be glued to the torn one and lost with it
+            end = f.seek(0, os.SEEK_END)
+            if end:
+                f.seek(end - 1)
+                if f.read(1) != b"\n":
+                    line = "\n" + line  # (an empty line, if another writer raced us, is skipped)
+            f.write(line.encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
 
@@ -235,7 +272,7 @@ class Store:
             adir.mkdir(parents=True, exist_ok=True)
             tmp = self.staging / f"{version}.tmp"
             try:
-                frame.write_parquet(tmp, compression="zstd", statistics=True)
+                write_parquet(frame, tmp)
                 with open(tmp, "rb") as f:
                     os.fsync(f.fileno())
                 meta["sha256"] = file_sha256(tmp)
@@ -284,7 +321,7 @@ class Store:
         if not sidecar.exists():
             raise StoreError(f"{dataset} の {month} に版「{version}」はありません。")
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
-        frame = pl.read_parquet(self.root / meta["file"])
+        frame = self._read_parquet(dataset, month, meta["file"])
         info, _ = self.commit(
             dataset, month, frame, user=user, source_name=meta.get("source_name", ""),
             source_sha256=meta.get("source_sha256", ""), demo=self.is_demo(),

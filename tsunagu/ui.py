@@ -56,6 +56,16 @@ def districts_of(pref: str, muni: str) -> tuple[list[str], dict[str, list[str]]]
 def demo_banner() -> None:
     if db().store.is_demo():
         st.info(DEMO_NOTICE)
+    damaged_banner()
+
+
+def damaged_banner() -> None:
+    """Months left out because their stored file is damaged: named, with what to do."""
+    database = db()
+    database.refresh()
+    for problem in database.problems:
+        st.error(fmt.plain(f"一部のデータを読み込めないため、その月を除いて表示しています。{problem}"),
+                 icon=":material/broken_image:")
 
 
 def through_app() -> None:
@@ -112,7 +122,7 @@ def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> 
         st.warning("圏域マスタ（areas）か月次データが未登録のため、表示できません。先に登録してください。",
                    icon=":material/inbox:")
         st.stop()
-    st.markdown(f"#### :material/location_on: {f.prefecture}{f.area_label}　"
+    st.markdown(f"#### :material/location_on: {fmt.plain(f.prefecture + f.area_label)}　"
                 f":material/calendar_month: {f.period_label}")
     return f
 
