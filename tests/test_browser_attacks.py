@@ -117,11 +117,12 @@ def test_every_url_without_a_session_shows_only_the_sign_in_form(browser, hostil
     context.close()
 
 
-@pytest.mark.parametrize("role", ["viewer", "editor"])  # manager: as viewer (AppTest covers all)
-def test_roles_typing_urls_above_them_land_on_the_home_page(browser, hostile, role):
-    """Signed in, a role types the URL of a page above it: the home page, no upload form,
-    no audit log, no user list."""
+def test_editor_typing_admin_urls_lands_on_the_home_page(browser, hostile):
+    """Signed in as an editor, typing the admin pages' URLs: the home page, no audit log, no
+    user list. (Every role and page is tried with AppTest in tests/test_access.py; a viewer
+    typing /upload and /history in tests/test_browser.py.)"""
     url, _ = hostile
+    role = "editor"
     page = open_page(browser, url, user=USER_OF[role])
     wait_idle(page, "h4")
     for path, needed in URLS.items():

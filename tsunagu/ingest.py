@@ -90,8 +90,8 @@ def ingest(
                                         "前のデータはそのまま残っています。管理者に連絡してください。")]
         errors = [i for i in issues if i.level == "error"]
         warnings = [i for i in issues if i.level == "warning"]
-        # a full disk may refuse the audit line too: the user still gets the refusal, and the
-        # commit marker left in _pending/ is recorded as interrupted by the next writer
+        # a full disk may refuse the audit line too: the user still gets the refusal, and a
+        # commit marker left in _pending/, if one was written, is recorded by the next writer
         with contextlib.suppress(OSError):
             store.audit({
                 "action": "demo" if demo else "ingest",
