@@ -62,7 +62,11 @@ def test_bench_runs_and_writes_its_table(city, tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "REPEATS", 2)
     monkeypatch.setattr(bench, "PAGES", ["overview", "present"])
     out = tmp_path / "bench.md"
+    import os
+    before = {k: os.environ.get(k) for k in ("TSUNAGU_DATA_DIR", "TSUNAGU_USERS_FILE")}
     text = bench.run(["city"], work, out, ingest_rows=3_000, sessions=0, log=lambda m: None)
+    # the bench's own store and users must not leak into the tests that follow
+    assert {k: os.environ.get(k) for k in before} == before
     assert out.read_text(encoding="utf-8") == text + "\n"
     assert "## city（通いの場" in text and "| overview | " in text and "| present | " in text
     assert "pandas + CSV" in text and "`overview`" in text

@@ -406,8 +406,29 @@ def _rss_mb(pid: int) -> int:
 
 # ---------------------------------------------------------------- the report
 
+@contextlib.contextmanager
+def _env_kept():
+    """The AppTest runs point TSUNAGU_DATA_DIR and TSUNAGU_USERS_FILE at the bench's own
+    store and users; put them back afterwards (a caller's own settings must survive)."""
+    saved = {k: os.environ.get(k) for k in ("TSUNAGU_DATA_DIR", "TSUNAGU_USERS_FILE")}
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def run(scales: list[str], work: Path, out: Path, ingest_rows: int, sessions: int,
         log=print, readme: Path | None = None) -> str:
+    with _env_kept():
+        return _run(scales, work, out, ingest_rows, sessions, log, readme)
+
+
+def _run(scales: list[str], work: Path, out: Path, ingest_rows: int, sessions: int,
+         log=print, readme: Path | None = None) -> str:
     lines = ["# ベンチマーク結果（`python -m tsunagu bench`）", "",
              f"測定日 {time.strftime('%Y-%m-%d')}。マシン: {machine()}", "",
              "中央値（ウォームアップ1回のあと7回）。pandas は同じデータを CSV から読んで同じ答えを計算する、"

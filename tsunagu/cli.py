@@ -156,7 +156,8 @@ def _bench(args) -> int:
     readme = None if args.quick else PROJECT_ROOT / "README.md"
     if args.sessions_only:
         scale = scales[-1]
-        r = bench.load_run(work / scale, work / f"{scale}-tmp", sessions)
+        with bench._env_kept():
+            r = bench.load_run(work / scale, work / f"{scale}-tmp", sessions)
         text = bench.replace_sessions(Path(args.out), scale, r)
         if readme is not None:
             bench.show_in_readme(readme, text)
