@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -68,30 +69,55 @@ def decode(content: bytes) -> tuple[str, str]:
         "保存したCSVファイルを選んでください。")])
 
 
-def _separator(text: str) -> str:
-    # the first line with content decides; its head is enough, and keeps a 100 MB file fast
+def _to_utf8(content: bytes) -> tuple[bytes, str, str | None]:
+    """(the text as UTF-8 bytes, the encoding's name, the text if it was decoded).
+
+    The CSV parser takes bytes, so a CP932 file goes straight to UTF-8 bytes without a
+    str of the whole file; everything else goes through decode() as before."""
+    for magic, _ in _NOT_CSV:
+        if content.startswith(magic):
+            decode(content)  # refuses it, with the message for that kind of file
+    if not content.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        try:
+            return content, "UTF-8", content.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        try:
+            # the str of a 1 M-row file takes ~300 MB: keep only its UTF-8 bytes
+            return content.decode("cp932").encode("utf-8"), "Shift_JIS（CP932）", None
+        except UnicodeDecodeError:
+            pass
+    text, encoding = decode(content)  # BOM, UTF-16, or the refusal
+    return (content[3:] if encoding == "UTF-8（BOM付き）" else text.encode("utf-8")), encoding, text
+
+
+def _separator(text: str, whole: Callable[[], str] | None = None) -> str:
+    """Comma or tab, as the first line with content says. Its head is enough and keeps a
+    100 MB file fast; `whole` gives the whole text when `text` is only the file's head."""
     head = text[:65536]
     lines = head.splitlines()
-    if len(head) < len(text):
+    if len(head) < len(text) or whole is not None:
         lines = lines[:-1]  # the last one may be cut short
     first = next((line for line in lines if line.strip(" ,\t")), None)
     if first is None:
-        first = next((line for line in text.splitlines() if line.strip(" ,\t")), "")
+        full = text if whole is None else whole()
+        first = next((line for line in full.splitlines() if line.strip(" ,\t")), "")
     return "\t" if first.count("\t") > first.count(",") else ","
 
 
-def _parse(text: str, sep: str, utf8: bytes | None = None) -> pl.DataFrame:
+def _parse(text: str | None, sep: str, utf8: bytes) -> pl.DataFrame:
     """Cells as text; blank lines stay as all-null rows so row numbers match Excel.
-    `utf8` is the same text as UTF-8 bytes when the caller has them (no second encode)."""
+    `utf8` is the text as UTF-8 bytes; `text` the same as a str, if the caller has it."""
     try:
         # the fast path; polars keeps blank lines as null rows. Bytes, not a StringIO:
         # polars would encode the text again, which costs ~0.5 s for a 1 M-row file
         df = pl.read_csv(
-            text.encode("utf-8") if utf8 is None else utf8, has_header=False,
-            infer_schema=False, separator=sep, quote_char='"', raise_if_empty=False,
+            utf8, has_header=False, infer_schema=False, separator=sep, quote_char='"',
+            raise_if_empty=False,
         )
         return df.rename({c: str(i) for i, c in enumerate(df.columns)})
     except (pl.exceptions.PolarsError, ValueError):  # ragged or odd files: the slow reader takes anything
+        text = utf8.decode("utf-8") if text is None else text
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
         width = max((len(r) for r in rows), default=0)
         cols = {str(i): [r[i] if i < len(r) else None for r in rows] for i in range(width)}
@@ -101,14 +127,17 @@ def _parse(text: str, sep: str, utf8: bytes | None = None) -> pl.DataFrame:
 def read_table(content: bytes) -> RawTable:
     if not content.strip():
         raise RefusedError([Issue(None, None, "ファイルが空です。見出し行（1行目）とデータのあるCSVファイルを選んでください。")])
-    text, encoding = decode(content)
+    utf8, encoding, text = _to_utf8(content)
     # a NUL byte is a NUL character in UTF-8 and CP932 (a trail byte is never 0): the bytes
     # are searched much faster than the decoded text
     if ("\x00" in text) if encoding == "UTF-16" else (b"\x00" in content):
         raise RefusedError([Issue(None, None, f"CSV ではないファイルです（文字以外のデータを含みます）。{SAVE_AS_CSV}")])
-    sep = "\t" if encoding == "UTF-16" else _separator(text)
-    # UTF-8 input is handed to the parser as it came (decode() has already checked it)
-    utf8 = {"UTF-8": content, "UTF-8（BOM付き）": content[3:]}.get(encoding)
+    if encoding == "UTF-16":
+        sep = "\t"
+    elif text is not None:
+        sep = _separator(text)
+    else:
+        sep = _separator(utf8[:262144].decode("utf-8", errors="ignore"), lambda: utf8.decode("utf-8"))
     df = _parse(text, sep, utf8)
     if df.width == 0 or df.height == 0:
         raise RefusedError([Issue(None, None, "ファイルが空です。見出し行（1行目）とデータのあるCSVファイルを選んでください。")])
