@@ -4,6 +4,7 @@ measures; here it only has to run and write its table)."""
 from __future__ import annotations
 
 import io
+import os
 
 import polars as pl
 import pytest
@@ -61,6 +62,10 @@ def test_bench_runs_and_writes_its_table(city, tmp_path, monkeypatch):
     (work / "city").symlink_to(root)
     monkeypatch.setattr(bench, "REPEATS", 2)
     monkeypatch.setattr(bench, "PAGES", ["overview", "present"])
+    # bench.run points these at its own users and store: put them back for later tests
+    # (the browser tests' server inherits the environment and would not know their users)
+    monkeypatch.setenv("TSUNAGU_USERS_FILE", os.environ["TSUNAGU_USERS_FILE"])
+    monkeypatch.delenv("TSUNAGU_DATA_DIR", raising=False)
     out = tmp_path / "bench.md"
     text = bench.run(["city"], work, out, ingest_rows=3_000, sessions=0, log=lambda m: None)
     assert out.read_text(encoding="utf-8") == text + "\n"
