@@ -370,3 +370,19 @@ def test_viewer_downloads_a_handout_and_a_chart(browser, server, tmp_path):
     info.value.save_as(png)
     assert png.suffix == ".png" and png.read_bytes().startswith(b"\x89PNG")
     page.context.close()
+
+
+def test_manager_downloads_a_table_as_csv_for_excel(browser, server, tmp_path):
+    """A manager saves 玉島's pantry table (made only when clicked): Excel's UTF-8 with BOM,
+    Japanese headers, 玉島's 19 sites of July 2024."""
+    page = open_page(browser, f"{server}/pantry?d=玉島&m=2024-07")
+    wait_idle(page, "h4")
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="CSVでダウンロード").first.click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.name == "パントリー_地区別.csv"
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert data[3:].decode("utf-8").splitlines() == ["地区,設置数", "玉島,19", "合計,19"]
+    page.context.close()

@@ -172,3 +172,27 @@ def test_fast_and_fallback_readers_agree(text, monkeypatch):
     slow = csvread.read_table(text.encode("cp932"))
     assert (fast.header, fast.letters, fast.header_row) == (slow.header, slow.letters, slow.header_row)
     assert fast.data.rows() == slow.data.rows()
+
+
+def test_area_names_resolve_the_same_when_two_combinations_share_a_hash(store, monkeypatch):
+    """Rows find their areas by a hash of the names; a collision falls back to the exact join."""
+    from tsunagu import areas
+
+    rows = PLACES_ROWS + ["TM-003,水島のカフェ,倉敷市,水島,連島東小,カフェ,いいえ,活動中,,,,,"]
+    assert ingest(places_csv(rows).encode("cp932"), "places", "2024-07", store).ok
+    fast = stored(store, "places", "2024-07")
+    monkeypatch.setattr(areas, "_combo_hash", lambda keyed, cols: pl.Series("_h", [7] * keyed.height,
+                                                                              dtype=pl.UInt64))
+    assert ingest(places_csv(rows).encode("cp932"), "places", "2024-08", store).ok
+    exact = stored(store, "places", "2024-08")
+    assert exact.sort("place_id").equals(fast.sort("place_id"))
+    assert exact["district"].sort().to_list() == ["水島", "玉島", "玉島"]
+
+
+def test_plain_and_written_integers_give_the_same_values(store):
+    """Integers cast directly ('+5', '007') and through the parser ('1,200', '１２', '12.0')."""
+    rows = [f"TM-{i:03d},サロン{i},倉敷市,玉島,玉島小,サロン,はい,活動中,,,{v},,"
+            for i, v in enumerate(["+5", "007", "\"1,200\"", "１２", "12.0", "△0", "8"])]
+    assert ingest(places_csv(rows).encode("cp932"), "places", "2024-07", store).ok
+    got = stored(store, "places", "2024-07").sort("place_id")["participants_avg"].to_list()
+    assert got == [5, 7, 1200, 12, 12, 0, 8]

@@ -22,9 +22,10 @@ def district_colors(districts: list[str]) -> alt.Scale:
 
 
 def _configure(chart: alt.Chart) -> alt.Chart:
-    return chart.configure(font=FONT).configure_axis(
-        labelFontSize=13, titleFontSize=13).configure_legend(
-        labelFontSize=13, titleFontSize=13).configure_title(fontSize=16, anchor="start")
+    # one configure() call: each call deep-copies the chart (~3 ms a copy, on every rerun)
+    return chart.configure(font=FONT, axis=alt.AxisConfig(labelFontSize=13, titleFontSize=13),
+                           legend=alt.LegendConfig(labelFontSize=13, titleFontSize=13),
+                           title=alt.TitleConfig(fontSize=16, anchor="start"))
 
 
 def fiscal_year_trend(df: pl.DataFrame, title: str, label_size: int = 13) -> alt.Chart:
