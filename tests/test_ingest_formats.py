@@ -196,3 +196,42 @@ def test_plain_and_written_integers_give_the_same_values(store):
     assert ingest(places_csv(rows).encode("cp932"), "places", "2024-07", store).ok
     got = stored(store, "places", "2024-07").sort("place_id")["participants_avg"].to_list()
     assert got == [5, 7, 1200, 12, 12, 0, 8]
+
+
+def read_or_refusal(content: bytes, piece_bytes: int):
+    from unittest import mock
+
+    from tsunagu import csvread
+    from tsunagu.issues import RefusedError
+
+    with mock.patch.object(csvread, "PIECE_BYTES", piece_bytes):
+        try:
+            t = csvread.read_table(content)
+        except RefusedError as e:
+            return [str(i) for i in e.issues]
+    return t.header, t.letters, t.header_row, t.encoding, t.data.rows()
+
+
+@pytest.mark.parametrize("text", [
+    places_csv(PLACES_ROWS * 20),
+    places_csv(["", ",,,,,,,,,,,,", *PLACES_ROWS * 5, "", "",
+                '"TM-9","改行\r\nあり, ""引用""",倉敷市,玉島,玉島小,サロン,はい,活動中,,,"1,200",,'] * 6),
+    places_csv([PLACES_ROWS[0] + ",,", *PLACES_ROWS * 8, "TM-8,ずれた行,倉敷市", PLACES_ROWS[1] + ",余分"]),
+    "\r\n" * 40 + places_csv(PLACES_ROWS * 10),
+])
+def test_a_large_cp932_file_read_in_pieces_gives_the_same_cells(text):
+    """Large CP932 files are decoded and parsed piece by piece (the two cores overlap): the
+    cells, row numbers and refusals are those of the whole file read at once. Tiny pieces
+    put a boundary at every line, blank lines and quoted line breaks included."""
+    content = text.encode("cp932")
+    whole = read_or_refusal(content, 1 << 40)
+    for size in (1, 7, 64, 300):
+        assert read_or_refusal(content, size) == whole, size
+
+
+def test_a_bad_byte_late_in_a_large_cp932_file_is_refused():
+    """A byte that is not CP932 in a later piece refuses the file, as reading it whole does."""
+    content = places_csv(PLACES_ROWS * 50).encode("cp932") + b"TM-99,\x82\xff,\r\n"
+    assert read_or_refusal(content, 64) == read_or_refusal(content, 1 << 40)
+    assert "文字コードを読み取れません" in read_or_refusal(content, 64)[0]
+
