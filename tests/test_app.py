@@ -3,6 +3,7 @@ filter changes the figure to the right value."""
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -200,3 +201,26 @@ def test_handouts_page_offers_the_list_of_places_to_managers_only(app):
     assert "一覧表をダウンロード" in buttons(manager)
     # one district chosen in the sidebar (here from the link) is the handout's district
     assert next(s for s in manager.selectbox if s.label == "地区").value == "玉島"
+
+
+def test_charts_are_valid_vega_lite(app, monkeypatch):
+    """Charts skip Altair's schema checks on each rerun (they took half of one), so every
+    chart of every page, the wall's included, is checked against the Vega-Lite schema here."""
+    import altair as alt
+
+    from tsunagu import charts
+
+    checked = []
+
+    def validating(chart):
+        with alt.utils.schemapi.debug_mode(True):
+            spec = chart.to_dict(validate=True)
+        checked.append(spec.get("title"))
+        return spec
+
+    monkeypatch.setattr(charts, "spec", validating)
+    for page in [*PAGES, "pages/present.py"]:
+        app(page)
+    assert len(checked) >= 15 and any("通いの場の推移" in str(t) for t in checked), checked
+    assert all(spec["config"]["font"] == charts.FONT
+               for spec in [charts.spec(charts.bars(pl.DataFrame({"k": ["a"], "n": [1]}), "k", "n", "か所", "t"))])

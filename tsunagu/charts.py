@@ -21,11 +21,23 @@ def district_colors(districts: list[str]) -> alt.Scale:
                      range=[OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(districts))])
 
 
-def _configure(chart: alt.Chart) -> alt.Chart:
-    # one configure() call: each call deep-copies the chart (~3 ms a copy, on every rerun)
-    return chart.configure(font=FONT, axis=alt.AxisConfig(labelFontSize=13, titleFontSize=13),
-                           legend=alt.LegendConfig(labelFontSize=13, titleFontSize=13),
-                           title=alt.TitleConfig(fontSize=16, anchor="start"))
+# Chart objects are checked against the Vega-Lite schema in the tests (every page's charts,
+# see test_charts_are_valid_vega_lite), not on every rerun: Altair validating each object as
+# it is built and again in to_dict() took about half of a page's rerun.
+alt.utils.schemapi.disable_debug_mode()
+
+
+@alt.theme.register("tsunagu", enable=True)
+def _theme() -> alt.theme.ThemeConfig:
+    # a theme instead of chart.configure(): configure() deep-copies the chart on every rerun
+    return {"config": {"font": FONT, "axis": {"labelFontSize": 13, "titleFontSize": 13},
+                       "legend": {"labelFontSize": 13, "titleFontSize": 13},
+                       "title": {"fontSize": 16, "anchor": "start"}}}
+
+
+def spec(chart: alt.TopLevelMixin) -> dict:
+    """The Vega-Lite spec of a chart, with its (small, aggregated) data inline."""
+    return chart.to_dict(validate=False)
 
 
 def fiscal_year_trend(df: pl.DataFrame, title: str, label_size: int = 13) -> alt.Chart:
@@ -51,7 +63,7 @@ def fiscal_year_trend(df: pl.DataFrame, title: str, label_size: int = 13) -> alt
     )
     lines = base.mark_line(point=True, strokeWidth=3)
     labels = base.mark_text(dy=-label_size, fontSize=label_size).encode(text=alt.Text("count:Q", format=","))
-    return _configure((lines + labels).properties(title=title, height=320))
+    return (lines + labels).properties(title=title, height=320)
 
 
 def district_bars(df: pl.DataFrame, value: str, value_title: str, title: str,
@@ -67,7 +79,7 @@ def district_bars(df: pl.DataFrame, value: str, value_title: str, title: str,
     bars = base.mark_bar()
     labels = base.mark_text(align="left", dx=4, fontSize=13).encode(
         text=alt.Text(f"{value}:Q", format=","), color=alt.value("#222"))
-    return _configure((bars + labels).properties(title=title, height=36 * len(districts) + 40))
+    return (bars + labels).properties(title=title, height=36 * len(districts) + 40)
 
 
 def bars(df: pl.DataFrame, category: str, value: str, value_title: str, title: str,
@@ -81,7 +93,7 @@ def bars(df: pl.DataFrame, category: str, value: str, value_title: str, title: s
     )
     chart = base.mark_bar(color=color) + base.mark_text(align="left", dx=4, fontSize=13).encode(
         text=alt.Text(f"{value}:Q", format=","))
-    return _configure(chart.properties(title=title, height=30 * df.height + 40))
+    return chart.properties(title=title, height=30 * df.height + 40)
 
 
 def district_lines(df: pl.DataFrame, value: str, value_title: str, title: str,
@@ -96,7 +108,7 @@ def district_lines(df: pl.DataFrame, value: str, value_title: str, title: str,
         tooltip=[alt.Tooltip("month:N", title="月"), alt.Tooltip("district:N", title="地区"),
                  alt.Tooltip(f"{value}:Q", title=value_title, format=",")],
     )
-    return _configure(chart.properties(title=title, height=320))
+    return chart.properties(title=title, height=320)
 
 
 def _tick_months(months: list[str]) -> list[str]:
@@ -120,7 +132,7 @@ def monthly_lines(df: pl.DataFrame, columns: dict[str, str], title: str, y_title
         tooltip=[alt.Tooltip("month:N", title="月"), alt.Tooltip("measure:N", title="項目"),
                  alt.Tooltip("value:Q", title="値", format=",")],
     )
-    return _configure(chart.properties(title=title, height=300))
+    return chart.properties(title=title, height=300)
 
 
 def stacked_attendance(df: pl.DataFrame, title: str) -> alt.Chart:
@@ -137,7 +149,7 @@ def stacked_attendance(df: pl.DataFrame, title: str) -> alt.Chart:
         tooltip=[alt.Tooltip("month:N", title="月"), alt.Tooltip("where:N", title="参加"),
                  alt.Tooltip("people:Q", title="人", format=",")],
     )
-    return _configure(chart.properties(title=title, height=300))
+    return chart.properties(title=title, height=300)
 
 
 def coverage_scatter(df: pl.DataFrame, title: str, districts: list[str]) -> alt.Chart:
@@ -154,7 +166,7 @@ def coverage_scatter(df: pl.DataFrame, title: str, districts: list[str]) -> alt.
         color=alt.Color("district:N", title="地区", scale=district_colors(districts), sort=districts,
                         legend=alt.Legend(orient="top")))
     gaps = base.transform_filter("datum.is_gap").mark_point(size=420, color="#D55E00", strokeWidth=2.5)
-    return _configure((points + gaps).properties(title=title, height=380))
+    return (points + gaps).properties(title=title, height=380)
 
 
 def places_map(df: pl.DataFrame, title: str, districts: list[str], names: bool = True) -> alt.Chart:
@@ -168,7 +180,7 @@ def places_map(df: pl.DataFrame, title: str, districts: list[str], names: bool =
                         legend=alt.Legend(orient="top")),
         tooltip=([alt.Tooltip("name:N", title="名称")] if names else []) + tooltip,
     ).project(type="mercator")
-    return _configure(chart.properties(title=title, height=420))
+    return chart.properties(title=title, height=420)
 
 
 def ranked_bars(df: pl.DataFrame, value: str, value_title: str, title: str, chosen: str) -> alt.Chart:
@@ -182,7 +194,7 @@ def ranked_bars(df: pl.DataFrame, value: str, value_title: str, title: str, chos
     bars_ = base.mark_bar().encode(color=alt.condition(
         alt.datum.municipality == chosen, alt.value(SUBSIDIZED_COLOR), alt.value("#9BB7D4")))
     labels = base.mark_text(align="left", dx=4, fontSize=12).encode(text=alt.Text(f"{value}:Q", format=",.2f"))
-    return _configure((bars_ + labels).properties(title=title, height=max(120, 26 * df.height + 40)))
+    return (bars_ + labels).properties(title=title, height=max(120, 26 * df.height + 40))
 
 
 _fonts_registered = False
@@ -199,9 +211,9 @@ def to_png(chart: alt.TopLevelMixin, width: int | None = None, scale: float = 2.
     if not _fonts_registered:
         vlc.register_font_directory(str(font_path().parent))
         _fonts_registered = True
-    spec = chart.to_dict()
-    spec.setdefault("config", {})["font"] = FONT_FAMILY
+    drawn = spec(chart)
+    drawn.setdefault("config", {})["font"] = FONT_FAMILY
     if width:
-        spec["width"] = width
+        drawn["width"] = width
     # no base URL allowed: every chart carries its data inline, and nothing is fetched
-    return vlc.vegalite_to_png(spec, scale=scale, allowed_base_urls=[])
+    return vlc.vegalite_to_png(drawn, scale=scale, allowed_base_urls=[])

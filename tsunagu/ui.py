@@ -202,7 +202,9 @@ def chart(spec, empty: bool = False, message: str = "該当するデータはあ
     if empty:
         st.info(message, icon=":material/search_off:")
         return
-    st.altair_chart(spec, width="stretch")
+    # the spec made here, not by st.altair_chart: it validates every chart against the schema
+    # again and serialises conversions behind one lock for all sessions
+    st.vega_lite_chart(charts.spec(spec), width="stretch")
     if png:
         title = spec.title if isinstance(getattr(spec, "title", None), str) else "グラフ"
         name = re.sub(r'[\\/:*?"<>|\s]+', "_", title).strip("_") + ".png"
