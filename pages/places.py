@@ -71,7 +71,8 @@ with tab_map:
 
 with tab_list:
     search = st.text_input("名前・ID・小学校区・種別で検索", placeholder="例: サロン、玉島、KRS-0012")
-    found = ui.run_query("places_list", **f.area(), month=f.month, search=search or None)
+    # no search: the list already fetched above (the same query; not run twice)
+    found = ui.run_query("places_list", **f.area(), month=f.month, search=search) if search else list_now
     st.caption(f"{found.height:,}件")
     ui.table(found.drop("lat", "lon"), "通いの場_一覧.csv", empty="条件に合う通いの場はありません。", height=480,
              detail=True)
