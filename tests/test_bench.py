@@ -82,7 +82,8 @@ def test_load_run_signs_in_and_changes_districts_over_websockets(city, tmp_path)
     assert r["errors"] == []
     assert r["reruns"] == 3 * 2
     assert r["p50_ms"] > 0 and r["p95_ms"] >= r["p50_ms"]
-    assert r["rss_peak_mb"] >= r["rss_before_mb"] > 0 and r["server_cpu_s"] > 0
+    assert r["rss_peak_mb"] >= r["rss_before_mb"] > 0
+    assert 0 < r["client_cpu_s"] < r["server_cpu_s"]  # the clients are cheap: the server is measured
     text = "\n".join(bench.sessions_section("city", r))
     assert "WebSocket クライアント 3 本" in text and "エラー 0 件" in text
 
