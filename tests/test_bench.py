@@ -71,3 +71,49 @@ def test_bench_runs_and_writes_its_table(city, tmp_path, monkeypatch):
     assert "## city（通いの場" in text and "| overview | " in text and "| present | " in text
     assert "pandas + CSV" in text and "`overview`" in text
     assert "3,000行:" in text and "cores" in text
+
+
+def test_load_run_signs_in_and_changes_districts_over_websockets(city, tmp_path):
+    """Clients speaking Streamlit's protocol sign in with the form and change the district;
+    every change is checked against the page's heading before it counts."""
+    root, _ = city
+    with bench._env_kept():
+        r = bench.load_run(root, tmp_path, sessions=3, changes=2)
+    assert r["errors"] == []
+    assert r["reruns"] == 3 * 2
+    assert r["p50_ms"] > 0 and r["p95_ms"] >= r["p50_ms"]
+    assert r["rss_peak_mb"] >= r["rss_before_mb"] > 0
+    assert 0 < r["client_cpu_s"] < r["server_cpu_s"]  # the clients are cheap: the server is measured
+    text = "\n".join(bench.sessions_section("city", r))
+    assert "WebSocket クライアント 3 本" in text and "エラー 0 件" in text
+
+
+def test_load_run_counts_a_page_that_does_not_show_the_district(city, tmp_path, monkeypatch):
+    """The check inside each client is real: expecting another heading makes every change an error."""
+    root, _ = city
+    real = bench.district_heading
+    monkeypatch.setattr(bench, "district_heading",
+                        lambda muni, d: real(muni, d) if d is None else f"{muni} 存在しない地区")
+    with bench._env_kept():
+        r = bench.load_run(root, tmp_path, sessions=1, changes=2)
+    assert r["reruns"] == 0 and r["p95_ms"] is None
+    assert len(r["errors"]) == 2 and all("存在しない地区" in e for e in r["errors"])
+
+
+def test_an_exception_element_makes_the_run_an_error():
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    from tsunagu.stclient import Run, StreamClient
+
+    run = Run(0.1)
+    heading = ForwardMsg()
+    heading.metadata.delta_path.extend([0, 0])
+    heading.delta.new_element.markdown.body = "#### 岡山県倉敷市 水島"
+    boom = ForwardMsg()
+    boom.metadata.delta_path.extend([0, 1])
+    boom.delta.new_element.exception.type = "KeyError"
+    boom.delta.new_element.exception.message = "'x'"
+    StreamClient._apply(run, heading)
+    assert bench._check(run, "倉敷市", "水島") is None
+    StreamClient._apply(run, boom)
+    assert bench._check(run, "倉敷市", "水島") == "exception: KeyError: 'x'"
