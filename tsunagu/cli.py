@@ -157,8 +157,8 @@ def _bench(args) -> int:
     if args.sessions_only:
         scale = scales[-1]
         with bench._env_kept():
-            r = bench.load_run(work / scale, work / f"{scale}-tmp", sessions)
-        text = bench.replace_sessions(Path(args.out), scale, r)
+            runs = bench.load_runs(work / scale, work / f"{scale}-tmp", sessions)
+        text = bench.replace_sessions(Path(args.out), scale, runs)
         if readme is not None:
             bench.show_in_readme(readme, text)
         print(text)
