@@ -23,7 +23,7 @@ st.markdown("""<style>
 .slide-note {font-size: 1.5rem !important; color: #444;}
 </style>""", unsafe_allow_html=True)
 
-store = ui.db().store
+database = ui.db()  # its refresh() gives the data version without parsing the manifest
 munis = ui.run_query("municipalities")
 if munis.is_empty():
     st.warning("圏域マスタ（areas）が未登録のため、表示できません。")
@@ -38,7 +38,7 @@ if "present_district" not in st.session_state:
     wanted = qp.get("district")
     st.session_state.present_district = wanted if wanted in options else "全域"
     st.session_state.present_slide = 0
-    st.session_state.present_version = store.data_version()
+    st.session_state.present_version = database.refresh()
 
 
 def slides_for(district: str) -> list[dict]:
@@ -88,7 +88,7 @@ def show() -> None:
         if st.session_state.get("present_playlist") and st.session_state.present_slide == 0:
             i = options.index(st.session_state.present_district)
             st.session_state.present_district = options[(i + 1) % len(options)]
-    version = store.data_version()
+    version = database.refresh()
     if version != st.session_state.present_version:
         st.session_state.present_version = version
         st.toast("新しいデータが登録されたので、表示を更新しました。", icon=":material/sync:")
@@ -112,7 +112,7 @@ def show() -> None:
             labelFontSize=24, titleFontSize=22, labelLimit=0, labelColor="#222", titleColor="#222") \
             .configure_legend(labelFontSize=24, symbolSize=300, labelLimit=0).configure_title(fontSize=26)
         ui.chart(big, empty=s["empty"], png=False)
-    if store.is_demo():
+    if database.is_demo:
         st.markdown('<p class="slide-note">デモデータ（公表資料の数値＋架空の数値）</p>', unsafe_allow_html=True)
 
 

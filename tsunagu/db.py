@@ -103,6 +103,9 @@ class Database:
         self._stamp: tuple | None = None  # the manifest file's identity when last loaded
         self._data_version = 0
         self.problems: list = []  # damaged months left out of the last load (integrity.Problem)
+        # what pages ask on every run, kept from the manifest last read (not parsed per run)
+        self.is_demo = False
+        self.has_data = False
 
     @staticmethod
     def _versions(manifest: dict) -> dict:
@@ -132,6 +135,7 @@ class Database:
     def _refresh(self, stamp: tuple | None, problems: list | None = None) -> int:
         manifest = self.store.manifest()
         self._data_version = manifest.get("data_version", 0)
+        self.is_demo, self.has_data = bool(manifest.get("demo")), bool(manifest["datasets"])
         if problems:
             manifest = integrity.without(manifest, problems)
         versions = self._versions(manifest)

@@ -54,7 +54,9 @@ def districts_of(pref: str, muni: str) -> tuple[list[str], dict[str, list[str]]]
 
 
 def demo_banner() -> None:
-    if db().store.is_demo():
+    database = db()
+    database.refresh()
+    if database.is_demo:
         st.info(DEMO_NOTICE)
     damaged_banner()
 
@@ -111,7 +113,7 @@ def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> 
     demo_banner()
     if not with_filters:
         return None
-    if not db().store.manifest()["datasets"]:
+    if not db().has_data:  # demo_banner() above refreshed it
         st.warning("まだデータが登録されていません。デモデータで試すには `python -m tsunagu demo`、"
                    "実データは「データ更新」ページか `python -m tsunagu ingest` で登録してください（README を参照）。",
                    icon=":material/inbox:")

@@ -7,6 +7,7 @@ beside it, generated on first use, never committed.
 
 from __future__ import annotations
 
+import copy
 import os
 import secrets
 import stat
@@ -61,13 +62,25 @@ def check_permissions(path: Path) -> None:
         raise UsersError(f"{path} を所有者以外も読めます（{oct(mode)}）。`chmod 600 {path}` を実行してください。")
 
 
+_parsed: dict[Path, tuple[tuple, dict]] = {}  # path -> (the file's identity, its users)
+
+
 def load(path: Path | None = None) -> dict[str, dict]:
+    """The users, read again only when the file changed: every page run checks the user,
+    and parsing the YAML each time cost a few ms of every rerun. The file is replaced by
+    rename (a new inode), so a change is always seen; permissions are checked each time."""
     path = path or users_path()
-    if not path.exists():
+    try:
+        info = path.stat()
+    except FileNotFoundError:
         return {}
     check_permissions(path)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return data.get("users", {})
+    stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+    cached = _parsed.get(path)
+    if cached is None or cached[0] != stamp:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        cached = _parsed[path] = (stamp, data.get("users", {}))
+    return copy.deepcopy(cached[1])  # callers change what they get before saving it
 
 
 def save(users: dict[str, dict], path: Path | None = None) -> None:
