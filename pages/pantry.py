@@ -28,54 +28,60 @@ small = not ui.can("manager") and min(consulted, referred) < privacy.threshold()
 c[4].metric("つなぎ率（期間）", "—" if rate is None or small else f"{rate:.1f}%",
             help="つなぎ件数 ÷ 相談件数。相談・支援機関へつないだ割合です。")
 
-tab_where, tab_types, tab_flow, tab_top = st.tabs(["地区別", "サポーター・活動の種別", "毎月の動き", "活動の多い設置場所"])
+# only the open tab is drawn (the eight charts of all four took most of a rerun); the tab is in the link
+tab_where, tab_types, tab_flow, tab_top = st.tabs(["地区別", "サポーター・活動の種別", "毎月の動き", "活動の多い設置場所"],
+                                                  key="pantry_tab", bind="query-params")
 
-with tab_where:
-    sites = ui.run_query("pantry_sites_by_district", **f.area(school=False), month=f.month)
-    left, right = st.columns([2, 3])
-    with left:
-        ui.chart(charts.district_bars(sites, "n_sites", "か所", f"地区別の設置数（{when}）", districts),
-                 empty=sites["n_sites"].sum() == 0)
-        ui.table(sites.with_columns(pl.col("n_sites")).vstack(
-            pl.DataFrame({"district": ["合計"], "n_sites": [sites["n_sites"].sum()]},
-                         schema=sites.schema)), "パントリー_地区別.csv")
-    with right:
-        over_time = ui.run_query("pantry_sites_by_month", **f.area())
-        ui.chart(charts.district_lines(over_time, "n_sites", "設置数（か所）",
-                                       f"地区別の設置数の推移（{area}）", districts),
-                 empty=over_time.is_empty())
+if tab_where.open:
+    with tab_where:
+        sites = ui.run_query("pantry_sites_by_district", **f.area(school=False), month=f.month)
+        left, right = st.columns([2, 3])
+        with left:
+            ui.chart(charts.district_bars(sites, "n_sites", "か所", f"地区別の設置数（{when}）", districts),
+                     empty=sites["n_sites"].sum() == 0)
+            ui.table(sites.with_columns(pl.col("n_sites")).vstack(
+                pl.DataFrame({"district": ["合計"], "n_sites": [sites["n_sites"].sum()]},
+                             schema=sites.schema)), "パントリー_地区別.csv")
+        with right:
+            over_time = ui.run_query("pantry_sites_by_month", **f.area())
+            ui.chart(charts.district_lines(over_time, "n_sites", "設置数（か所）",
+                                           f"地区別の設置数の推移（{area}）", districts),
+                     empty=over_time.is_empty())
 
-with tab_types:
-    left, right = st.columns(2)
-    with left:
-        sup = ui.run_query("pantry_by_supporter_type", **f.area(), month=f.month)
-        ui.chart(charts.bars(sup, "supporter_type", "n_sites", "か所", f"サポーター種別（{area}、{when}）"),
-                 empty=sup.is_empty())
-        ui.table(sup, "パントリー_サポーター種別.csv")
-    with right:
-        act = ui.run_query("pantry_by_activity_type", **f.area(), month=f.month)
-        ui.chart(charts.bars(act, "activity_type", "n_sites", "か所", f"活動種別（{area}、{when}）",
-                             color=charts.SUBSIDIZED_COLOR), empty=act.is_empty())
-        ui.table(act, "パントリー_活動種別.csv")
+if tab_types.open:
+    with tab_types:
+        left, right = st.columns(2)
+        with left:
+            sup = ui.run_query("pantry_by_supporter_type", **f.area(), month=f.month)
+            ui.chart(charts.bars(sup, "supporter_type", "n_sites", "か所", f"サポーター種別（{area}、{when}）"),
+                     empty=sup.is_empty())
+            ui.table(sup, "パントリー_サポーター種別.csv")
+        with right:
+            act = ui.run_query("pantry_by_activity_type", **f.area(), month=f.month)
+            ui.chart(charts.bars(act, "activity_type", "n_sites", "か所", f"活動種別（{area}、{when}）",
+                                 color=charts.SUBSIDIZED_COLOR), empty=act.is_empty())
+            ui.table(act, "パントリー_活動種別.csv")
 
-with tab_flow:
-    if ui.can("manager"):
-        ui.chart(charts.monthly_lines(monthly, {"households_served": "利用世帯数", "consultations": "相談件数",
-                                                "referrals": "つなぎ件数"}, f"毎月の利用と相談（{area}）", "件・世帯"))
-    else:  # monthly consultations per district are small numbers about identifiable people
-        ui.chart(charts.monthly_lines(monthly, {"households_served": "利用世帯数"}, f"毎月の利用世帯（{area}）", "世帯"))
-        st.caption(":material/lock: 相談件数・つなぎ件数の月別の推移は「管理職」以上の役割で表示されます。")
-    ui.chart(charts.monthly_lines(monthly, {"items_distributed": "配布点数"}, f"毎月の配布点数（{area}）", "点"))
-    ui.chart(charts.monthly_lines(monthly, {"cumulative_donors": "提供者（累計）", "n_sites": "設置数"},
-                                  f"提供者の累計と設置数（{area}）", "件・か所"))
-    if ui.can("manager"):
-        ui.chart(charts.monthly_lines(monthly, {"referral_rate_pct": "つなぎ率（%）"},
-                                      f"つなぎ率の推移（{area}）", "%"))
-        ui.table(monthly, "パントリー_月別.csv")
-    else:
-        ui.table(monthly.drop("consultations", "referrals", "referral_rate_pct"), "パントリー_月別.csv")
+if tab_flow.open:
+    with tab_flow:
+        if ui.can("manager"):
+            ui.chart(charts.monthly_lines(monthly, {"households_served": "利用世帯数", "consultations": "相談件数",
+                                                    "referrals": "つなぎ件数"}, f"毎月の利用と相談（{area}）", "件・世帯"))
+        else:  # monthly consultations per district are small numbers about identifiable people
+            ui.chart(charts.monthly_lines(monthly, {"households_served": "利用世帯数"}, f"毎月の利用世帯（{area}）", "世帯"))
+            st.caption(":material/lock: 相談件数・つなぎ件数の月別の推移は「管理職」以上の役割で表示されます。")
+        ui.chart(charts.monthly_lines(monthly, {"items_distributed": "配布点数"}, f"毎月の配布点数（{area}）", "点"))
+        ui.chart(charts.monthly_lines(monthly, {"cumulative_donors": "提供者（累計）", "n_sites": "設置数"},
+                                      f"提供者の累計と設置数（{area}）", "件・か所"))
+        if ui.can("manager"):
+            ui.chart(charts.monthly_lines(monthly, {"referral_rate_pct": "つなぎ率（%）"},
+                                          f"つなぎ率の推移（{area}）", "%"))
+            ui.table(monthly, "パントリー_月別.csv")
+        else:
+            ui.table(monthly.drop("consultations", "referrals", "referral_rate_pct"), "パントリー_月別.csv")
 
-with tab_top:
-    top = ui.run_query("pantry_top_sites", **f.area(), from_month=f.from_month, to_month=f.to_month, limit=10)
-    st.caption(f"{when}の利用世帯数が多い順（上位10か所）")
-    ui.table(top, "パントリー_上位設置場所.csv", detail=True)
+if tab_top.open:
+    with tab_top:
+        top = ui.run_query("pantry_top_sites", **f.area(), from_month=f.from_month, to_month=f.to_month, limit=10)
+        st.caption(f"{when}の利用世帯数が多い順（上位10か所）")
+        ui.table(top, "パントリー_上位設置場所.csv", detail=True)

@@ -245,6 +245,7 @@ def test_sql_injection_in_the_search_box_finds_nothing(demo_env):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     signed_in(at, "kacho")
     at.run()
+    at.query_params["places_tab"] = "一覧・検索"
     at.switch_page("pages/places.py").run()
     at.text_input[0].input("' or '1'='1").run()
     assert not at.exception and any(c.value == "0件" for c in at.caption)

@@ -113,6 +113,12 @@ def test_viewer_sees_no_detailed_tables_or_downloads(fresh):
     at.switch_page("pages/places.py").run()
     # charts may be saved as pictures (the viewer sees them anyway); no table may be downloaded
     assert {b.label for b in at.get("download_button")} == {"PNGで保存"}
+    at = fresh()
+    signed_in(at, "etsuran")
+    at.query_params["places_tab"] = "一覧・検索"  # the detailed list of places
+    at.run()
+    at.switch_page("pages/places.py").run()
+    assert not at.get("download_button")
     assert any("「管理職」以上" in c.value for c in at.caption)
 
 
@@ -211,6 +217,7 @@ def test_viewer_map_carries_no_place_names(fresh):
         at = fresh()
         signed_in(at, user)
         at.run()
+        at.query_params["places_tab"] = "地図"
         at.switch_page("pages/places.py").run()
         (chart,) = [e.proto for e in at.get("vega_lite_chart") if "mercator" in e.proto.spec]
         return {c for d in chart.datasets for c in pa.ipc.open_stream(d.data.data).read_all().column_names}

@@ -386,3 +386,24 @@ def test_manager_downloads_a_table_as_csv_for_excel(browser, server, tmp_path):
     assert data.startswith(b"\xef\xbb\xbf")
     assert data[3:].decode("utf-8").splitlines() == ["地区,設置数", "玉島,19", "合計,19"]
     page.context.close()
+
+
+def test_a_tab_is_drawn_when_opened_and_kept_in_the_link(browser, server):
+    """Only the open tab is drawn: a manager opens 「年度の推移」 on the places page, sees the
+    published series, and the link (copied for a colleague) opens the same tab."""
+    page = open_page(browser, f"{server}/places")
+    wait_idle(page, "h4")
+    page.get_by_role("tab", name="年度の推移").click()
+    page.get_by_text("通いの場の推移（倉敷市全域").first.wait_for(timeout=60_000)
+    wait_idle(page, "h4")
+    assert "places_tab=" in page.url
+    page.screenshot(path=str(ARTIFACTS / "places_trend_tab.png"), full_page=True)
+    link = page.url
+    page.context.close()
+    again = open_page(browser, link)
+    wait_idle(again, "h4")
+    assert again.get_by_role("tab", name="年度の推移").get_attribute("aria-selected") == "true"
+    grid = again.locator("[data-testid='stDataFrame']").first
+    grid.wait_for(timeout=60_000)
+    assert again.get_by_text("通いの場の推移（倉敷市全域").count() >= 1
+    again.context.close()
