@@ -173,6 +173,9 @@ def to_excel_csv(df: pl.DataFrame) -> bytes:
     return b"\xef\xbb\xbf" + buf.getvalue()
 
 
+YEAR_COLUMNS = {"fiscal_year"}
+
+
 def table(df: pl.DataFrame, file_name: str, empty: str = "該当するデータはありません。",
           key: str | None = None, height: int | str = "auto", detail: bool = False) -> None:
     """A table with Japanese headers and, for managers and up, a CSV download that Excel
@@ -188,6 +191,8 @@ def table(df: pl.DataFrame, file_name: str, empty: str = "該当するデータ�
     # 1,234 style: numbers follow the reader's locale (ja-JP) rather than raw digits
     numbers = {c: st.column_config.NumberColumn(format="localized")
                for c, t in shown.schema.items() if t.is_numeric()}
+    for c in YEAR_COLUMNS & set(df.columns):  # a year is 2024, never 2,024
+        numbers[COLUMNS.get(c, c)] = st.column_config.NumberColumn(format="%d")
     st.dataframe(shown, hide_index=True, height=height, column_config=numbers)
     if not can("manager"):
         return
