@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import AREAS_CSV, ROOT, tree_digest
-from tests.test_ingest_formats import PLACES_ROWS, places_csv, read_or_refusal
+from tests.test_ingest_formats import PLACES_ROWS, places_csv
 from tsunagu.csvread import read_table
 from tsunagu.ingest import check, ingest
 from tsunagu.issues import Issue, RefusedError
@@ -157,23 +157,6 @@ def test_a_valid_file_damaged_anywhere_is_stored_or_refused(store, data):
             good[at:at] = data.draw(st.binary(min_size=1, max_size=8))
     outcome, _ = answer(bytes(good), store)
     TRIED[f"mutated {outcome}"] = TRIED.get(f"mutated {outcome}", 0) + 1
-
-
-@settings(BOUNDED, max_examples=200)
-@given(st.data())
-def test_a_cp932_file_read_in_pieces_reads_as_it_does_whole(data):
-    """Large CP932 files are decoded and parsed in pieces so the two cores overlap: the
-    generated files above, and damaged ones, cut every few bytes, give the same cells, row
-    numbers and refusals as the whole file read at once."""
-    if data.draw(st.booleans()):
-        content = data.draw(csv_files())
-    else:
-        content = bytearray(places_csv(PLACES_ROWS * 3).encode("cp932"))
-        at = data.draw(st.integers(0, len(content)))
-        content[at:at] = data.draw(st.binary(min_size=1, max_size=6))
-        content = bytes(content)
-    size = data.draw(st.sampled_from([1, 5, 40]))
-    assert read_or_refusal(content, size) == read_or_refusal(content, 1 << 40)
 
 
 def test_property_tests_tried_what_they_promise():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
@@ -43,44 +42,31 @@ _NOT_CSV = (
 SAVE_AS_CSV = "Excel の「名前を付けて保存」で「CSV UTF-8（コンマ区切り）」か「CSV（コンマ区切り）」を選んで保存し直してください。"
 
 
-CP932 = "Shift_JIS（CP932）"
-UNREADABLE = ("文字コードを読み取れません。UTF-8 か Shift_JIS（Excel の「CSV（コンマ区切り）」）で"
-              "保存したCSVファイルを選んでください。")
-
-
-def _encoding(content: bytes) -> str:
-    """Which of Excel's encodings the bytes are in: UTF-8 (with BOM), CP932 or UTF-16.
-    CP932 is only presumed here (not UTF-8); decoding it is the check."""
+def decode(content: bytes) -> tuple[bytes, str]:
+    """Bytes -> (the text as UTF-8 bytes, the encoding's name). Excel writes UTF-8 (with
+    BOM), CP932, or UTF-16. The CSV parser takes bytes, so no str of the whole file is
+    made: a 1 M-row file's str takes ~300 MB and polars would encode it again (~0.5 s)."""
     for magic, what in _NOT_CSV:
         if content.startswith(magic):
             raise RefusedError([Issue(None, None, f"CSV ではなく{what}。{SAVE_AS_CSV}")])
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16"
-    if content.startswith(b"\xef\xbb\xbf"):
-        return "UTF-8（BOM付き）"
     try:
-        content.decode("utf-8")  # the str itself is not needed
-        return "UTF-8"
+        if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return content.decode("utf-16").encode("utf-8"), "UTF-16"
+        if content.startswith(b"\xef\xbb\xbf"):
+            return _valid_utf8(content[3:]), "UTF-8（BOM付き）"
+        try:
+            return _valid_utf8(content), "UTF-8"
+        except UnicodeDecodeError:
+            return content.decode("cp932").encode("utf-8"), "Shift_JIS（CP932）"
     except UnicodeDecodeError:
-        return CP932
+        raise RefusedError([Issue(None, None,
+            "文字コードを読み取れません。UTF-8 か Shift_JIS（Excel の「CSV（コンマ区切り）」）で"
+            "保存したCSVファイルを選んでください。")]) from None
 
 
-def decode(content: bytes, encoding: str | None = None) -> tuple[bytes, str]:
-    """Bytes -> (the text as UTF-8 bytes, the encoding's name). The CSV parser takes bytes,
-    so no str of the whole file is kept: a 1 M-row file's str takes ~300 MB and polars
-    would encode it again (~0.5 s)."""
-    encoding = encoding or _encoding(content)
-    try:
-        if encoding == "UTF-16":
-            return content.decode("utf-16").encode("utf-8"), encoding
-        if encoding == "UTF-8（BOM付き）":
-            content[3:].decode("utf-8")
-            return content[3:], encoding
-        if encoding == "UTF-8":
-            return content, encoding
-        return content.decode("cp932").encode("utf-8"), encoding
-    except UnicodeDecodeError:
-        raise RefusedError([Issue(None, None, UNREADABLE)]) from None
+def _valid_utf8(data: bytes) -> bytes:
+    data.decode("utf-8")  # raises if it is not; the str itself is not needed
+    return data
 
 
 def _first_line(utf8: bytes) -> tuple[int, bytes]:
@@ -117,103 +103,40 @@ def _check_width(row: int, line: bytes, sep: bytes) -> None:
 def _parse(utf8: bytes, sep: str) -> pl.DataFrame:
     """Cells as text; blank lines stay as all-null rows so row numbers match Excel."""
     try:
-        return _clean(_read_csv(utf8, sep))
+        # the fast path; polars keeps blank lines as null rows
+        df = pl.read_csv(
+            utf8, has_header=False, infer_schema=False, separator=sep, quote_char='"',
+            raise_if_empty=False,
+        )
+        return df.rename({c: str(i) for i, c in enumerate(df.columns)})
     except (pl.exceptions.PolarsError, ValueError):  # ragged or odd files: the slow reader takes anything
         text = utf8.decode("utf-8")
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
         width = max((len(r) for r in rows), default=0)
         cols = {str(i): [r[i] if i < len(r) else None for r in rows] for i in range(width)}
-        return _clean(pl.DataFrame(cols, schema={k: pl.String for k in cols}))
-
-
-def _read_csv(utf8: bytes, sep: str) -> pl.DataFrame:
-    # the fast path; polars keeps blank lines as null rows
-    df = pl.read_csv(utf8, has_header=False, infer_schema=False, separator=sep, quote_char='"',
-                     raise_if_empty=False)
-    return df.rename({c: str(i) for i, c in enumerate(df.columns)})
-
-
-def _clean(df: pl.DataFrame) -> pl.DataFrame:
-    """Trim every cell; an empty cell is a missing value."""
-    return df.select([pl.col(c).str.strip_chars().replace("", None).alias(c) for c in df.columns])
-
-
-PIECE_BYTES = 8 << 20
-
-
-def _pieces(content: bytes, size: int) -> list[tuple[int, int]]:
-    """Byte ranges of about `size` that end at a line break outside quotes. In CP932 (as in
-    UTF-8) a quote or a line feed is never part of a two-byte character, so bytes can be
-    counted: an even number of quotes before a line feed puts it outside any quoted cell."""
-    bounds, start = [], 0
-    while start < len(content):
-        end = content.find(b"\n", start + size)
-        while end >= 0 and content.count(b'"', start, end) % 2:
-            end = content.find(b"\n", end + 1)
-        end = len(content) if end < 0 else end + 1
-        bounds.append((start, end))
-        start = end
-    return bounds
-
-
-def _parse_cp932(content: bytes) -> tuple[pl.DataFrame, bytes, int, bytes] | None:
-    """A large CP932 file in pieces: Python decodes one piece while polars (which releases
-    the GIL) parses and trims the one before, so the two cores share the ~1 s of decoding
-    a 1 M-row file needs. Returns (cells, separator, header row, header line), or None
-    when the file is better read whole (small, quotes unbalanced, or a piece polars
-    cannot read: the whole-file path then decides, with its fallback and messages)."""
-    if len(content) < 2 * PIECE_BYTES or content.count(b'"') % 2 or b"\x00" in content:
-        return None
-    bounds = _pieces(content, PIECE_BYTES)
-    first_utf8 = content[bounds[0][0]:bounds[0][1]].decode("cp932").encode("utf-8")
-    row, first = _first_line(first_utf8)
-    if not first:
-        return None
-    sep = _separator(first)
-    _check_width(row, first, sep)
-
-    def parse(utf8: bytes) -> pl.DataFrame:
-        return _clean(_read_csv(utf8, sep.decode()))
-
-    with ThreadPoolExecutor(1) as pool:
-        futures = [pool.submit(parse, first_utf8)]
-        for a, b in bounds[1:]:
-            futures.append(pool.submit(parse, content[a:b].decode("cp932").encode("utf-8")))
-        try:
-            frames = [f.result() for f in futures]
-        except (pl.exceptions.PolarsError, ValueError):
-            return None
-    width = max(f.width for f in frames)
-    return pl.concat(frames, how="diagonal").select([str(i) for i in range(width)]), sep, row, first
+        return pl.DataFrame(cols, schema={k: pl.String for k in cols})
 
 
 def read_table(content: bytes) -> RawTable:
     if not content or content.isspace():  # not strip(): that copies a 100 MB file
         raise RefusedError([Issue(None, None, "ファイルが空です。見出し行（1行目）とデータのあるCSVファイルを選んでください。")])
-    encoding = _encoding(content)
-    pieces = None
-    if encoding == CP932:
-        try:
-            pieces = _parse_cp932(content)
-        except UnicodeDecodeError:
-            raise RefusedError([Issue(None, None, UNREADABLE)]) from None
-    if pieces is not None:
-        df = pieces[0]
-    else:
-        utf8 = decode(content, encoding)[0]
-        # NUL is one 0 byte in UTF-8 and no other character has one: searching bytes is fast
-        if b"\x00" in utf8:
-            raise RefusedError([Issue(None, None, f"CSV ではないファイルです（文字以外のデータを含みます）。{SAVE_AS_CSV}")])
-        if b"\r" in utf8 and b"\n" not in utf8:  # Excel for Mac's "CSV (Macintosh)" ends lines with CR only
-            utf8 = utf8.replace(b"\r", b"\n")
-        row, first = _first_line(utf8)
-        sep = b"\t" if encoding == "UTF-16" else _separator(first)
-        _check_width(row, first, sep)
-        df = _parse(utf8, sep.decode())
+    utf8, encoding = decode(content)
+    # NUL is one 0 byte in UTF-8 and no other character has one: searching bytes is fast
+    if b"\x00" in utf8:
+        raise RefusedError([Issue(None, None, f"CSV ではないファイルです（文字以外のデータを含みます）。{SAVE_AS_CSV}")])
+    if b"\r" in utf8 and b"\n" not in utf8:  # Excel for Mac's "CSV (Macintosh)" ends lines with CR only
+        utf8 = utf8.replace(b"\r", b"\n")
+    row, first = _first_line(utf8)
+    sep = b"\t" if encoding == "UTF-16" else _separator(first)
+    _check_width(row, first, sep)
+    df = _parse(utf8, sep.decode())
     if df.width == 0 or df.height == 0:
         raise RefusedError([Issue(None, None, "ファイルが空です。見出し行（1行目）とデータのあるCSVファイルを選んでください。")])
     cols = df.columns
-    df = df.with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
+    # one pass per column: trim, then an empty cell is a missing value
+    df = df.select(
+        [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in cols]
+    ).with_row_index("_row", offset=1).with_columns(pl.col("_row").cast(pl.Int64))
     non_empty = df.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cols]))
     if non_empty.height == 0:
         raise RefusedError([Issue(None, None, "ファイルが空です。見出し行（1行目）とデータのあるCSVファイルを選んでください。")])
