@@ -117,3 +117,13 @@ def test_an_exception_element_makes_the_run_an_error():
     assert bench._check(run, "倉敷市", "水島") is None
     StreamClient._apply(run, boom)
     assert bench._check(run, "倉敷市", "水島") == "exception: KeyError: 'x'"
+
+
+def test_dashboard_memory_is_the_dashboards_own(city):
+    """The dashboard's memory is read in a process of its own: a big parent (the bench holds
+    stores of its own) must not count. getrusage() carried the parent's 0.9 GB over."""
+    root, _ = city
+    ballast = b"x" * (700 << 20)  # the parent has 700 MB resident
+    mb = bench.dashboard_rss_mb(root, {"overview": [("months", "{}")]})
+    assert 50 < mb < 500, mb
+    del ballast
