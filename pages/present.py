@@ -5,6 +5,7 @@ buttons, the keyboard (← →) or a timer; new data appears by itself."""
 import html
 import time
 
+import altair as alt
 import streamlit as st
 
 from tsunagu import charts, fmt, privacy, ui
@@ -108,9 +109,12 @@ def show() -> None:
             st.markdown(f'<p class="slide-note">{html.escape(privacy.note())}</p>', unsafe_allow_html=True)
     else:
         # no label is cut short on the wall (Vega-Lite truncates long labels by default)
-        big = s["chart"].properties(height=500).configure_axis(
-            labelFontSize=24, titleFontSize=22, labelLimit=0, labelColor="#222", titleColor="#222") \
-            .configure_legend(labelFontSize=24, symbolSize=300, labelLimit=0).configure_title(fontSize=26)
+        # one configure(): each call deep-copies the chart (the wall redraws every 20 s)
+        big = s["chart"].properties(height=500).configure(
+            axis=alt.AxisConfig(labelFontSize=24, titleFontSize=22, labelLimit=0, labelColor="#222",
+                                titleColor="#222"),
+            legend=alt.LegendConfig(labelFontSize=24, symbolSize=300, labelLimit=0, labelColor="#222"),
+            title=alt.TitleConfig(fontSize=26))
         ui.chart(big, empty=s["empty"], png=False)
     if database.is_demo:
         st.markdown('<p class="slide-note">デモデータ（公表資料の数値＋架空の数値）</p>', unsafe_allow_html=True)

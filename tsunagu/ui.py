@@ -113,7 +113,9 @@ def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> 
     demo_banner()
     if not with_filters:
         return None
-    if not db().has_data:  # demo_banner() above refreshed it
+    database = db()
+    database.refresh()  # a stat of the manifest; the flag is kept from its last read
+    if not database.has_data:
         st.warning("まだデータが登録されていません。デモデータで試すには `python -m tsunagu demo`、"
                    "実データは「データ更新」ページか `python -m tsunagu ingest` で登録してください（README を参照）。",
                    icon=":material/inbox:")
