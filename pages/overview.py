@@ -13,21 +13,22 @@ current, previous, year_ago = (figures.row(i, named=True) for i in range(3))
 
 st.caption(f"{month_label(current['month'])}の値。矢印は前月（{month_label(previous['month'])}）との差、"
            f"下の小さな字は前年同月（{month_label(year_ago['month'])}）との比較です。")
-SENSITIVE = {"consultations", "referrals"}  # small counts are hidden from viewers
 exact = ui.can("manager")
+rule = ui.disclosed(f.prefecture, f.municipality, f.districts, f.school_district)
+months = {p: [r["month"]] for p, r in (("now", current), ("before", previous), ("year", year_ago))}
 cols = st.columns(4)
 for i, (key, label, unit) in enumerate(HEADLINES):
     with cols[i % 4]:
-        hide = key in SENSITIVE and not exact
-        def show(v, month, u=unit, k=key, hide=hide):
-            return ui.sensitive_count(v, u, f, k, month, month) if hide else fmt.number(v, u)
-        delta = None if hide else fmt.change(current[key], previous[key])
-        st.metric(label, show(current[key], current["month"]), delta=delta,
+        if key in privacy.SENSITIVE:  # consultations and referrals: what the disclosure rule allows
+            shown, earlier = (rule.figure(key, months[p], unit).text for p in ("now", "year"))
+            delta, year_change = (rule.change(key, months["now"], months[p]) for p in ("before", "year"))
+        else:
+            shown, earlier = fmt.number(current[key], unit), fmt.number(year_ago[key], unit)
+            delta, year_change = fmt.change(current[key], previous[key]), fmt.change(current[key], year_ago[key])
+        st.metric(label, shown, delta=delta,
                   delta_color="off" if delta in (None, "±0") else "normal",
                   delta_arrow="off" if delta == "±0" else "auto")
-        year_change = None if hide else fmt.change(current[key], year_ago[key])
-        st.caption(f"前年同月 {show(year_ago[key], year_ago['month'])}"
-                   + (f"（{year_change}）" if year_change else ""))
+        st.caption(f"前年同月 {earlier}" + (f"（{year_change}）" if year_change else ""))
 
 if not exact:
     st.caption(privacy.note())

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from tsunagu import charts, fmt, privacy, ui
+from tsunagu import charts, fmt, ui
 
 f = ui.page_header("互近助パントリー")
 area, when = f.area_label, f.period_label
@@ -20,12 +20,10 @@ c = st.columns(5)
 c[0].metric("設置数", fmt.number(row["n_sites"] if row else None, "か所"))
 c[1].metric("提供者（累計）", fmt.number(row["cumulative_donors"] if row else None, "件"))
 c[2].metric("利用世帯（期間計）", fmt.number(period["households_served"].sum(), "世帯"))
-c[3].metric("相談（期間計）", ui.sensitive_count(period["consultations"].sum(), "件", f, "consultations",
-                                                f.from_month, f.to_month))
-consulted, referred = period["consultations"].sum(), period["referrals"].sum()
-rate = (100 * referred / consulted) if consulted else None
-small = not ui.can("manager") and min(consulted, referred) < privacy.threshold()
-c[4].metric("つなぎ率（期間）", "—" if rate is None or small else f"{rate:.1f}%",
+rule = ui.disclosed(f.prefecture, f.municipality, f.districts, f.school_district)
+months = rule.between(f.from_month, f.to_month)
+c[3].metric("相談（期間計）", rule.figure("consultations", months, "件").text)
+c[4].metric("つなぎ率（期間）", rule.rate(months),
             help="つなぎ件数 ÷ 相談件数。相談・支援機関へつないだ割合です。")
 
 # only the open tab is drawn (the eight charts of all four took most of a rerun); the tab is in the link

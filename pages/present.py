@@ -50,12 +50,17 @@ def slides_for(district: str) -> list[dict]:
     now, before = figures.row(0, named=True), figures.row(1, named=True)
     where = f"{muni}{'' if district == '全域' else ' ' + district + '地区'}"
 
+    # the wall is never exact: consultations and referrals are what the disclosure rule allows
+    rule = ui.disclosed(pref, muni, area["districts"] or (), wall=True)
+
     def number(key, title, unit, sensitive=False):
         value, prev = now[key], before[key]
-        if sensitive:  # small counts never reach the wall; nor does a change that gives one away
-            shown = privacy.show(value)
-            return {"kind": "number", "title": title, "value": shown, "unit": "" if "未満" in shown else unit,
-                    "change": None, "where": where, "month": now["month"]}
+        if sensitive:
+            shown = rule.figure(key, [now["month"]])
+            return {"kind": "number", "title": title, "value": shown.text,
+                    "unit": unit if shown.shown and shown.value is not None else "",
+                    "change": rule.change(key, [now["month"]], [before["month"]]), "where": where,
+                    "month": now["month"], "before": before["month"]}
         return {"kind": "number", "title": title, "value": fmt.number(value), "unit": unit,
                 "change": fmt.change(value, prev), "where": where, "month": now["month"],
                 "before": before["month"]}
@@ -105,7 +110,7 @@ def show() -> None:
         if s.get("change"):
             st.markdown(f'<p class="slide-change">前月（{html.escape(month_label(s["before"]).split("（")[0])}）から '
                         f'{html.escape(s["change"])}</p>', unsafe_allow_html=True)
-        elif s["value"].endswith("未満"):
+        elif s["value"].endswith("未満") or s["value"] == privacy.COMPLEMENT:
             st.markdown(f'<p class="slide-note">{html.escape(privacy.note())}</p>', unsafe_allow_html=True)
     else:
         # no label is cut short on the wall (Vega-Lite truncates long labels by default)

@@ -9,6 +9,7 @@ handout shows counts only, the list shows places (not the people who run them).
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 
 import polars as pl
@@ -24,7 +25,6 @@ DATASET_NAMES = {"places": "居場所・通いの場", "pantry": "互近助パ�
                  "forums": "フォーラム・交流会", "areas": "圏域マスタ"}
 DEMO_NOTICE = ("デモデータ：倉敷市・武蔵野市・長野県の公表資料にある数値はそのまま、"
                "資料にない数値は架空のものです。")
-SENSITIVE = ("consultations", "referrals")
 
 
 @dataclass(frozen=True)
@@ -95,37 +95,39 @@ def _document(db: Database, area: Area, title: str, today: dt.date | None,
     return doc
 
 
-def _counts_by_district(db: Database, area: Area) -> dict[str, dict[str, int]]:
-    per = db.query("pantry_counts_by_district", prefecture=area.prefecture,
-                   municipality=area.municipality, from_month=area.month, to_month=area.month)
-    return {m: dict(zip(per["district"].to_list(), per[m].to_list())) for m in SENSITIVE}
+_rules: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Database -> {key: rule}
 
 
-def _sensitive(value, area: Area, per_district: dict[str, int], unit: str) -> str:
-    if area.district:
-        return privacy.district_count(value, [area.district], per_district, unit)
-    shown = privacy.show(value)
-    return shown if shown.endswith("未満") or value is None else shown + unit
+def disclosure(db: Database, area: Area) -> privacy.Disclosure:
+    """The disclosure rule of the area's municipality, decided once per data version (a ZIP of
+    every district's handout asks it twice a district)."""
+    key = (db.refresh(), privacy.threshold(), area.prefecture, area.municipality)
+    known = _rules.setdefault(db, {})
+    if key not in known:
+        if len(known) > 64:
+            known.clear()
+        known[key] = privacy.Disclosure(db.query("pantry_disclosure_counts", prefecture=area.prefecture,
+                                                 municipality=area.municipality))
+    return known[key]
 
 
-
-
-def _headline_cards(db: Database, area: Area) -> tuple[list[tuple[str, str, str]], bool]:
+def headline_cards(db: Database, area: Area) -> tuple[list[tuple[str, str, str]], bool]:
+    """The month's figures as printed: (label, figure, the month before and a year before).
+    Consultations and referrals as the disclosure rule allows them on paper (never exact)."""
     figures = db.query("overview", **area.params(), month=area.month)
     now, before, year_ago = (figures.row(i, named=True) for i in range(3))
-    per = _counts_by_district(db, area)
+    rule = disclosure(db, area).view([area.district] if area.district else None)
     cards, hid = [], False
     for key, label, unit in HEADLINES:
-        if key in SENSITIVE:
-            shown = _sensitive(now[key], area, per[key], unit)
-            hid = hid or shown.endswith("未満") or shown == privacy.COMPLEMENT
-            # a change would give a small count away: only the month's own figure is printed
-            cards.append((label, shown, "少ない数を守るため、\n前月・前年との差は省略"))
-            continue
-        change = fmt.change(now[key], before[key])
-        small = (f"前月 {fmt.number(before[key], unit)}" + (f"（{change}）" if change else "")
-                 + f"\n前年同月 {fmt.number(year_ago[key], unit)}")
-        cards.append((label, fmt.number(now[key], unit), small))
+        if key in privacy.SENSITIVE:
+            shown, prev, then = (rule.figure(key, [r["month"]], unit) for r in (now, before, year_ago))
+            change = rule.change(key, [now["month"]], [before["month"]])
+            hid = hid or not (shown.shown and prev.shown and then.shown)
+            shown, prev, then = shown.text, prev.text, then.text
+        else:
+            shown, prev, then = (fmt.number(r[key], unit) for r in (now, before, year_ago))
+            change = fmt.change(now[key], before[key])
+        cards.append((label, shown, f"前月 {prev}" + (f"（{change}）" if change else "") + f"\n前年同月 {then}"))
     return cards, hid
 
 
@@ -163,7 +165,7 @@ def district_handout(db: Database, area: Area, today: dt.date | None = None) -> 
         doc.ln(2)
 
     doc.heading("今月の数字", need=60)
-    cards, hid = _headline_cards(db, area)
+    cards, hid = headline_cards(db, area)
     doc.figures(cards)
     if hid:
         doc.note(privacy.note())
@@ -204,27 +206,33 @@ def _school_table(doc: Document, db: Database, area: Area) -> None:
              f"{area.municipality}全体（{city:.2f}）の4分の3に満たない小学校区です。" if city is not None else "")
 
 
-def _district_table(doc: Document, db: Database, area: Area) -> None:
+def district_rows(db: Database, area: Area) -> list[list[str]]:
+    """Each district's row as printed, then the total: places, pantry sites, and consultations
+    and referrals as the disclosure rule allows them on paper."""
     p = dict(prefecture=area.prefecture, municipality=area.municipality)
     places = db.query("places_by_district", **p, month=area.month)
     sites = db.query("pantry_sites_by_district", **p, month=area.month)
-    counts = db.query("pantry_counts_by_district", **p, from_month=area.month, to_month=area.month)
     table = (places.select("district", "n_active", "n_subsidized")
-             .join(sites, on="district", how="left")
-             .join(counts, on="district", how="left")
-             .with_columns(pl.col("n_sites", *SENSITIVE).fill_null(0)))
-    doc.heading("地区ごとの数字")
+             .join(sites, on="district", how="left").with_columns(pl.col("n_sites").fill_null(0)))
     if table.is_empty():
+        return []
+    rule = disclosure(db, area)
+    totals = table.select(pl.exclude("district").sum()).row(0, named=True)
+    rows = []
+    for r in [*table.iter_rows(named=True), {**totals, "district": None}]:
+        view = rule.view([r["district"]] if r["district"] else None)
+        rows.append([r["district"] or "合計", fmt.number(r["n_active"]), fmt.number(r["n_subsidized"]),
+                     fmt.number(r["n_sites"]),
+                     *(view.figure(m, [area.month]).text for m in privacy.SENSITIVE)])
+    return rows
+
+
+def _district_table(doc: Document, db: Database, area: Area) -> None:
+    doc.heading("地区ごとの数字")
+    body = district_rows(db, area)
+    if not body:
         doc.note("地区のデータがありません。")
         return
-    # consultations and referrals with their totals: small cells and their complements hidden
-    hidden = privacy.table(table.select("district", *SENSITIVE), list(SENSITIVE), total_row="合計")
-    totals = table.select(pl.exclude("district", *SENSITIVE).sum())
-    body = []
-    for i, r in enumerate(hidden.iter_rows(named=True)):
-        src = table.row(i, named=True) if i < table.height else totals.row(0, named=True)
-        body.append([r["district"], fmt.number(src["n_active"]), fmt.number(src["n_subsidized"]),
-                     fmt.number(src["n_sites"]), r["consultations"], r["referrals"]])
     doc.table(["地区", "通いの場（活動中）", "うち補助金対象", "パントリー", "相談（件）", "つなぎ（件）"],
               body, widths=[34, 32, 30, 26, 29, 29], align=["LEFT"] + ["RIGHT"] * 5)
     doc.note(privacy.note())

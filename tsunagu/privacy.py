@@ -1,19 +1,35 @@
-"""Small counts of consultations and referrals, hidden where residents can see them.
+"""The one disclosure rule: which consultation and referral counts a viewer, the wall and
+paper may see. Every surface asks it; no page decides on its own.
 
-A count below the threshold (default 5; $TSUNAGU_SUPPRESS_BELOW) is shown as 「5未満」. A
-published total would give a single hidden cell away by subtraction, so wherever a group
-of cells is shown with its total and exactly one cell of it is hidden, the next smallest
-cell is hidden too (complementary suppression), until no group gives one away.
+A count below the threshold (default 5; $TSUNAGU_SUPPRESS_BELOW) is shown as 「5未満」. The
+screens together publish a lattice of sums for each municipality and 年度: every district's
+month, the municipality's month (the sum over districts), every district's 年度 and the
+municipality's 年度 (the sums over months), and beside them changes (now − before), rates
+(つなぎ ÷ 相談) and the average district (total ÷ districts). A hidden cell must not be
+worked out from the shown ones by any of that arithmetic, so cells are hidden (「＊」) until
+no hidden cell lies in the span of the shown ones (complementary suppression, checked by
+linear algebra rather than one total at a time). Then:
+- a lattice cell is shown unless it is hidden;
+- any other sum (several districts, part of a 年度) only when every cell under it is shown;
+- a change or a rate only when both of its sides are shown; an average with its total;
+- a school district never (its count, when not small, is 「＊」).
+Managers and up see exact figures on their own screens (`exact`); the wall and paper never do.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
+from tsunagu import fmt
+
 DEFAULT_THRESHOLD = 5
+SENSITIVE = ("consultations", "referrals")
+COMPLEMENT = "＊"  # hidden only so that other figures cannot give a small one away
 
 
 def threshold() -> int:
@@ -23,91 +39,197 @@ def threshold() -> int:
         return DEFAULT_THRESHOLD
 
 
-COMPLEMENT = "＊"  # hidden only so that a total cannot give a small cell away
-
-
 def label(k: int | None = None) -> str:
     return f"{k or threshold()}未満"
 
 
 def note(k: int | None = None) -> str:
-    return (f"「{label(k)}」は{k or threshold()}件未満の値です。「{COMPLEMENT}」は、合計から{label(k)}の値が"
+    return (f"「{label(k)}」は{k or threshold()}件未満の値です。「{COMPLEMENT}」は、合計や差から{label(k)}の値が"
             "わかってしまわないように、あわせて伏せた値です。")
 
 
-def suppressed_cells(values: dict[Hashable, int | None], groups: Iterable[Iterable[Hashable]],
-                     k: int | None = None) -> set[Hashable]:
-    """Cells to hide: every value below k, plus complements so that no group whose total is
-    shown has exactly one hidden cell. `groups` lists the cells behind each shown total."""
-    k = k or threshold()
-    hidden = {c for c, v in values.items() if v is not None and v < k}
-    groups = [list(g) for g in groups]
-    changed = True
-    while changed:
-        changed = False
-        for group in groups:
-            inside = [c for c in group if c in hidden]
-            if len(inside) != 1:
-                continue
-            others = [c for c in group if c not in hidden and values.get(c) is not None]
-            if not others:
-                continue
-            # hide the smallest other cell: it gives away the least information
-            hidden.add(min(others, key=lambda c: (values[c], str(c))))
-            changed = True
-    return hidden
-
-
-def district_count(value: int | None, chosen: Iterable[str], per_district: dict[str, int | None],
-                   unit: str = "", k: int | None = None) -> str:
-    """The count of some districts where every district's count and the municipality's total
-    may also be shown (screens, handouts): small counts are 「5未満」, and a count is also
-    hidden (＊) when the total minus the other districts would give a small one away."""
-    shown = show(value, k)
-    if value is None or shown.endswith("未満"):
-        return shown
-    chosen = set(chosen)
-    if chosen and chosen != set(per_district):
-        hidden = suppressed_cells(per_district, [list(per_district)], k)
-        if hidden & chosen:
-            return COMPLEMENT
-    return shown + unit
-
-
 def show(value: int | None, k: int | None = None) -> str:
-    """One count on its own (no total beside it)."""
+    """One count that is not sensitive to combinations (nothing else shown beside it)."""
     if value is None:
         return "—"
     return label(k) if value < (k or threshold()) else f"{value:,}"
 
 
-def table(df: pl.DataFrame, columns: list[str], k: int | None = None,
-          total_row: str | None = "合計", key: str | None = None) -> pl.DataFrame:
-    """A table of counts as text, small counts hidden, with a total row if asked.
+def fiscal_year(month: str) -> int:
+    return int(month[:4]) - (1 if int(month[5:7]) < 4 else 0)
 
-    Each column with its total is a group; the totals themselves are hidden when small.
-    """
-    k = k or threshold()
-    key = key or df.columns[0]
-    values = {(r, c): df[c][r] for c in columns for r in range(df.height)}
-    groups = [[(r, c) for r in range(df.height)] for c in columns] if total_row else []
-    hidden = suppressed_cells(values, groups, k)
 
-    def cell(r: int, c: str) -> str:
-        v = df[c][r]
-        if v is None:
+@dataclass(frozen=True)
+class Figure:
+    value: int | None  # the true value: for the caller's arithmetic, never to be shown as is
+    text: str  # what may be shown: 「12件」, 「5未満」, 「＊」 or 「—」
+    shown: bool  # the exact value is on screen (or there is no value at all)
+
+
+Cell = tuple[str | None, str]  # (district or None for the whole municipality, month or 'FY2024')
+
+
+class Disclosure:
+    """The decisions for one municipality, from every school district's counts in every month
+    with a pantry upload (query pantry_disclosure_counts)."""
+
+    def __init__(self, counts: pl.DataFrame, k: int | None = None):
+        self.k = k or threshold()
+        self.districts = counts["district"].unique(maintain_order=True).to_list()
+        self.months = sorted(counts["month"].unique().to_list())
+        self._month_set = set(self.months)
+        self._by_fy: dict[int, list[str]] = {}
+        for m in self.months:
+            self._by_fy.setdefault(fiscal_year(m), []).append(m)
+        self._school: dict[tuple[str, str, str], int] = {}
+        self._atom: dict[tuple[str, str, str], int] = {}
+        for measure in SENSITIVE:
+            for s, m, v in counts.select("school_district", "month", measure).iter_rows():
+                self._school[(measure, s, m)] = self._school.get((measure, s, m), 0) + int(v)
+            per = counts.group_by("district", "month").agg(pl.col(measure).sum())
+            for d, m, v in per.iter_rows():
+                self._atom[(measure, d, m)] = int(v)
+        self._hidden = {measure: self._suppress(measure) for measure in SENSITIVE}
+
+    # the decision, once per measure and 年度
+    def _suppress(self, measure: str) -> set[Cell]:
+        hidden: set[Cell] = set()
+        for fy, months in self._by_fy.items():
+            hidden |= _suppress_block(self.districts, months, f"FY{fy}",
+                                      lambda d, m: self._atom.get((measure, d, m), 0), self.k)
+        return hidden
+
+    def hidden_cells(self, measure: str) -> set[Cell]:
+        return set(self._hidden[measure])
+
+    def view(self, districts: Iterable[str] | None = None, school_district: str | None = None,
+             exact: bool = False) -> View:
+        return View(self, tuple(districts or ()), school_district, exact)
+
+    # any sum a screen may ask for
+    def figure(self, measure: str, districts: Iterable[str] | None, months: Iterable[str],
+               school_district: str | None = None, exact: bool = False, unit: str = "") -> Figure:
+        ms = sorted({m for m in months if m in self._month_set})
+        if not ms:
+            return Figure(None, "—", True)
+        chosen = [d for d in self.districts if d in set(districts or ())]
+        ds = None if not chosen or len(chosen) == len(self.districts) else chosen
+        if school_district:
+            value = sum(self._school.get((measure, school_district, m), 0) for m in ms)
+        else:
+            value = sum(self._atom.get((measure, d, m), 0) for d in (ds or self.districts) for m in ms)
+        if exact:
+            return Figure(value, fmt.number(value, unit), True)
+        if value < self.k:
+            return Figure(value, label(self.k), False)
+        if school_district:  # too small an area to show viewers at all
+            return Figure(value, COMPLEMENT, False)
+        hidden = self._hidden[measure]
+        period = ms[0] if len(ms) == 1 else (
+            f"FY{fiscal_year(ms[0])}" if ms == self._by_fy.get(fiscal_year(ms[0])) else None)
+        if period and (ds is None or len(ds) == 1):
+            covered = (ds[0] if ds else None, period) in hidden
+        else:  # not a published cell: shown only when it adds nothing to what is shown
+            covered = any((d, m) in hidden for d in (ds or self.districts) for m in ms)
+        return Figure(value, COMPLEMENT, False) if covered else Figure(value, f"{value:,}{unit}", True)
+
+
+@dataclass(frozen=True)
+class View:
+    """The rule for one area and one audience (exact for a manager's own screen)."""
+
+    rule: Disclosure
+    districts: tuple[str, ...]
+    school_district: str | None
+    exact: bool
+
+    def between(self, first: str, last: str) -> list[str]:
+        """The months with pantry data in a period (a month, or a 年度 so far)."""
+        return [m for m in self.rule.months if first <= m <= last]
+
+    def figure(self, measure: str, months: Iterable[str], unit: str = "") -> Figure:
+        return self.rule.figure(measure, self.districts, months, self.school_district, self.exact, unit)
+
+    def change(self, measure: str, now: Iterable[str], before: Iterable[str]) -> str | None:
+        """「+3」 / 「-2」 / 「±0」, only when both sides are shown."""
+        a, b = self.figure(measure, now), self.figure(measure, before)
+        if a.value is None or b.value is None or not (a.shown and b.shown):
+            return None
+        return fmt.change(a.value, b.value)
+
+    def rate(self, months: Iterable[str]) -> str:
+        """つなぎ率 (referrals ÷ consultations), only when both counts are shown."""
+        months = list(months)
+        c, r = self.figure("consultations", months), self.figure("referrals", months)
+        if not c.value or r.value is None or not (c.shown and r.shown):
             return "—"
-        if (r, c) in hidden:
-            return label(k) if v < k else COMPLEMENT
-        return f"{v:,}"
+        return f"{100 * r.value / c.value:.1f}%"
 
-    out = df.with_columns([pl.Series(c, [cell(r, c) for r in range(df.height)], dtype=pl.String)
-                           for c in columns])
-    if total_row:
-        totals = {c: df[c].sum() for c in columns}
-        extra = {col: [None] for col in out.columns}
-        extra[key] = [total_row]
-        for c in columns:
-            extra[c] = [show(int(totals[c]), k)]
-        out = pl.concat([out, pl.DataFrame(extra, schema=out.schema)])
-    return out
+    def average(self, measure: str, months: Iterable[str], unit: str = "") -> str:
+        """The municipality's average district: shown only with the municipality's total."""
+        total = self.rule.figure(measure, None, months, None, self.exact)
+        if total.value is None:
+            return "—"
+        if not total.shown:
+            return COMPLEMENT
+        avg = total.value / max(1, len(self.rule.districts))
+        return f"{avg:,.1f}{unit}"
+
+
+def _suppress_block(districts: list[str], months: list[str], fy: str, value, k: int) -> set[Cell]:
+    """The hidden cells of one 年度: below k, then complements until no hidden cell is
+    determined by the shown ones (its sum lies in their span)."""
+    atoms = {(d, m): i for i, (d, m) in enumerate((d, m) for d in districts for m in months)}
+    forms: dict[Cell, list[tuple[str, str]]] = {}
+    for m in months:
+        forms[(None, m)] = [(d, m) for d in districts]
+        for d in districts:
+            forms[(d, m)] = [(d, m)]
+    for d in districts:
+        forms[(d, fy)] = [(d, m) for m in months]
+    forms[(None, fy)] = list(atoms)
+    values = {c: sum(value(d, m) for d, m in f) for c, f in forms.items()}
+    # each shown total with the cells it adds up
+    relations = ([[(None, m)] + [(d, m) for d in districts] for m in months]
+                 + [[(d, fy)] + [(d, m) for m in months] for d in districts]
+                 + [[(None, fy)] + [(d, fy) for d in districts]]
+                 + [[(None, fy)] + [(None, m) for m in months]])
+    vectors = {}
+    for c, f in forms.items():
+        v = np.zeros(len(atoms))
+        v[[atoms[a] for a in f]] = 1.0
+        vectors[c] = v
+
+    hidden = {c for c, v in values.items() if v < k}
+    order = sorted(forms, key=lambda c: (values[c], c[0] is None, str(c)))
+    while True:
+        # one hidden cell in a relation is given away by its others: hide the smallest other
+        changed = True
+        while changed:
+            changed = False
+            for rel in relations:
+                inside = [c for c in rel if c in hidden]
+                if len(inside) == 1:
+                    hidden.add(min((c for c in rel if c not in hidden), key=order.index))
+                    changed = True
+        basis = _basis([vectors[c] for c in forms if c not in hidden])
+        determined = [c for c in sorted(hidden, key=order.index) if _in_span(basis, vectors[c])]
+        if not determined:
+            return hidden
+        # a longer chain gives it away: hide the smallest shown cell of a relation around it
+        cell = determined[0]
+        around = [c for rel in relations if cell in rel for c in rel if c not in hidden]
+        hidden.add(min(around or [c for c in forms if c not in hidden], key=order.index))
+
+
+def _basis(rows: list[np.ndarray]) -> np.ndarray:
+    if not rows:
+        return np.zeros((0, 0))
+    _, s, vt = np.linalg.svd(np.array(rows), full_matrices=False)
+    return vt[s > 1e-9 * max(1.0, s[0])]
+
+
+def _in_span(basis: np.ndarray, v: np.ndarray) -> bool:
+    if basis.size == 0:
+        return False
+    return float(np.linalg.norm(v - basis.T @ (basis @ v))) < 1e-6

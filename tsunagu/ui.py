@@ -136,25 +136,20 @@ def can(role: str) -> bool:
     return bool(user and user.can(role))
 
 
-def sensitive_count(value, unit: str = "", f: Filters | None = None, measure: str = "",
-                    from_month: str | None = None, to_month: str | None = None) -> str:
-    """Consultations and referrals: exact for managers and up; for viewers small counts are
-    「5未満」, and a district's count is also hidden (＊) when the municipality's total and the
-    other districts would give a small one away (complementary suppression)."""
-    if can("manager") or value is None:
-        return fmt.number(value, unit)
-    shown = privacy.show(value)
-    if shown.endswith("未満"):
-        return shown
-    if f is not None and f.school_district:
-        return privacy.COMPLEMENT  # school districts are too small to show to viewers
-    if f is not None and f.districts and measure:
-        per = run_query("pantry_counts_by_district", municipality=f.municipality,
-                        prefecture=f.prefecture, from_month=from_month or f.month,
-                        to_month=to_month or f.month)
-        return privacy.district_count(value, f.districts, dict(zip(per["district"].to_list(),
-                                                                   per[measure].to_list())), unit)
-    return shown + unit
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _disclosure(root: str, version: int, k: int, prefecture: str, municipality: str) -> privacy.Disclosure:
+    # one decision per municipality and data version, shared by every session and page
+    return privacy.Disclosure(database(root).query("pantry_disclosure_counts", prefecture=prefecture,
+                                                   municipality=municipality), k)
+
+
+def disclosed(prefecture: str, municipality: str, districts=(), school_district: str | None = None,
+              wall: bool = False) -> privacy.View:
+    """The disclosure rule for an area: exact for managers and up on their own screens, never
+    on the wall (or on paper, which asks privacy.Disclosure itself)."""
+    root = str(data_dir())
+    rule = _disclosure(root, database(root).refresh(), privacy.threshold(), prefecture, municipality)
+    return rule.view(districts, school_district, exact=not wall and can("manager"))
 
 
 def safe_cell(value):
