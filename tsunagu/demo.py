@@ -375,7 +375,9 @@ def _expand(counts: dict[str, int]) -> list[str]:
 
 
 def _take(counts: dict[str, int], quota: dict[str, int]) -> dict[str, int]:
-    return {k: min(counts.get(k, 0), quota.get(k, 0)) for k in set(counts) | set(quota)}
+    # keys in the dicts' own order: a set's order follows the process's hash seed, and the
+    # order decides which site gets which supporter type (and so its name)
+    return {k: min(counts.get(k, 0), quota.get(k, 0)) for k in {**counts, **quota}}
 
 
 def build_pantry(rng: random.Random) -> list[Site]:

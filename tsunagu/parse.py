@@ -11,7 +11,7 @@ import datetime as dt
 import re
 import unicodedata
 
-from tsunagu.wareki import ERAS, era_to_year
+from tsunagu.wareki import ERAS, EraDateError, check_era_date, era_to_year
 
 
 def nfkc(text: str) -> str:
@@ -40,9 +40,11 @@ _WESTERN_DATE = re.compile(
 _MIDNIGHT = re.compile(r"\s+0{1,2}:00(?::00)?$")
 
 
-def _split_date(text: str) -> tuple[int, int, int | None]:
+def _split_date(text: str) -> tuple[int, int, int | None, str | None]:
+    """(year, month, day or None, note or None); the note is a warning about the era form."""
     s = _MIDNIGHT.sub("", nfkc(text))
     m = _WESTERN_DATE.match(s)
+    era = None
     if m:
         year = int(m["y"])
     else:
@@ -52,38 +54,56 @@ def _split_date(text: str) -> tuple[int, int, int | None]:
         era_year = 1 if m["y"] == "元" else int(m["y"])
         if era_year < 1:
             raise ValueError("era year 0")
-        era = m["era"]
-        year = era_to_year(era.upper() if len(era) == 1 else era, era_year)
+        era = m["era"].upper() if len(m["era"]) == 1 else m["era"]
+        year = era_to_year(era, era_year)
     month = int(m["m"])
     day = int(m["d"]) if m["d"] else None
-    if not 1 <= month <= 12 or not 1900 <= year <= 2200:
+    if not 1 <= month <= 12 or not 1 <= year <= 9999:
         raise ValueError("out of range")
-    return year, month, day
+    if day is not None:
+        dt.date(year, month, day)  # 2024/2/30 raises
+    # before the plain range check, so that 「H99.1」 (2087) is told which era it is not
+    note = check_era_date(era, era_year, month, day) if era else None
+    if not 1900 <= year <= 2200:
+        raise ValueError("out of range")
+    return year, month, day, note
 
 
 MONTH_EXPECTED = "年月（例: 2024-07、2024/7、2024年7月、令和6年7月、R6.7）"
 DATE_EXPECTED = "日付（例: 2024-07-01、2024/7/1、2024年7月1日、令和6年7月1日、R6.7.1）"
 
 
-def parse_month(text: str) -> str:
-    """Any month form of the contract -> 'YYYY-MM'. A full date is accepted (its month)."""
+def month_and_note(text: str) -> tuple[str, str | None]:
+    """Any month form of the contract -> ('YYYY-MM', warning or None). A full date is
+    accepted (its month). An era month that never existed raises EraDateError, which
+    says why."""
     try:
-        year, month, day = _split_date(text)
-        if day is not None:
-            dt.date(year, month, day)
+        year, month, _, note = _split_date(text)
+    except EraDateError:
+        raise
     except ValueError:
         raise ValueError(f"{MONTH_EXPECTED}で入力してください") from None
-    return f"{year:04d}-{month:02d}"
+    return f"{year:04d}-{month:02d}", note
+
+
+def parse_month(text: str) -> str:
+    return month_and_note(text)[0]
+
+
+def date_and_note(text: str) -> tuple[dt.date, str | None]:
+    try:
+        year, month, day, note = _split_date(text)
+        if day is None:
+            raise ValueError("no day")
+    except EraDateError:
+        raise
+    except ValueError:
+        raise ValueError(f"実在する{DATE_EXPECTED}で入力してください") from None
+    return dt.date(year, month, day), note
 
 
 def parse_date(text: str) -> dt.date:
-    try:
-        year, month, day = _split_date(text)
-        if day is None:
-            raise ValueError("no day")
-        return dt.date(year, month, day)
-    except ValueError:
-        raise ValueError(f"実在する{DATE_EXPECTED}で入力してください") from None
+    return date_and_note(text)[0]
 
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")

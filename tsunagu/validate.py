@@ -180,8 +180,19 @@ def _range_message(col: Column) -> str | None:
     return f"{lo}{hi}の{noun}で入力してください"
 
 
+def _noting(fn: Callable[[str], tuple[object, str | None]], notes: dict[str, str]) -> Callable[[str], object]:
+    """A parser giving (value, note) as one giving the value; notes collect in `notes`."""
+    def parse_one(value: str) -> object:
+        parsed, note = fn(value)
+        if note:
+            notes[value] = note
+        return parsed
+    return parse_one
+
+
 def parse_columns(
-    raw: RawTable, ds: Dataset, found: dict[str, int], errs: _Collector
+    raw: RawTable, ds: Dataset, found: dict[str, int], errs: _Collector,
+    warnings: list[Issue] | None = None,
 ) -> pl.DataFrame:
     rows = raw.data["_row"]
     out: dict[str, pl.Series] = {"_row": rows}
@@ -197,6 +208,7 @@ def parse_columns(
             for r in rows.filter(s.is_null()).to_list():
                 errs.add(r, head, "値が空です。この列は必須です。")
         bad: dict[str, str] = {}
+        notes: dict[str, str] = {}  # value -> warning (平成31年5月 read as 令和元年5月)
         if col.type in (INT, NUMBER):
             parsed, bad = _parse_numeric(s, col)
         elif col.type == ENUM:
@@ -204,9 +216,9 @@ def parse_columns(
         elif col.type == BOOL:
             parsed, bad = _map_unique(s, parse.parse_bool, dtype)
         elif col.type == MONTH:
-            parsed, bad = _map_unique(s, parse.parse_month, dtype)
+            parsed, bad = _map_unique(s, _noting(parse.month_and_note, notes), dtype)
         elif col.type == DATE:
-            parsed, bad = _map_unique(s, parse.parse_date, dtype)
+            parsed, bad = _map_unique(s, _noting(parse.date_and_note, notes), dtype)
         elif col.type == TEXT and col.is_id:
             parsed = _id_values(s)
         else:  # TEXT and AREA stay as typed; areas are resolved later
@@ -215,6 +227,10 @@ def parse_columns(
             hit = s.is_in(list(bad))
             for r, v in zip(rows.filter(hit).to_list(), s.filter(hit).to_list()):
                 errs.add(r, head, f"「{v}」は{bad[v]}")
+        if notes and warnings is not None:
+            hit = s.is_in(list(notes))
+            for r, v in zip(rows.filter(hit).to_list(), s.filter(hit).to_list()):
+                warnings.append(Issue(r, head, f"「{v}」は{notes[v]}", "warning"))
         msg = _range_message(col)
         if msg is not None and col.type in (INT, NUMBER):
             too_low = (parsed <= col.min) if col.min_exclusive else (parsed < col.min)
@@ -259,6 +275,11 @@ def row_rules(
         each(pl.col("population_65plus") > pl.col("population"), "population_65plus",
              lambda r: f"「{r['population_65plus']:,}」は人口（{r['population']:,}）より多くなっています。"
                        "人口以下の整数で入力してください。")
+    for key in ("started_on", "opened_on"):  # 開始年月, 設置年月
+        if key in ds.keys:
+            each(pl.col(key) > month, key,
+                 lambda r, key=key: f"{month_label(r[key])}はアップロードする月（{month_label(month)}）より後です。"
+                                    "これから始まる予定なら、このままで構いません。", level="warning")
     if ds.name == "places":
         each(pl.col("lat").is_null() != pl.col("lon").is_null(), "lat",
              lambda r: "緯度と経度は両方入力するか、両方空欄にしてください。")
@@ -306,7 +327,7 @@ def validate(
         errs.add(None, None, "見出し行だけで、データの行がありません。データを入れてからアップロードしてください。")
         errs.raise_if_any()
 
-    df = parse_columns(raw, ds, found, errs)
+    df = parse_columns(raw, ds, found, errs, warnings)
 
     def header(key: str) -> str:
         return _header_of(raw, ds, found, key)
