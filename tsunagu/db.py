@@ -82,6 +82,35 @@ def query_params(sql: str) -> list[str]:
     return sorted(set(_PARAM.findall(body)))
 
 
+class SetupError(Exception):
+    """The database cannot start as configured (e.g. $TSUNAGU_DB_MEMORY), said in Japanese."""
+
+
+DEFAULT_MEMORY = "400MB"
+MIN_MEMORY = 100_000_000  # catches a slip like 400KB for 400MB, which fails only at the first load
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _connect(path: str, spill: str):
+    """The DuckDB file of this process, with $TSUNAGU_DB_MEMORY as its memory limit; a value
+    DuckDB cannot use (or too small to load anything) is said in Japanese."""
+    memory = os.environ.get("TSUNAGU_DB_MEMORY") or DEFAULT_MEMORY
+    small = SetupError(f"環境変数 TSUNAGU_DB_MEMORY の値「{memory}」では小さすぎて、データベースを開けません。"
+                       f"100MB 以上にしてください（既定は {DEFAULT_MEMORY}）。")
+    size = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)\s*", memory, re.IGNORECASE)
+    if size and float(size[1]) * _UNITS[size[2].lower()] < MIN_MEMORY:
+        raise small
+    try:
+        return duckdb.connect(path, config={"memory_limit": memory, "temp_directory": spill})
+    except duckdb.OutOfMemoryException:
+        raise small from None
+    except duckdb.Error:
+        raise SetupError(f"環境変数 TSUNAGU_DB_MEMORY の値「{memory}」は使えません。"
+                         f"メモリの上限を 400MB や 2GB のように、半角の数と単位（MB・GB）で指定してください"
+                         f"（既定は {DEFAULT_MEMORY}）。") from None
+
+
 class Database:
     """The store, queried through DuckDB. Tables live in a DuckDB file of this process (in a
     temporary folder), not in memory: DuckDB keeps only what queries touch in its buffer
@@ -93,10 +122,11 @@ class Database:
     def __init__(self, store: Store):
         self.store = store
         self._dir = tempfile.mkdtemp(prefix="tsunagu-db-")
-        self.con = duckdb.connect(os.path.join(self._dir, "cache.duckdb"), config={
-            "memory_limit": os.environ.get("TSUNAGU_DB_MEMORY", "400MB"),
-            "temp_directory": os.path.join(self._dir, "spill"),
-        })
+        try:
+            self.con = _connect(os.path.join(self._dir, "cache.duckdb"), os.path.join(self._dir, "spill"))
+        except SetupError:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
         weakref.finalize(self, _remove_cache, self.con, self._dir)
         self._lock = threading.Lock()
         self._loaded: dict | None = None  # {(dataset, month): version} of what the tables hold
