@@ -56,6 +56,16 @@ def test_an_impossible_month_is_a_japanese_usage_error(tmp_path, month):
     assert not (tmp_path / "data").exists()  # nothing written, not even a folder
 
 
+def test_other_callers_of_ingest_get_the_refusal_not_a_traceback(tmp_path):
+    """The month is checked on the command line; ingest() itself (the upload page, scripts)
+    still refuses an impossible month with its summary, which used to raise."""
+    from tsunagu.store import Store
+
+    result = ingest(places_csv().encode(), "places", "2024-13", Store(tmp_path / "data"))
+    assert not result.ok and "「2024-13」は年月" in str(result.errors[0])
+    assert result.summary == "登録しませんでした: 居場所・通いの場 2024-13 — エラー 1件（データは変更していません）"
+
+
 @pytest.mark.parametrize("args, says", [
     ([], ["次の指定が必要です: コマンド"]),
     (["frob"], ["コマンド の指定: 「frob」は使えません。次のどれかです: 'ingest'"]),

@@ -129,6 +129,7 @@ class Database:
             raise
         weakref.finalize(self, _remove_cache, self.con, self._dir)
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
         self._loaded: dict | None = None  # {(dataset, month): version} of what the tables hold
         self._stamp: tuple | None = None  # the manifest file's identity when last loaded
         self._data_version = 0
@@ -146,7 +147,9 @@ class Database:
         """Load the store's current versions if they changed since the last call. Every query
         calls this: the manifest is only re-read when its file changed (it is replaced by
         rename, so a new commit is a new inode). A damaged file must not take every page
-        down: the months that read are served, the others are named in `problems`."""
+        down, nor be served: each file's checksum is checked when a new manifest is loaded
+        (hashed once per file, see store.verify), the months that pass are served, the
+        others are named in `problems`."""
         try:
             info = os.stat(self.store.manifest_path)
             stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
@@ -154,16 +157,21 @@ class Database:
             stamp = None
         if stamp is not None and stamp == self._stamp:
             return self._data_version
-        try:
-            return self._refresh(stamp)
-        except duckdb.Error:
-            problems = integrity.screen(self.store, self.store.manifest())
-            if not problems:
-                raise
-            return self._refresh(stamp, problems)
+        with self._refresh_lock:  # sessions arriving together hash each new file once
+            if stamp is not None and stamp == self._stamp:
+                return self._data_version
+            manifest = self.store.manifest()
+            problems = integrity.verified(self.store, manifest)
+            try:
+                return self._refresh(stamp, manifest, problems)
+            except duckdb.Error:
+                # a file with the right checksum that still does not read (written damaged)
+                screened = integrity.screen(self.store, manifest)
+                if len(screened) == len(problems):
+                    raise
+                return self._refresh(stamp, manifest, screened)
 
-    def _refresh(self, stamp: tuple | None, problems: list | None = None) -> int:
-        manifest = self.store.manifest()
+    def _refresh(self, stamp: tuple | None, manifest: dict, problems: list) -> int:
         self._data_version = manifest.get("data_version", 0)
         self.is_demo, self.has_data = bool(manifest.get("demo")), bool(manifest["datasets"])
         if problems:
