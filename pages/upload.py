@@ -58,17 +58,23 @@ except (RefusedError, StoreError) as e:
     warnings = [i for i in issues if i.level == "warning"]
     if warnings:
         st.warning("\n".join(f"- {fmt.plain(w)}" for w in warnings))
+    for d in (i for i in issues if i.level == "damaged"):
+        st.error(fmt.plain(d.message), icon=":material/broken_image:")
     st.stop()
 
 st.success(f"確認できました: {result.frame.height:,}行。下の内容でよければ「登録する」を押してください。",
            icon=":material/task_alt:")
 for w in result.warnings:
-    st.warning(fmt.plain(w), icon=":material/warning:")
+    if w.level == "damaged":  # last month's stored file: the comparison was skipped
+        st.error(fmt.plain(w.message), icon=":material/broken_image:")
+    else:
+        st.warning(fmt.plain(w), icon=":material/warning:")
 
 try:
     before = store.read_month(dataset, month)
 except StoreError as e:  # the live version is damaged: uploading this month again is the cure
-    st.warning(fmt.plain(e), icon=":material/broken_image:")
+    st.warning(fmt.plain(f"{e} 登録すると、この月は新しいファイルに置き換わります（壊れた版も保管されます）。"),
+               icon=":material/broken_image:")
     before = None
 change = compare(dataset, before, result.frame)
 st.markdown("##### 変わる内容" + ("（この月の最初の登録です）" if before is None else "（いま登録されている版との比較）"))

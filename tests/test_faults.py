@@ -309,6 +309,11 @@ def damage(path: Path, how: str) -> None:
         middle = len(data) // 3
         path.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 64])
                          + data[middle + 64:])
+    elif how == "ids":
+        # a few bytes changed where Parquet still reads them: other IDs, and no error at all
+        # (a random flipped byte may also abort the reader's process, so it is not used here)
+        half = len(data) // 2
+        path.write_bytes(data[:half].replace(b"TM-0", b"TX-0") + data[half:])
     elif how == "empty":
         path.write_bytes(b"")
     elif how == "missing":
@@ -325,13 +330,24 @@ def three_months(base, tmp_path) -> Store:
     return store
 
 
-@pytest.mark.parametrize("how", ["truncated", "garbled", "empty", "missing"])
+def assert_ids_changed_yet_readable(path: Path) -> None:
+    """The point of the checksum: this damage passes any reader (shown with Polars and
+    DuckDB), so only the checksum can tell."""
+    import polars as pl
+
+    assert pl.read_parquet(path)["place_id"].to_list()[0].startswith("TX-")
+    assert duckdb.sql(f"select place_id from '{path}'").fetchall()[0][0].startswith("TX-")
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbled", "ids", "empty", "missing"])
 def test_damaged_month_is_named_and_the_other_months_still_served(three_months, how):
     """A July file damaged on disk: the dashboard serves August and September and names
     July's file in Japanese; uploads of other months go on."""
     store = three_months
     july = store.root / store.current("places", "2024-07")["file"]
     damage(july, how)
+    if how == "ids":
+        assert_ids_changed_yet_readable(july)
     db = Database(store)
     aug = db.query("places_list", municipality="倉敷市", month="2024-08")
     assert aug.height == 2
@@ -343,21 +359,135 @@ def test_damaged_month_is_named_and_the_other_months_still_served(three_months, 
     assert ingest(TWO, "places", "2024-10", store).ok  # its previous month (Sept) is intact
 
 
-def test_damaged_previous_month_refuses_with_its_name_not_a_traceback(three_months, tmp_path):
-    """The month before an upload is read to warn about vanished places: damaged, the upload
-    is refused with the file named (nothing written), through the real command."""
+def run_cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tsunagu", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("how", ["ids", "truncated"])
+def test_damaged_previous_month_is_named_and_not_compared(three_months, tmp_path, how):
+    """The month before an upload is read only to warn about places that vanished. Damaged
+    (even where it still reads, with other IDs), it would give false warnings: the
+    comparison is skipped, the file is named with what to do, and the upload itself goes
+    through (it replaces nothing of that month); the audit log records the skip."""
     store = three_months
     sept = store.current("places", "2024-09")["file"]
-    damage(store.root / sept, "truncated")
+    damage(store.root / sept, how)
+    if how == "ids":
+        assert_ids_changed_yet_readable(store.root / sept)
+    source = tmp_path / "10月.csv"
+    source.write_bytes(TWO)
+    proc = run_cli("ingest", "--dataset", "places", "--month", "2024-10", "--data-dir",
+                   store.root, source)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    [line] = proc.stderr.splitlines()
+    assert line.startswith(f"[保存データの破損] 保存されている「居場所・通いの場」2024-09 のファイル（{sept}）が壊れている")
+    assert "python -m tsunagu check --repair" in line
+    assert "2024年9月（令和6年9月）との比較（なくなった通いの場の確認）はしていません" in line
+    assert "[注意]" not in proc.stdout  # before the checksum: a false line per garbled ID
+    assert proc.stdout.startswith("登録しました: 居場所・通いの場 2024年10月") and "壊れた保存データ 1件" in proc.stdout
+    assert store.read_month("places", "2024-10").height == 2
+    assert store.history("places")[-1]["damaged_skipped"] == 1
+
+
+def test_damaged_previous_month_is_named_on_a_refusal_too(three_months):
+    """A file refused for its own errors still hears about last month's damaged file (the
+    upload page shows both), and nothing is written."""
+    store = three_months
+    damage(store.root / store.current("places", "2024-09")["file"], "ids")
+    result = ingest(places_csv([PLACES_ROWS[0].replace("玉島,", "玉嶋,")]).encode(), "places",
+                    "2024-10", store)
+    assert not result.ok and [e.column for e in result.errors] == ["地区"]
+    [notice] = result.damaged
+    assert "「居場所・通いの場」2024-09" in notice.message and str(notice).startswith("[保存データの破損] ")
+    assert store.current("places", "2024-10") is None
+
+
+def test_an_upload_that_replaces_the_damaged_month_is_the_repair(three_months, tmp_path):
+    """Uploading the damaged month again is allowed (it needs nothing from the damaged
+    file) and leaves the store whole; the damaged version stays in the archive."""
+    store = three_months
+    sept = store.current("places", "2024-09")["file"]
+    damage(store.root / sept, "ids")
+    source = tmp_path / "9月.csv"
+    source.write_bytes(TWO)
+    proc = run_cli("ingest", "--dataset", "places", "--month", "2024-09", "--data-dir",
+                   store.root, source)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr  # August is intact
+    assert integrity.check(store) == [] and (store.root / sept).exists()
+    assert Database(store).query("months")["month"].to_list()[0] == "2024-09"
+
+
+def test_damaged_areas_refuse_the_upload_with_the_file_named(three_months, tmp_path):
+    """The areas table validates every row: a changed byte in it refuses the upload
+    (nothing written), naming the file, rather than judging districts by garbled names."""
+    store = three_months
+    areas = store.current("areas", "2024-04")["file"]
+    path = store.root / areas
+    data = path.read_bytes()
+    path.write_bytes(data.replace("玉島".encode(), "王島".encode(), 1))
     source = tmp_path / "10月.csv"
     source.write_bytes(TWO)
     before = data_digest(store.root)
-    proc = subprocess.run([sys.executable, "-m", "tsunagu", "ingest", "--dataset", "places",
-                           "--month", "2024-10", "--data-dir", str(store.root), str(source)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = run_cli("ingest", "--dataset", "places", "--month", "2024-10", "--data-dir",
+                   store.root, source)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert f"「居場所・通いの場」2024-09 のファイル（{sept}）が壊れている" in proc.stderr
+    assert f"「圏域マスタ」2024-04 のファイル（{areas}）が壊れている" in proc.stderr
+    assert "チェックサム（SHA-256）が違います" in proc.stderr
     assert data_digest(store.root) == before
+
+
+def test_query_over_a_damaged_month_names_it_and_fails(three_months):
+    """`query` leaves the damaged month out of its CSV and says so: the month, the file,
+    what to do, and a non-zero exit status (a script must not take it as complete)."""
+    store = three_months
+    july = store.current("places", "2024-07")["file"]
+    damage(store.root / july, "ids")
+    proc = run_cli("query", "months", "--data-dir", store.root)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert [line.split(",")[0] for line in proc.stdout.splitlines()[1:]] == ["2024-09", "2024-08"]
+    assert f"[壊れています] 保存されている「居場所・通いの場」2024-07 のファイル（{july}）" in proc.stderr
+    assert "壊れている1か月分を除いた結果です。" in proc.stderr
+
+
+def test_handout_over_a_damaged_month_names_it_on_paper_and_on_the_console(three_months, tmp_path):
+    """A handout made while a month is damaged says, on the paper itself, which month was
+    left out and which file; the command names it too and exits non-zero."""
+    import pypdfium2
+
+    store = three_months
+    july = store.current("places", "2024-07")["file"]
+    damage(store.root / july, "ids")
+    out = tmp_path / "pdf"
+    proc = run_cli("handout", "--municipality", "倉敷市", "--month", "2024-08", "--kind", "places",
+                   "--out", out, "--data-dir", store.root)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"「居場所・通いの場」2024-07 のファイル（{july}）" in proc.stderr
+    [pdf] = out.glob("*.pdf")
+    doc = pypdfium2.PdfDocument(str(pdf))
+    text = "".join(page.get_textpage().get_text_range() for page in doc).replace("\r\n", "")
+    assert "保存データの一部が壊れているため、次の月を除いて作成しました" in text
+    assert "居場所・通いの場 2024-07" in text and july in text
+
+
+def test_checksums_are_hashed_once_per_file_not_per_read(three_months, monkeypatch):
+    """Verified when a file is (re)loaded, cached by the file's identity: reading a month
+    twice hashes it once; rewriting it (even to the same size) hashes it again."""
+    from tsunagu import store as store_module
+
+    store = three_months
+    hashed = []
+    real = store_module.file_sha256
+    monkeypatch.setattr(store_module, "file_sha256", lambda p: hashed.append(p) or real(p))
+    path = store.root / store.current("places", "2024-08")["file"]
+    store.read_month("places", "2024-08")
+    store.read_month("places", "2024-08")
+    assert hashed.count(path) <= 1  # (0 if this process verified it already)
+    hashed.clear()
+    damage(path, "ids")  # same size, new bytes
+    with pytest.raises(store_module.StoreError, match="チェックサム"):
+        store.read_month("places", "2024-08")
+    assert hashed == [path]
 
 
 def test_check_names_damage_and_repair_puts_back_the_last_intact_version(three_months):
@@ -389,13 +519,14 @@ def test_check_names_damage_and_repair_puts_back_the_last_intact_version(three_m
 
 
 def test_damaged_month_shows_a_message_on_the_page(three_months, monkeypatch):
-    """A manager opens the places page: August shows, and the damaged July is named."""
+    """A manager opens the places page: August shows, and July, whose bytes were changed
+    where they still read, is named by its checksum."""
     from streamlit.testing.v1 import AppTest
 
     from tests.test_app import signed_in
 
     store = three_months
-    damage(store.root / store.current("places", "2024-07")["file"], "truncated")
+    damage(store.root / store.current("places", "2024-07")["file"], "ids")  # still reads
     monkeypatch.setenv("TSUNAGU_DATA_DIR", str(store.root))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["m"] = "2024-08"
@@ -403,7 +534,8 @@ def test_damaged_month_shows_a_message_on_the_page(three_months, monkeypatch):
     at.run()
     at.switch_page("pages/places.py").run()
     assert not at.exception
-    assert any("一部のデータを読み込めないため" in e.value and "2024\\-07" in e.value for e in at.error)
+    assert any("一部のデータを読み込めないため" in e.value and "2024\\-07" in e.value
+               and "チェックサム" in e.value for e in at.error)
     assert {m.label: m.value for m in at.metric}["通いの場（活動中）"] == "1か所"
 
 

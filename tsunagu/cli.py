@@ -3,14 +3,72 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import datetime as dt
 import getpass
+import os
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
+from tsunagu.cliargs import ArgumentParser
 from tsunagu.config import data_dir
 from tsunagu.fsutil import write_atomic
 from tsunagu.schema import DATASETS
+
+
+class CommandError(Exception):
+    """A refusal of the command, said in Japanese; main() prints it and exits with `status`."""
+
+    def __init__(self, message: str, status: int = 2):
+        super().__init__(message)
+        self.status = status
+
+
+def _month(text: str) -> str:
+    """--month as people type it (2024-07, 2024/7, 令和6年7月 …), or a Japanese usage error."""
+    from tsunagu.parse import parse_month
+
+    try:
+        return parse_month(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"「{text}」は{e}") from None
+
+
+def _store(args, need_data: bool = False):
+    """The store of --data-dir; a folder that is not there is an error, not an empty answer."""
+    from tsunagu.store import Store
+
+    root = data_dir(args.data_dir)
+    if not root.is_dir():
+        raise CommandError(f"データフォルダ「{root}」がありません。--data-dir か環境変数 TSUNAGU_DATA_DIR を"
+                           "確かめてください。")
+    store = Store(root)
+    if need_data and not store.manifest_path.exists() and not store.audit_path.exists():
+        raise CommandError(f"データフォルダ「{root}」にはまだ何も登録されていません。"
+                           "`python -m tsunagu ingest` か `python -m tsunagu demo` で登録してください。", 1)
+    return store
+
+
+def _database(args):
+    from tsunagu.db import Database, SetupError
+
+    store = _store(args, need_data=True)
+    try:
+        return Database(store)
+    except SetupError as e:
+        raise CommandError(str(e)) from None
+
+
+def _damage(db) -> int:
+    """Months left out because their stored file is damaged: named on stderr; 1 if any."""
+    for p in db.problems:
+        print(f"[壊れています] {p}", file=sys.stderr)
+    if db.problems:
+        print(f"壊れている{len(db.problems)}か月分を除いた結果です。", file=sys.stderr)
+    return 1 if db.problems else 0
 
 
 def _ingest(args) -> int:
@@ -28,7 +86,8 @@ def _ingest(args) -> int:
                     file_name=path.name)
     out = sys.stdout if result.ok else sys.stderr
     for issue in result.errors + result.warnings:
-        print(issue, file=out)
+        # a damaged stored file goes to stderr even when the upload went through
+        print(issue, file=sys.stderr if issue.level == "damaged" else out)
     print(result.summary, file=out)
     return 0 if result.ok else 1
 
@@ -47,18 +106,25 @@ def _demo(args) -> int:
     return 0
 
 
+MONTH_PARAMS = {"month", "from_month", "to_month"}
+
+
 def _query(args) -> int:
-    from tsunagu.db import Database, QueryError
-    from tsunagu.store import Store
+    from tsunagu.db import QueryError
 
     params = {}
     for item in args.param or []:
         key, sep, value = item.partition("=")
         if not sep:
-            print(f"--param は KEY=VALUE の形で指定してください: {item}", file=sys.stderr)
+            print(f"--param は キー=値 の形で指定してください: {item}", file=sys.stderr)
             return 2
+        if key in MONTH_PARAMS and value:  # an impossible month would answer empty
+            try:
+                value = _month(value)
+            except argparse.ArgumentTypeError as e:
+                raise CommandError(f"--param {key}: {e}") from None
         params[key] = value
-    db = Database(Store(data_dir(args.data_dir)))
+    db = _database(args)
     try:
         frame = db.query(args.name, **params)
     except QueryError as e:
@@ -68,13 +134,11 @@ def _query(args) -> int:
     writer.writerow(frame.columns)
     for row in frame.iter_rows():
         writer.writerow(["" if v is None else v for v in row])
-    return 0
+    return _damage(db)
 
 
 def _history(args) -> int:
-    from tsunagu.store import Store
-
-    store = Store(data_dir(args.data_dir))
+    store = _store(args, need_data=True)
     records = store.history(args.dataset)
     if args.month:
         records = [r for r in records if r.get("month") == args.month]
@@ -89,10 +153,8 @@ def _history(args) -> int:
 
 def _handout(args) -> int:
     from tsunagu import handout
-    from tsunagu.db import Database
-    from tsunagu.store import Store
 
-    db = Database(Store(data_dir(args.data_dir)))
+    db = _database(args)
     munis = db.query("municipalities", prefecture=args.prefecture)
     found = munis.filter(munis["municipality"] == args.municipality)
     if found.height != 1:
@@ -128,7 +190,7 @@ def _handout(args) -> int:
             path = out / handout.file_name(kind, area)
             write_atomic(path, makers[kind](db, area))
             print(path)
-    return 0
+    return _damage(db)  # (each file also names the damage on every page)
 
 
 def _synth(args) -> int:
@@ -171,9 +233,8 @@ def _bench(args) -> int:
 
 def _check(args) -> int:
     from tsunagu import integrity
-    from tsunagu.store import Store
 
-    store = Store(data_dir(args.data_dir))
+    store = _store(args, need_data=True)
     problems = integrity.check(store)
     for p in problems:
         print(f"[壊れています] {p}", file=sys.stderr)
@@ -242,34 +303,34 @@ def _users(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tsunagu", description="tsunagu（つなぐ）")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = ArgumentParser(prog="python -m tsunagu", description="tsunagu（つなぐ）: 地域づくりダッシュボード")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="コマンド")
 
     def add_data_dir(p):
         p.add_argument("--data-dir", help="データフォルダ（既定: $TSUNAGU_DATA_DIR か data/）")
 
     p = sub.add_parser("ingest", help="月次CSVを検証して登録する")
-    p.add_argument("--dataset", required=True, choices=list(DATASETS))
-    p.add_argument("--month", required=True, help="対象月 YYYY-MM")
+    p.add_argument("--dataset", required=True, choices=list(DATASETS), help="データの種類")
+    p.add_argument("--month", required=True, type=_month, help="対象月（2024-07、令和6年7月 など）")
     p.add_argument("--user", default=getpass.getuser(), help="監査ログに残す登録者名")
     add_data_dir(p)
-    p.add_argument("file")
+    p.add_argument("file", help="登録する CSV ファイル")
     p.set_defaults(func=_ingest)
 
     p = sub.add_parser("demo", help="デモデータを作成する（同じ登録処理を通す）")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="進み具合を表示しない")
     add_data_dir(p)
     p.set_defaults(func=_demo)
 
-    p = sub.add_parser("query", help="queries/NAME.sql を実行してCSVで出力する")
-    p.add_argument("name")
-    p.add_argument("--param", action="append", metavar="KEY=VALUE")
+    p = sub.add_parser("query", help="名前を付けたクエリ（queries/ の .sql）を実行してCSVで出力する")
+    p.add_argument("name", help="クエリ名（queries/ にある .sql ファイルの名前）")
+    p.add_argument("--param", action="append", help="クエリに渡す値（何度でも。例: municipality=倉敷市）")
     add_data_dir(p)
     p.set_defaults(func=_query)
 
     p = sub.add_parser("history", help="登録の履歴（監査ログ）をCSVで出力する")
-    p.add_argument("--dataset", choices=list(DATASETS))
-    p.add_argument("--month")
+    p.add_argument("--dataset", choices=list(DATASETS), help="データの種類")
+    p.add_argument("--month", type=_month, help="対象月")
     p.add_argument("--limit", type=int, default=0, help="最新のN件だけ")
     add_data_dir(p)
     p.set_defaults(func=_history)
@@ -280,23 +341,26 @@ def build_parser() -> argparse.ArgumentParser:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--district", help="地区（省略すると市町村全域）")
     group.add_argument("--all-districts", action="store_true", help="全域と全地区のすべて")
-    p.add_argument("--month", help="対象月 YYYY-MM（既定: 最新の月）")
-    p.add_argument("--kind", choices=["handout", "places", "both"], default="both")
+    p.add_argument("--month", type=_month, help="対象月（既定: 最新の月）")
+    p.add_argument("--kind", choices=["handout", "places", "both"], default="both",
+                   help="配布資料・通いの場一覧表・両方")
     p.add_argument("--out", default=".", help="書き出すフォルダ")
     add_data_dir(p)
     p.set_defaults(func=_handout)
 
     p = sub.add_parser("synth", help="ベンチマーク用の合成データを作る（city / prefecture / nation）")
-    p.add_argument("--scale", choices=["city", "prefecture", "nation"], default="city")
+    p.add_argument("--scale", choices=["city", "prefecture", "nation"], default="city",
+                   help="規模（市・県・全国）")
     add_data_dir(p)
     p.set_defaults(func=_synth)
 
     p = sub.add_parser("bench", help="ベンチマークを実行して Markdown の表を書く")
-    p.add_argument("--scale", action="append", choices=["city", "prefecture", "nation"])
+    p.add_argument("--scale", action="append", choices=["city", "prefecture", "nation"],
+                   help="測る規模（何度でも。既定: すべて）")
     p.add_argument("--work", default="data/bench", help="合成データを置くフォルダ（再利用します）")
-    p.add_argument("--out", default="docs/benchmark.md")
-    p.add_argument("--ingest-rows", type=int, default=1_000_000)
-    p.add_argument("--sessions", type=int, default=20)
+    p.add_argument("--out", default="docs/benchmark.md", help="結果を書く Markdown ファイル")
+    p.add_argument("--ingest-rows", type=int, default=1_000_000, help="取り込みを測る行数")
+    p.add_argument("--sessions", type=int, default=20, help="同時に開くセッションの数")
     p.add_argument("--quick", action="store_true", help="city だけ・小さな取り込み・2セッション（動作確認用）")
     p.add_argument("--sessions-only", action="store_true",
                    help="同時アクセスだけを測り直し、--out の該当部分を置き換える")
@@ -319,6 +383,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _crash_log(argv: list[str] | None) -> str | None:
+    """The traceback, for whoever looks into it, in a file rather than on the user's screen."""
+    try:
+        fd, path = tempfile.mkstemp(prefix="tsunagu-error-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(f"{dt.datetime.now().isoformat(timespec='seconds')}\n"
+                    f"python -m tsunagu {' '.join(sys.argv[1:] if argv is None else argv)}\n\n")
+            f.write(traceback.format_exc())
+        return path
+    except OSError:
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except CommandError as e:
+        print(e, file=sys.stderr)
+        return e.status
+    except KeyboardInterrupt:
+        print("中断しました。", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader left (`... | head`): stop quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception:
+        if os.environ.get("TSUNAGU_DEBUG"):
+            raise
+        log = _crash_log(argv)
+        where = f"詳しい記録を {log} に書きました。" if log else ""
+        print(f"思いがけない問題が起きたため、処理を中止しました。{where}管理者に知らせてください"
+              "（環境変数 TSUNAGU_DEBUG=1 を付けて実行すると、詳しい内容をここに表示します）。",
+              file=sys.stderr)
+        return 1

@@ -82,6 +82,35 @@ def query_params(sql: str) -> list[str]:
     return sorted(set(_PARAM.findall(body)))
 
 
+class SetupError(Exception):
+    """The database cannot start as configured (e.g. $TSUNAGU_DB_MEMORY), said in Japanese."""
+
+
+DEFAULT_MEMORY = "400MB"
+MIN_MEMORY = 100_000_000  # catches a slip like 400KB for 400MB, which fails only at the first load
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _connect(path: str, spill: str):
+    """The DuckDB file of this process, with $TSUNAGU_DB_MEMORY as its memory limit; a value
+    DuckDB cannot use (or too small to load anything) is said in Japanese."""
+    memory = os.environ.get("TSUNAGU_DB_MEMORY") or DEFAULT_MEMORY
+    small = SetupError(f"環境変数 TSUNAGU_DB_MEMORY の値「{memory}」では小さすぎて、データベースを開けません。"
+                       f"100MB 以上にしてください（既定は {DEFAULT_MEMORY}）。")
+    size = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)\s*", memory, re.IGNORECASE)
+    if size and float(size[1]) * _UNITS[size[2].lower()] < MIN_MEMORY:
+        raise small
+    try:
+        return duckdb.connect(path, config={"memory_limit": memory, "temp_directory": spill})
+    except duckdb.OutOfMemoryException:
+        raise small from None
+    except duckdb.Error:
+        raise SetupError(f"環境変数 TSUNAGU_DB_MEMORY の値「{memory}」は使えません。"
+                         f"メモリの上限を 400MB や 2GB のように、半角の数と単位（MB・GB）で指定してください"
+                         f"（既定は {DEFAULT_MEMORY}）。") from None
+
+
 class Database:
     """The store, queried through DuckDB. Tables live in a DuckDB file of this process (in a
     temporary folder), not in memory: DuckDB keeps only what queries touch in its buffer
@@ -93,12 +122,14 @@ class Database:
     def __init__(self, store: Store):
         self.store = store
         self._dir = tempfile.mkdtemp(prefix="tsunagu-db-")
-        self.con = duckdb.connect(os.path.join(self._dir, "cache.duckdb"), config={
-            "memory_limit": os.environ.get("TSUNAGU_DB_MEMORY", "400MB"),
-            "temp_directory": os.path.join(self._dir, "spill"),
-        })
+        try:
+            self.con = _connect(os.path.join(self._dir, "cache.duckdb"), os.path.join(self._dir, "spill"))
+        except SetupError:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
         weakref.finalize(self, _remove_cache, self.con, self._dir)
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
         self._loaded: dict | None = None  # {(dataset, month): version} of what the tables hold
         self._stamp: tuple | None = None  # the manifest file's identity when last loaded
         self._data_version = 0
@@ -116,7 +147,9 @@ class Database:
         """Load the store's current versions if they changed since the last call. Every query
         calls this: the manifest is only re-read when its file changed (it is replaced by
         rename, so a new commit is a new inode). A damaged file must not take every page
-        down: the months that read are served, the others are named in `problems`."""
+        down, nor be served: each file's checksum is checked when a new manifest is loaded
+        (hashed once per file, see store.verify), the months that pass are served, the
+        others are named in `problems`."""
         try:
             info = os.stat(self.store.manifest_path)
             stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
@@ -124,16 +157,21 @@ class Database:
             stamp = None
         if stamp is not None and stamp == self._stamp:
             return self._data_version
-        try:
-            return self._refresh(stamp)
-        except duckdb.Error:
-            problems = integrity.screen(self.store, self.store.manifest())
-            if not problems:
-                raise
-            return self._refresh(stamp, problems)
+        with self._refresh_lock:  # sessions arriving together hash each new file once
+            if stamp is not None and stamp == self._stamp:
+                return self._data_version
+            manifest = self.store.manifest()
+            problems = integrity.verified(self.store, manifest)
+            try:
+                return self._refresh(stamp, manifest, problems)
+            except duckdb.Error:
+                # a file with the right checksum that still does not read (written damaged)
+                screened = integrity.screen(self.store, manifest)
+                if len(screened) == len(problems):
+                    raise
+                return self._refresh(stamp, manifest, screened)
 
-    def _refresh(self, stamp: tuple | None, problems: list | None = None) -> int:
-        manifest = self.store.manifest()
+    def _refresh(self, stamp: tuple | None, manifest: dict, problems: list) -> int:
         self._data_version = manifest.get("data_version", 0)
         self.is_demo, self.has_data = bool(manifest.get("demo")), bool(manifest["datasets"])
         if problems:

@@ -86,11 +86,22 @@ def _source(db: Database, area: Area, today: dt.date, datasets: tuple[str, ...])
             f"作成 {today:%Y年%-m月%-d日}")
 
 
+def damage_note(db: Database) -> str | None:
+    """Paper outlives the meeting: a month left out because its stored file is damaged is
+    named on every page (dataset, month, file)."""
+    if not db.problems:
+        return None
+    listed = "、".join(f"{DATASET_NAMES.get(p.dataset, p.dataset)} {p.month}（{p.file}）"
+                      for p in db.problems)
+    return f"注意：保存データの一部が壊れているため、次の月を除いて作成しました — {listed}"
+
+
 def _document(db: Database, area: Area, title: str, today: dt.date | None,
               datasets: tuple[str, ...] = tuple(DATASET_NAMES)) -> Document:
     today = today or dt.datetime.now(JST).date()
-    notice = DEMO_NOTICE if db.store.is_demo() else None
-    doc = Document(title, _source(db, area, today, datasets), notice)
+    source = _source(db, area, today, datasets)  # (its query loads the store: problems known)
+    notices = [DEMO_NOTICE if db.store.is_demo() else None, damage_note(db)]
+    doc = Document(title, source, "\n".join(n for n in notices if n) or None)
     doc.add_page()
     return doc
 

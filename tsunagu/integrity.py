@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tsunagu.store import Store, damaged_message, file_sha256
+from tsunagu.store import CHECKSUM_MISMATCH, Store, damaged_message, file_sha256, verify
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,27 @@ def unreadable(path: Path) -> str | None:
     return None
 
 
-def screen(store: Store, manifest: dict) -> list[Problem]:
-    """The live months whose file cannot be read (the slow path, taken only when loading
-    everything at once failed)."""
+def verified(store: Store, manifest: dict) -> list[Problem]:
+    """The live months whose file is missing or not the bytes committed (by checksum, each
+    file hashed once per identity: see store.verify). Run when a new manifest is loaded."""
     problems = []
     for dataset, months in sorted(manifest["datasets"].items()):
         for month, entry in sorted(months.items()):
+            reason = verify(store.root / entry["file"], entry.get("sha256"))
+            if reason:
+                problems.append(Problem(dataset, month, entry["version"], entry["file"], reason))
+    return problems
+
+
+def screen(store: Store, manifest: dict) -> list[Problem]:
+    """The live months whose file cannot be read (the slow path, taken only when loading
+    everything at once failed). Checksums first: a damaged file is never parsed."""
+    problems = verified(store, manifest)
+    known = {(p.dataset, p.month) for p in problems}
+    for dataset, months in sorted(manifest["datasets"].items()):
+        for month, entry in sorted(months.items()):
+            if (dataset, month) in known:
+                continue
             reason = unreadable(store.root / entry["file"])
             if reason:
                 problems.append(Problem(dataset, month, entry["version"], entry["file"], reason))
@@ -76,7 +91,7 @@ def check(store: Store) -> list[Problem]:
                 bad("ファイルがありません")
                 continue
             if file_sha256(path) != entry["sha256"]:
-                bad("登録したときとチェックサム（SHA-256）が違います")
+                bad(CHECKSUM_MISMATCH)
                 continue
             reason = unreadable(path)
             if reason:

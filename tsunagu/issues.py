@@ -10,9 +10,13 @@ class Issue:
     row: int | None  # Excel's row number (header = 1); None for the whole file
     column: str | None  # the header as the user typed it, or "C列" for a column without one
     message: str
-    level: str = "error"  # "error" refuses the file; "warning" is shown and does not block
+    # "error" refuses the file; "warning" is shown and does not block; "damaged" names a
+    # damaged stored file that a check had to skip (the upload itself is not refused)
+    level: str = "error"
 
     def __str__(self) -> str:
+        if self.level == "damaged":
+            return f"[保存データの破損] {self.message}"
         where = []
         if self.row is not None:
             where.append(f"{self.row}行目")

@@ -30,6 +30,7 @@ import os
 import re
 import secrets
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +75,40 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+CHECKSUM_MISMATCH = "登録したときとチェックサム（SHA-256）が違います"
+_verified: dict[str, tuple[tuple, str | None]] = {}  # path -> (file identity, reason or None)
+_verified_lock = threading.Lock()
+
+
+def verify(path: Path, sha256: str | None) -> str | None:
+    """Why the file is not the one committed (missing, or other bytes), or None if it is.
+
+    A damaged Parquet file may still parse (changed IDs read as other IDs) or may abort the
+    process inside the reader, so the checksum is checked before any read. Hashed once per
+    file identity: a file whose inode, size, mtime and ctime are unchanged is not hashed
+    again (ctime cannot be set back by a tool that restores mtime)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "ファイルがありません"
+    except OSError as e:
+        return f"ファイルを開けません（{e.strerror}）"
+    if not sha256:
+        return None  # nothing recorded to compare with
+    key = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns, sha256)
+    with _verified_lock:
+        known = _verified.get(str(path))
+    if known is not None and known[0] == key:
+        return known[1]
+    try:
+        reason = None if file_sha256(path) == sha256 else CHECKSUM_MISMATCH
+    except OSError as e:
+        reason = f"ファイルを読めません（{e.strerror}）"
+    with _verified_lock:
+        _verified[str(path)] = (key, reason)
+    return reason
 
 
 def damaged_message(dataset: str, month: str, file: str, error: Exception | str) -> str:
@@ -160,10 +195,15 @@ class Store:
         entry = self.manifest()["datasets"].get(dataset, {}).get(month)
         if entry is None:
             return None
-        return self._read_parquet(dataset, month, entry["file"])
+        return self._read_parquet(dataset, month, entry["file"], entry.get("sha256"))
 
-    def _read_parquet(self, dataset: str, month: str, file: str) -> pl.DataFrame:
-        """A stored file, or a StoreError naming it when it is damaged or missing."""
+    def _read_parquet(self, dataset: str, month: str, file: str,
+                      sha256: str | None) -> pl.DataFrame:
+        """A stored file, or a StoreError naming it when it is damaged or missing: its
+        checksum is checked first, so changed bytes are caught even where they would parse."""
+        reason = verify(self.root / file, sha256)
+        if reason:
+            raise StoreError(damaged_message(dataset, month, file, reason))
         try:
             return pl.read_parquet(self.root / file)
         except (pl.exceptions.PolarsError, OSError) as e:
@@ -321,7 +361,7 @@ class Store:
         if not sidecar.exists():
             raise StoreError(f"{dataset} の {month} に版「{version}」はありません。")
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
-        frame = self._read_parquet(dataset, month, meta["file"])
+        frame = self._read_parquet(dataset, month, meta["file"], meta.get("sha256"))
         info, _ = self.commit(
             dataset, month, frame, user=user, source_name=meta.get("source_name", ""),
             source_sha256=meta.get("source_sha256", ""), demo=self.is_demo(),

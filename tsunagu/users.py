@@ -14,8 +14,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+import bcrypt
 import yaml
-from streamlit_authenticator.utilities import Hasher
 
 from tsunagu.config import PROJECT_ROOT
 from tsunagu.fsutil import write_atomic
@@ -29,6 +29,19 @@ MIN_PASSWORD_CHARS = 8
 
 class UsersError(Exception):
     """A refusal about users, said in Japanese."""
+
+
+class Hasher:
+    """bcrypt exactly as streamlit-authenticator's Hasher uses it (the same hashes), without
+    importing that package: it imports Streamlit, which prints warnings on the command line."""
+
+    @staticmethod
+    def hash(password: str) -> str:
+        return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+
+    @staticmethod
+    def check_pw(password: str, hashed: str) -> bool:
+        return bcrypt.checkpw(password.encode(), hashed.encode())
 
 
 @dataclass(frozen=True)
