@@ -5,7 +5,7 @@ import streamlit as st
 
 from tsunagu import ui, users
 
-ui.require("admin")
+me = ui.require("admin")
 ui.page_header("ユーザー管理", role="admin", with_filters=False)
 
 current = users.load()
@@ -29,6 +29,8 @@ with st.form("add_user", clear_on_submit=True):
             st.error(str(e))
 
 st.markdown("##### 役割の変更・パスワードの再発行・削除")
+st.caption("役割を変える・パスワードを再発行する・削除すると、そのユーザーのこれまでのサインインは"
+           "すべての端末で終わります（コピーされたクッキーも使えなくなります）。")
 if current:
     target = st.selectbox("ユーザー", sorted(current))
     c1, c2, c3 = st.columns(3)
@@ -36,17 +38,37 @@ if current:
                             index=users.ROLES.index(current[target]["role"]))
     if c1.button("役割を変える"):
         try:
-            users.set_role(target, new_role)
-            st.success("変更しました。")
+            if users.set_role(target, new_role):
+                st.success(f"「{target}」の役割を「{users.ROLE_LABELS[new_role]}」に変えました。"
+                           "これまでのサインインはすべて終了しました。")
+            else:
+                st.info(f"「{target}」の役割はすでに「{users.ROLE_LABELS[new_role]}」です。何も変えていません。")
         except users.UsersError as e:
             st.error(str(e))
     if c2.button("パスワードを再発行"):
         password = users.random_password()
-        users.set_password(target, password)
-        st.success(f"新しいパスワード: `{password}`（一度だけ表示します）")
+        try:
+            users.set_password(target, password)
+            st.success(f"新しいパスワード: `{password}`（一度だけ表示します。"
+                       f"「{target}」のこれまでのサインインはすべて終了しました）")
+        except users.UsersError as e:
+            st.error(str(e))
     if c3.button("削除する"):
         try:
             users.remove(target)
-            st.success("削除しました。")
+            st.success(f"「{target}」を削除しました。")
+        except users.UsersError as e:
+            st.error(str(e))
+
+    st.markdown("##### すべての端末からサインアウトさせる")
+    st.caption("端末を置き忘れた、サインインしたままの画面を誰かに見られたかもしれない、というときに。"
+               "本人はもう一度パスワードでサインインすれば使えます。")
+    yourself = "（自分を選んでいます。この画面もサインアウトします）" if target == me.username else ""
+    sure = st.checkbox(f"「{target}」を、すべての端末からサインアウトさせます{yourself}", key="sign_out_user_sure")
+    if st.button("サインアウトさせる", type="primary", disabled=not sure, icon=":material/logout:",
+                 key="sign_out_user"):
+        try:
+            users.sign_out_everywhere(target)
+            st.success(f"「{target}」のサインインを、すべての端末で終了しました。")
         except users.UsersError as e:
             st.error(str(e))

@@ -87,6 +87,8 @@ def step(delta: int, n: int) -> None:
 @st.fragment(run_every=st.session_state.get("present_every") or 20)
 def show() -> None:
     """Redrawn on its own every few seconds: advances the timer and picks up new uploads."""
+    if not ui.can("viewer"):  # this sign-in ended elsewhere: the whole page shows the sign-in form
+        st.rerun()
     every = st.session_state.get("present_every") or 20
     last = st.session_state.setdefault("_present_last", time.monotonic())
     if st.session_state.get("present_auto") and time.monotonic() - last >= every - 1:

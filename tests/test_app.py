@@ -33,10 +33,12 @@ def app(demo_dir, monkeypatch):
 
 
 def signed_in(at: AppTest, username: str) -> None:
-    """A signed-in session, injected the way the sign-in form leaves it."""
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.session_state["name"] = username
+    """A signed-in session, injected the way the sign-in form leaves it (with the user's
+    session generation of now: a later sign-out or password change ends it)."""
+    from tsunagu import auth, users
+
+    for key, value in auth.session_state_for(users.start_session(username)).items():
+        at.session_state[key] = value
 
 
 def metrics(at) -> dict[str, str]:

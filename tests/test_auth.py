@@ -67,8 +67,8 @@ def test_repeated_failures_are_throttled_for_a_while(fresh):
     assert at.error[0].value == THROTTLED
 
 
-def test_throttle_is_a_time_window_not_a_permanent_lock():
-    t = Throttle(limit=3, window=60)
+def test_throttle_is_a_time_window_not_a_permanent_lock(tmp_path):
+    t = Throttle(limit=3, window=60, path=tmp_path / "throttle.json")
     for i in range(3):
         t.fail("a", now=100.0 + i)
     assert t.blocked("a", now=110.0)

@@ -74,12 +74,12 @@ def browser(server):
         b.close()
 
 
-def open_page(browser, url, width=1920, height=1080, user="kacho", ready="h1"):
+def open_page(browser, url, width=1920, height=1080, user="kacho", ready="h1", password=None):
     """A new browser (its own cookies), signed in as `user`, showing `url`."""
     context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
     page = context.new_page()
     page.goto(url)
-    sign_in(page, user, ready)
+    sign_in(page, user, ready, password)
     return page
 
 
@@ -95,11 +95,11 @@ def dismiss_dialog(page) -> str:
     return ""
 
 
-def sign_in(page, user, ready="h1"):
+def sign_in(page, user, ready="h1", password=None):
     page.get_by_label("ユーザー名").wait_for()
     dismiss_dialog(page)
     page.get_by_label("ユーザー名").fill(user)
-    page.get_by_label("パスワード").fill(PASSWORDS[user])
+    page.get_by_label("パスワード").fill(PASSWORDS[user] if password is None else password)
     page.get_by_role("button", name="サインイン").click()
     page.get_by_text("つなぐ｜サインイン").wait_for(state="detached", timeout=60_000)
     wait_idle(page, ready)

@@ -150,19 +150,27 @@ def tampered_cookies(real: str) -> dict[str, str]:
     claims = json.loads(jwt.utils.base64url_decode(body))
     to_admin = jwt.utils.base64url_encode(json.dumps(claims | {"username": "kanri"}).encode()).decode()
     later = time.time() + 3600
+    # signed with the server's key and carrying the real sign-in's generation, so that each
+    # is refused for its own flaw (expiry, a missing field), not for a missing generation
+    real_claims = {"username": claims["username"], "gen": claims["gen"]}
     return {
         "payload changed to the admin, signature kept": f"{head}.{to_admin}.{sig}",
         "unsigned (alg none) for the admin": jwt.encode({"username": "kanri", "exp_date": later},
                                                         None, algorithm="none"),
         "signed with another key": jwt.encode({"username": "kanri", "exp_date": later}, "x" * 64,
                                               algorithm="HS256"),
-        "expired (exp_date an hour ago)": jwt.encode({"username": "kanri", "exp_date": time.time() - 3600},
+        "expired (exp_date an hour ago)": jwt.encode(real_claims | {"exp_date": time.time() - 3600},
                                                      key, algorithm="HS256"),
-        "expired standard exp claim": jwt.encode({"username": "kanri", "exp_date": later,
-                                                  "exp": int(time.time()) - 3600}, key, algorithm="HS256"),
-        "a user who was removed": jwt.encode({"username": "removed-user", "exp_date": later}, key,
-                                             algorithm="HS256"),
-        "exp_date missing": jwt.encode({"username": "kanri"}, key, algorithm="HS256"),
+        "expired standard exp claim": jwt.encode(real_claims | {"exp_date": later,
+                                                                "exp": int(time.time()) - 3600},
+                                                 key, algorithm="HS256"),
+        "a user who was removed": jwt.encode(real_claims | {"username": "removed-user", "exp_date": later},
+                                             key, algorithm="HS256"),
+        "exp_date missing": jwt.encode(real_claims, key, algorithm="HS256"),
+        "no session generation (a cookie of before generations)":
+            jwt.encode({"username": claims["username"], "exp_date": later}, key, algorithm="HS256"),
+        "the admin's name with the viewer's generation": jwt.encode(
+            real_claims | {"username": "kanri", "exp_date": later}, key, algorithm="HS256"),
     }
 
 

@@ -85,7 +85,7 @@ def page_runs(root: Path, tmp: Path) -> tuple[dict, dict, dict, float]:
     calls: dict[str, list] = {}  # every query a page ran, over all the districts tried
     views: dict[str, list] = {}
     current: list = []
-    from tsunagu import ui
+    from tsunagu import auth, ui, users
     original = ui.run_query
 
     # what the page asks for, cached or not (Database.query sees only the cache's misses)
@@ -95,8 +95,8 @@ def page_runs(root: Path, tmp: Path) -> tuple[dict, dict, dict, float]:
 
     def app() -> AppTest:
         at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=600)
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = at.session_state["name"] = "bench"
+        for key, value in auth.session_state_for(users.start_session("bench")).items():
+            at.session_state[key] = value
         return at
 
     ui.run_query = recording

@@ -284,15 +284,26 @@ def _users(args) -> int:
         if not args.username:
             print("ユーザー名を指定してください。", file=sys.stderr)
             return 2
+        if args.action == "role" and not args.role:  # never a silent demotion to a default role
+            print(f"新しい役割を --role で指定してください（{', '.join(users.ROLES)} のどれか）。"
+                  f"例: python -m tsunagu users role {args.username} --role manager"
+                  "（ユーザーファイルは変更していません）", file=sys.stderr)
+            return 2
         if args.action == "add":
-            user = users.add(args.username, _read_password(), args.role, args.name, args.district, path)
+            user = users.add(args.username, _read_password(), args.role or "viewer", args.name,
+                             args.district, path)
             print(f"追加しました: {user.username}（{users.ROLE_LABELS[user.role]}）")
         elif args.action == "passwd":
             users.set_password(args.username, _read_password(), path)
-            print(f"パスワードを変えました: {args.username}")
+            print(f"パスワードを変えました: {args.username}（これまでのサインインはすべて終了しました）")
         elif args.action == "role":
-            users.set_role(args.username, args.role, path)
-            print(f"役割を変えました: {args.username} → {args.role}")
+            if users.set_role(args.username, args.role, path):
+                print(f"役割を変えました: {args.username} → {args.role}（これまでのサインインはすべて終了しました）")
+            else:
+                print(f"役割は変わりません: {args.username} はすでに {args.role} です。")
+        elif args.action == "signout":
+            users.sign_out_everywhere(args.username, path)
+            print(f"サインアウトさせました: {args.username}（すべての端末のサインインを終了しました）")
         elif args.action == "remove":
             users.remove(args.username, path)
             print(f"削除しました: {args.username}")
@@ -373,9 +384,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_check)
 
     p = sub.add_parser("users", help="サインインできるユーザーを管理する（パスワードは標準入力か入力画面から）")
-    p.add_argument("action", choices=["init", "add", "passwd", "role", "remove", "list"])
+    p.add_argument("action", choices=["init", "add", "passwd", "role", "signout", "remove", "list"])
     p.add_argument("username", nargs="?")
-    p.add_argument("--role", default="viewer", choices=["viewer", "manager", "editor", "admin"])
+    p.add_argument("--role", choices=["viewer", "manager", "editor", "admin"],
+                   help="役割（add では省略すると viewer。role では必須）")
     p.add_argument("--name", help="表示名")
     p.add_argument("--district", help="担当地区（サインイン時に選ばれる）")
     p.add_argument("--users-file", help="ユーザーファイル（既定: $TSUNAGU_USERS_FILE か .streamlit/users.yaml）")

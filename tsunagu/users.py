@@ -1,17 +1,28 @@
 """The users file: who may sign in, with which role and home district.
 
 A YAML file outside git (default `.streamlit/users.yaml`, or $TSUNAGU_USERS_FILE) holding
-bcrypt hashes only, written atomically with owner-only permissions. The cookie key sits
-beside it, generated on first use, never committed.
+bcrypt hashes only, written atomically with owner-only permissions. Every change is a
+read-modify-write under an exclusive lock (`users.yaml.lock` beside it), so the command line
+and several server processes never lose each other's changes. The cookie key sits beside
+it, generated on first use, never committed.
+
+Each user has a session generation (`session_gen`, random): a sign-in carries the one it
+was issued with, and sign-out, a new password, a new role or removal replace it, which ends
+every sign-in issued before — on every device, checked on every run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import fcntl
+import hashlib
+import hmac
 import os
 import secrets
 import stat
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bcrypt
@@ -50,6 +61,7 @@ class User:
     name: str
     role: str
     district: str | None = None  # the home district, pre-selected on sign-in
+    session_gen: str = field(default="", repr=False, compare=False)  # see the module's doc
 
     def can(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -64,48 +76,111 @@ def cookie_key_path() -> Path:
     return users_path().with_name(users_path().stem + ".cookie_key")
 
 
+def throttle_path() -> Path:
+    """Failed sign-ins, shared by every server process that uses this users file."""
+    return users_path().with_name(users_path().stem + ".throttle.json")
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path`'s lock file (beside it). flock belongs to the open file,
+    so threads of one server exclude each other too; the kernel releases it if we die."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def _write_private(path: Path, text: str) -> None:
     """Atomically, readable by the owner only (the file holds password hashes / a key)."""
     write_atomic(path, text.encode("utf-8"), mode=0o600)
 
 
 def check_permissions(path: Path) -> None:
-    mode = stat.S_IMODE(path.stat().st_mode)
+    _check_mode(path, stat.S_IMODE(path.stat().st_mode))
+
+
+def _check_mode(path: Path, mode: int) -> None:
     if mode & 0o077:
         raise UsersError(f"{path} を所有者以外も読めます（{oct(mode)}）。`chmod 600 {path}` を実行してください。")
 
 
-_parsed: dict[Path, tuple[tuple, dict]] = {}  # path -> (the file's identity, its users)
+_parsed: dict[Path, tuple[bytes, dict]] = {}  # path -> (digest of the bytes, its users)
+
+
+def _current(path: Path | None = None) -> dict[str, dict]:
+    """The users as parsed, shared: read-only for callers. Every run checks the user, so the
+    YAML is parsed again only when its bytes changed (a hash of a few kB, not a parse of a
+    few ms). Bytes, not inode and mtime: two writes within one clock tick can reuse an inode
+    and keep the size (a new session_gen), and a stale generation would let a cookie in."""
+    path = path or users_path()
+    try:
+        with open(path, "rb") as f:
+            mode = stat.S_IMODE(os.fstat(f.fileno()).st_mode)
+            data = f.read()
+    except FileNotFoundError:
+        return {}
+    _check_mode(path, mode)
+    digest = hashlib.blake2b(data, digest_size=16).digest()
+    cached = _parsed.get(path)
+    if cached is None or cached[0] != digest:
+        parsed = yaml.safe_load(data.decode("utf-8")) or {}
+        cached = _parsed[path] = (digest, parsed.get("users", {}))
+    return cached[1]
 
 
 def load(path: Path | None = None) -> dict[str, dict]:
-    """The users, read again only when the file changed: every page run checks the user,
-    and parsing the YAML each time cost a few ms of every rerun. The file is replaced by
-    rename (a new inode), so a change is always seen; permissions are checked each time."""
-    path = path or users_path()
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return {}
-    check_permissions(path)
-    stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
-    cached = _parsed.get(path)
-    if cached is None or cached[0] != stamp:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        cached = _parsed[path] = (stamp, data.get("users", {}))
-    return copy.deepcopy(cached[1])  # callers change what they get before saving it
+    """The users, a copy the caller may change. To save a change, use `_change`."""
+    return copy.deepcopy(_current(path))
 
 
 def save(users: dict[str, dict], path: Path | None = None) -> None:
+    """Write the whole file. Only under `locked` (see `_change`), or a change made meanwhile
+    by another process is lost."""
     path = path or users_path()
     _write_private(path, yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True))
 
 
+@contextlib.contextmanager
+def _change(path: Path | None = None) -> Iterator[dict[str, dict]]:
+    """A locked read-modify-write: read the newest file under the lock, let the caller change
+    the users, write them back (atomically, 0600) only if something changed. A UsersError
+    raised inside leaves the file as it was."""
+    path = path or users_path()
+    with locked(path):
+        before = load(path)
+        after = copy.deepcopy(before)
+        yield after
+        if after != before:
+            save(after, path)
+
+
+def _new_gen() -> str:
+    return secrets.token_hex(8)
+
+
 def get(username: str, path: Path | None = None) -> User | None:
-    rec = load(path).get(username)
-    if rec is None or rec.get("role") not in ROLES:
+    return _user(username, _current(path).get(username))
+
+
+def _user(username: str, rec: dict | None) -> User | None:
+    if not isinstance(rec, dict) or rec.get("role") not in ROLES:
         return None
-    return User(username, rec.get("name") or username, rec["role"], rec.get("district"))
+    return User(username, rec.get("name") or username, rec["role"], rec.get("district"),
+                str(rec.get("session_gen") or ""))
+
+
+def session_user(username: str, session_gen: str, path: Path | None = None) -> User | None:
+    """The user if a sign-in issued with `session_gen` is still current: None once they
+    signed out, got a new password or role, or were removed (a user added again under the
+    same name gets a new random generation, so an old cookie does not fit them either)."""
+    user = get(username, path)
+    if user is None or not user.session_gen or not isinstance(session_gen, str):
+        return None
+    return user if hmac.compare_digest(user.session_gen.encode(), session_gen.encode()) else None
 
 
 def check_password_rules(password: str) -> None:
@@ -116,53 +191,94 @@ def check_password_rules(password: str) -> None:
         raise UsersError(f"パスワードは{MIN_PASSWORD_CHARS}文字以上にしてください。")
 
 
-def add(username: str, password: str, role: str, name: str | None = None,
-        district: str | None = None, path: Path | None = None) -> User:
-    if role not in ROLES:
-        raise UsersError(f"役割「{role}」はありません。{', '.join(ROLES)} のどれかです。")
+def _check_username(username: str) -> None:
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum() \
             or not username.isascii():
         raise UsersError("ユーザー名は半角英数字と - _ . で入力してください。")
-    users = load(path)
-    if username in users:
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise UsersError(f"役割「{role}」はありません。{', '.join(ROLES)} のどれかです。")
+
+
+def _exists(users: dict, username: str) -> None:
+    if username not in users:
+        raise UsersError(f"ユーザー「{username}」はいません。")
+
+
+def add(username: str, password: str, role: str, name: str | None = None,
+        district: str | None = None, path: Path | None = None) -> User:
+    _check_role(role)
+    _check_username(username)
+    if username in _current(path):  # early, before the slow hash; checked again under the lock
         raise UsersError(f"ユーザー「{username}」はすでにあります。")
     check_password_rules(password)
-    users[username] = {"name": name or username, "role": role, "password": Hasher.hash(password)}
+    hashed = Hasher.hash(password)  # outside the lock: it takes a few hundred ms
+    with _change(path) as users:
+        _add(users, username, hashed, role, name, district)
+    return get(username, path) or User(username, name or username, role, district)
+
+
+def _add(users: dict, username: str, hashed: str, role: str, name: str | None,
+         district: str | None) -> None:
+    if username in users:
+        raise UsersError(f"ユーザー「{username}」はすでにあります。")
+    users[username] = {"name": name or username, "role": role, "password": hashed,
+                       "session_gen": _new_gen()}
     if district:
         users[username]["district"] = district
-    save(users, path)
-    return User(username, name or username, role, district)
 
 
 def set_password(username: str, password: str, path: Path | None = None) -> None:
-    users = load(path)
-    if username not in users:
-        raise UsersError(f"ユーザー「{username}」はいません。")
+    """A new password ends every sign-in made with the old one."""
+    _exists(_current(path), username)
     check_password_rules(password)
-    users[username]["password"] = Hasher.hash(password)
-    save(users, path)
+    hashed = Hasher.hash(password)
+    with _change(path) as users:
+        _exists(users, username)
+        users[username].update(password=hashed, session_gen=_new_gen())
 
 
-def set_role(username: str, role: str, path: Path | None = None) -> None:
-    users = load(path)
-    if username not in users:
-        raise UsersError(f"ユーザー「{username}」はいません。")
-    if role not in ROLES:
-        raise UsersError(f"役割「{role}」はありません。{', '.join(ROLES)} のどれかです。")
-    if users[username]["role"] == "admin" and role != "admin" and _admins(users) == 1:
-        raise UsersError("最後の管理者の役割は変えられません。先に別の管理者を追加してください。")
-    users[username]["role"] = role
-    save(users, path)
+def set_role(username: str, role: str, path: Path | None = None) -> bool:
+    """A new role ends the user's sign-ins (their pages are registered at sign-in). False if
+    they had that role already: nothing changed, nobody signed out."""
+    _check_role(role)
+    with _change(path) as users:
+        _exists(users, username)
+        if users[username].get("role") == role:
+            return False
+        if users[username].get("role") == "admin" and _admins(users) == 1:
+            raise UsersError("最後の管理者の役割は変えられません。先に別の管理者を追加してください。")
+        users[username].update(role=role, session_gen=_new_gen())
+    return True
 
 
 def remove(username: str, path: Path | None = None) -> None:
-    users = load(path)
-    if username not in users:
-        raise UsersError(f"ユーザー「{username}」はいません。")
-    if users[username]["role"] == "admin" and _admins(users) == 1:
-        raise UsersError("最後の管理者は削除できません。先に別の管理者を追加してください。")
-    del users[username]
-    save(users, path)
+    with _change(path) as users:
+        _exists(users, username)
+        if users[username].get("role") == "admin" and _admins(users) == 1:
+            raise UsersError("最後の管理者は削除できません。先に別の管理者を追加してください。")
+        del users[username]
+
+
+def sign_out_everywhere(username: str, path: Path | None = None) -> None:
+    """End every sign-in of the user, on every device (a new session generation)."""
+    with _change(path) as users:
+        _exists(users, username)
+        users[username]["session_gen"] = _new_gen()
+
+
+def start_session(username: str, path: Path | None = None) -> User | None:
+    """The user with a session generation to sign in with: a record from before generations
+    existed gets one here (once), so no sign-in is ever issued without one."""
+    user = get(username, path)
+    if user is None or user.session_gen:
+        return user
+    with _change(path) as users:
+        if username in users and not users[username].get("session_gen"):
+            users[username]["session_gen"] = _new_gen()
+    return get(username, path)
 
 
 def _admins(users: dict) -> int:
@@ -172,7 +288,7 @@ def _admins(users: dict) -> int:
 def verify(username: str, password: str, path: Path | None = None) -> User | None:
     """The user if the password is right. Unknown names cost the same bcrypt check, so the
     time taken does not tell whether a user exists."""
-    rec = load(path).get(username)
+    rec = _current(path).get(username)
     hashed = rec["password"] if rec else _DUMMY_HASH
     try:
         ok = Hasher.check_pw(password, hashed)
@@ -195,7 +311,11 @@ def ensure_first_admin(path: Path | None = None) -> str | None:
     if path.exists():
         return None
     password = random_password()
-    add("admin", password, "admin", name="管理者", path=path)
+    hashed = Hasher.hash(password)
+    with _change(path) as users:
+        if path.exists():  # another process (make run's `users init`, a second server) was first
+            return None
+        _add(users, "admin", hashed, "admin", "管理者", None)
     return password
 
 
