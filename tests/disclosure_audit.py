@@ -206,7 +206,13 @@ class Audit:
             elif 'class="slide-number"' in node.value:
                 number = text
             elif 'class="slide-change"' in node.value:
-                change = text.rsplit("から", 1)[-1]
+                change = text
+        self.read_slide_text(title, number, change, districts, month)
+
+    def read_slide_text(self, title: str | None, number: str | None, change: str | None, districts,
+                        month: str) -> None:
+        """One slide as the wall shows it: its title, its number and 「前月（…）から +3」."""
+        where = f"作戦会議モード {area_name(districts)} {month}"
         measure = LABELS.get(title or "")
         if measure is None:
             if title and any(w in title for w in SENSITIVE_WORDS):
@@ -216,7 +222,8 @@ class Audit:
         self.see(f"{where} {title}", re.sub(r"件$", "", number or ""), now)
         if change:
             before = self.cells(measure, districts, [shift(month, -1)], -1.0)
-            self.see(f"{where} {title} 前月から", change, {**now, **before}, is_total=False)
+            self.see(f"{where} {title} 前月から", change.rsplit("から", 1)[-1], {**now, **before},
+                     is_total=False)
 
     def read_handout(self, cards: list[tuple[str, str, str]], rows: list[list[str]] | None,
                      districts, month: str) -> None:

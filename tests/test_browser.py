@@ -407,3 +407,36 @@ def test_a_tab_is_drawn_when_opened_and_kept_in_the_link(browser, server):
     grid.wait_for(timeout=60_000)
     assert again.get_by_text("通いの場の推移（倉敷市全域").count() >= 1
     again.context.close()
+
+
+def test_viewer_reads_every_slide_and_recovers_no_small_count(browser, server, demo_dir):
+    """A viewer reads every 作戦会議モード slide for 全域 and each district of 倉敷市 on the wall;
+    put together, what they read gives no count below the threshold away (the auditor's check)."""
+    from tests.disclosure_audit import Audit, Truth
+
+    audit = Audit(Truth.read(demo_dir, "倉敷市"))
+    page = open_page(browser, f"{server}/present?district=全域", 1920, 1080, user="etsuran",
+                     ready=".slide-number")
+    read = {}
+    for area in [None, *audit.truth.districts]:
+        page.goto(f"{server}/present?pref=岡山県&muni=倉敷市&district={area or '全域'}")
+        for i in range(1, 8):
+            page.get_by_text(f"{i} / 7").wait_for(timeout=60_000)
+            page.locator(".slide-title").first.wait_for()
+            wait_idle(page, ".slide-title")
+            title = page.locator(".slide-title").first.inner_text()
+            number = page.locator(".slide-number").first.inner_text() if page.locator(".slide-number").count() else None
+            change = page.locator(".slide-change").first.inner_text() if page.locator(".slide-change").count() else None
+            read[(area, title)] = number
+            audit.read_slide_text(title, number, change, [area] if area else None, "2025-03")
+            if i < 7:
+                page.locator("body").press("ArrowRight")
+        if area == "船穂":
+            page.screenshot(path=str(ARTIFACTS / "present_funao_referrals.png"))
+    page.context.close()
+    # March 2025: 倉敷市 69 referrals, 船穂 1: 船穂 is 「5未満」 and so is not worked out from the rest
+    assert read[(None, "相談・支援機関へのつなぎ")].replace("\n", "") == "69件"
+    assert read[("船穂", "相談・支援機関へのつなぎ")] == "5未満"
+    hidden = [d for d in audit.truth.districts if read[(d, "相談・支援機関へのつなぎ")] in ("5未満", "＊")]
+    assert len(hidden) >= 2, read
+    assert audit.check() == []

@@ -110,8 +110,13 @@ MONTH_PARAMS = {"month", "from_month", "to_month"}
 
 
 def _query(args) -> int:
-    from tsunagu.db import QueryError
+    from tsunagu.db import QueryError, load_query
 
+    try:  # an unknown name is the first thing to say, whatever the data folder holds
+        load_query(args.name)
+    except QueryError as e:
+        print(e, file=sys.stderr)
+        return 2
     params = {}
     for item in args.param or []:
         key, sep, value = item.partition("=")
