@@ -424,9 +424,9 @@ def viewer_app(page: str, query: dict, user: str = "etsuran"):
     at = AppTest.from_file(str(root / "app.py"), default_timeout=120)
     for k, v in query.items():
         at.query_params[k] = v
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = user
-    at.session_state["name"] = user
+    from tests.test_app import signed_in
+
+    signed_in(at, user)
     at.run()
     at.switch_page(page).run()
     assert not at.exception, [e.message for e in at.exception]
