@@ -13,7 +13,7 @@ import urllib.request
 import jwt
 import pytest
 
-from tests.test_browser import (
+from tests.browser_helpers import (
     ARGS,
     ARTIFACTS,
     CHROMIUM,
