@@ -14,7 +14,7 @@ st.dataframe(pl.DataFrame([{"ユーザー名": u, "名前": r.get("name"), "役�
              hide_index=True)
 
 with st.form("add_user", clear_on_submit=True):
-    st.markdown("##### ユーザーを追加")
+    st.markdown("## ユーザーを追加")
     c1, c2, c3, c4 = st.columns(4)
     username = c1.text_input("ユーザー名（半角英数字）")
     name = c2.text_input("名前")
@@ -28,7 +28,7 @@ with st.form("add_user", clear_on_submit=True):
         except users.UsersError as e:
             st.error(str(e))
 
-st.markdown("##### 役割の変更・パスワードの再発行・削除")
+st.markdown("## 役割の変更・パスワードの再発行・削除")
 if current:
     target = st.selectbox("ユーザー", sorted(current))
     c1, c2, c3 = st.columns(3)

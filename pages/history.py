@@ -12,7 +12,7 @@ user = ui.require("admin")
 ui.page_header("履歴・復元", role="admin", with_filters=False)
 store = ui.db().store
 
-st.markdown("##### 登録の履歴（監査ログ、新しい順）")
+st.markdown("## 登録の履歴（監査ログ、新しい順）")
 records = store.history()
 if not records:
     st.info("まだ記録がありません。", icon=":material/inbox:")
@@ -25,7 +25,7 @@ else:
                          "errors": "エラー数", "version": "版", "sha256": "SHA-256"}),
              "監査ログ.csv", height=360)
 
-st.markdown("##### 前の版に戻す")
+st.markdown("## 前の版に戻す")
 c1, c2 = st.columns(2)
 dataset = c1.selectbox("データの種類", list(DATASETS), format_func=lambda d: DATASETS[d].label)
 months = store.months(dataset)

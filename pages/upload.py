@@ -44,7 +44,7 @@ if uploaded is None:
 content = uploaded.getvalue()
 digest = hashlib.sha256(content).hexdigest()
 current = store.current(dataset, month)
-st.markdown(f"##### {fmt.plain(uploaded.name)} → {DATASETS[dataset].label}・{month_label(month)}")
+st.markdown(f"## {fmt.plain(uploaded.name)} → {DATASETS[dataset].label}・{month_label(month)}")
 try:
     result = check(content, dataset, month, store)
 except (RefusedError, StoreError) as e:
@@ -71,7 +71,7 @@ except StoreError as e:  # the live version is damaged: uploading this month aga
     st.warning(fmt.plain(e), icon=":material/broken_image:")
     before = None
 change = compare(dataset, before, result.frame)
-st.markdown("##### 変わる内容" + ("（この月の最初の登録です）" if before is None else "（いま登録されている版との比較）"))
+st.markdown("## 変わる内容" + ("（この月の最初の登録です）" if before is None else "（いま登録されている版との比較）"))
 st.dataframe(change.totals.rename({"measure": "項目", "before": "いま", "after": "登録後", "difference": "差"}),
              hide_index=True)
 if change.added is not None:

@@ -45,9 +45,9 @@ def metric(page, label):
 def test_every_page_opens_in_a_real_browser(browser, server, path, title):
     """A council member opens each page and sees its title, the area and the period."""
     page = open_page(browser, f"{server}/{path}")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     assert page.locator("h1").first.inner_text() == title
-    header = page.locator("[data-testid='stMarkdownContainer'] h4").first.inner_text()
+    header = page.locator("[data-testid='stMarkdownContainer'] h2").first.inner_text()
     assert "倉敷市全域" in header and "2025年3月" in header
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / f"page_{path or 'home'}.png"), full_page=True)
@@ -57,7 +57,7 @@ def test_every_page_opens_in_a_real_browser(browser, server, path, title):
 def test_manager_filters_to_tamashima(browser, server):
     """A manager picks 玉島 and July 2024 in the sidebar and sees 玉島's 19 pantry sites."""
     page = open_page(browser, f"{server}/pantry")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     sidebar = page.locator("[data-testid='stSidebar']")
     sidebar.locator("[data-testid='stMultiSelect'] input").click()
     page.keyboard.type("玉島")
@@ -70,7 +70,7 @@ def test_manager_filters_to_tamashima(browser, server):
     page.keyboard.press("Enter")
     wait_idle(page)
     page.wait_for_function(
-        "() => document.querySelector('h4') && document.querySelector('h4').innerText.includes('2024年7月')",
+        "() => document.querySelector('h2') && document.querySelector('h2').innerText.includes('2024年7月')",
         timeout=60_000)
     wait_idle(page)
     assert metric(page, "設置数") == "19か所"
@@ -80,16 +80,16 @@ def test_manager_filters_to_tamashima(browser, server):
     page.context.close()
 
     other = open_page(browser, copied)  # a colleague opens the copied link and signs in
-    wait_idle(other, "h4")
+    wait_idle(other, "h2")
     assert metric(other, "設置数") == "19か所"
-    assert "倉敷市 玉島" in other.locator("h4").first.inner_text()
+    assert "倉敷市 玉島" in other.locator("h2").first.inner_text()
     other.context.close()
 
 
 def test_projector_size_has_no_horizontal_scroll(browser, server):
     """On a 1280×720 projector the overview fits the width."""
     page = open_page(browser, server, 1280, 720)
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     page.screenshot(path=str(ARTIFACTS / "home_1280x720.png"))
@@ -167,7 +167,7 @@ def test_editor_uploads_a_month_and_the_dashboard_shows_it(browser, real_server,
     assert store.history("places")[-1]["user"] == "sc_tanaka"
 
     page.goto(f"{url}/places?m=2024-08")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     assert metric(page, "通いの場（活動中）") == "1か所" and metric(page, "休止中") == "1か所"
     page.context.close()
 
@@ -176,13 +176,13 @@ def test_viewer_finds_no_way_to_the_upload_page(browser, real_server):
     """A viewer has no upload link, and typing its URL leads to the home page."""
     url, _ = real_server
     page = open_page(browser, f"{url}/upload", user="etsuran")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     assert page.locator("h1").first.inner_text() == "地域づくりダッシュボード「つなぐ」"
     assert page.locator("[data-testid='stFileUploader']").count() == 0
     nav = page.locator("[data-testid='stSidebarNav']").inner_text()
     assert "データ更新" not in nav and "履歴" not in nav
     page.goto(f"{url}/history")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     dismiss_dialog(page)  # Streamlit's "page not found", if it shows one
     assert page.locator("h1").first.inner_text() == "地域づくりダッシュボード「つなぐ」"
     page.screenshot(path=str(ARTIFACTS / "viewer_no_upload.png"))
@@ -264,7 +264,7 @@ def test_viewer_downloads_a_handout_and_a_chart(browser, server, tmp_path):
     import pypdfium2 as pdfium
 
     page = open_page(browser, f"{server}/handouts?d=船穂", user="etsuran")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     # the district chosen in the sidebar (from the link) is the handout's district
     assert page.get_by_text("倉敷市 船穂地区、2025年3月").count() == 1
     with page.expect_download(timeout=60_000) as info:
@@ -280,7 +280,7 @@ def test_viewer_downloads_a_handout_and_a_chart(browser, server, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "page_handouts_viewer.png"), full_page=True)
 
     page.goto(f"{server}/")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="PNGで保存").first.click()
     png = tmp_path / info.value.suggested_filename
@@ -293,7 +293,7 @@ def test_manager_downloads_a_table_as_csv_for_excel(browser, server, tmp_path):
     """A manager saves 玉島's pantry table (made only when clicked): Excel's UTF-8 with BOM,
     Japanese headers, 玉島's 19 sites of July 2024."""
     page = open_page(browser, f"{server}/pantry?d=玉島&m=2024-07")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="CSVでダウンロード").first.click()
     path = tmp_path / info.value.suggested_filename
@@ -309,16 +309,16 @@ def test_a_tab_is_drawn_when_opened_and_kept_in_the_link(browser, server):
     """Only the open tab is drawn: a manager opens 「年度の推移」 on the places page, sees the
     published series, and the link (copied for a colleague) opens the same tab."""
     page = open_page(browser, f"{server}/places")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     page.get_by_role("tab", name="年度の推移").click()
     page.get_by_text("通いの場の推移（倉敷市全域").first.wait_for(timeout=60_000)
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     assert "places_tab=" in page.url
     page.screenshot(path=str(ARTIFACTS / "places_trend_tab.png"), full_page=True)
     link = page.url
     page.context.close()
     again = open_page(browser, link)
-    wait_idle(again, "h4")
+    wait_idle(again, "h2")
     assert again.get_by_role("tab", name="年度の推移").get_attribute("aria-selected") == "true"
     grid = again.locator("[data-testid='stDataFrame']").first
     grid.wait_for(timeout=60_000)

@@ -126,7 +126,7 @@ def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> 
         st.warning("圏域マスタ（areas）か月次データが未登録のため、表示できません。先に登録してください。",
                    icon=":material/inbox:")
         st.stop()
-    st.markdown(f"#### :material/location_on: {fmt.plain(f.prefecture + f.area_label)}　"
+    st.markdown(f"## :material/location_on: {fmt.plain(f.prefecture + f.area_label)}　"
                 f":material/calendar_month: {f.period_label}")
     return f
 
