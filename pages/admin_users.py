@@ -11,7 +11,7 @@ ui.page_header("ユーザー管理", role="admin", with_filters=False)
 current = users.load()
 st.dataframe(pl.DataFrame([{"ユーザー名": u, "名前": r.get("name"), "役割": users.ROLE_LABELS.get(r.get("role"), "?"),
                             "担当地区": r.get("district") or ""} for u, r in sorted(current.items())]),
-             hide_index=True)
+             hide_index=True, placeholder=ui.EMPTY_CELL)
 
 with st.form("add_user", clear_on_submit=True):
     st.markdown("## ユーザーを追加")

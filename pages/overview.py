@@ -46,5 +46,5 @@ st.dataframe(
         fresh["latest_committed_at"].str.slice(0, 16).str.replace("T", " "),
     ).rename({"dataset": "データ", "latest_month": "最新の月", "latest_committed_at": "登録日時",
               "n_months": "月数", "n_rows_latest": "最新月の行数"}),
-    hide_index=True,
+    hide_index=True, placeholder=ui.EMPTY_CELL,
 )
