@@ -1,5 +1,6 @@
 # Two commands: `make run` (set up, build the demo data, open the dashboard) and
-# `make test` (set up, run every test). Python 3.11 and the package index are enough.
+# `make test` (set up, run every test). Python 3.11 and the package index are enough (and npm,
+# for the accessibility test's axe-core).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin

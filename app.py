@@ -3,9 +3,16 @@
 import streamlit as st
 
 from tsunagu import auth, users
+from tsunagu.config import PROJECT_ROOT
 
 st.set_page_config(page_title="つなぐ｜地域づくりダッシュボード", page_icon=":material/hub:",
                    layout="wide")
+# Japanese where Streamlit writes English (upload box, hints): drawn by the CSS, named for
+# screen readers by the script (in a container the CSS hides, so it takes no room)
+st.html(PROJECT_ROOT / "tsunagu" / "screen.css")
+with st.container(key="tsunagu_script"):
+    st.html(f"<script>{(PROJECT_ROOT / 'tsunagu' / 'screen.js').read_text(encoding='utf-8')}</script>",
+            unsafe_allow_javascript=True)
 
 try:
     first_password = users.ensure_first_admin()

@@ -11,10 +11,10 @@ ui.page_header("ユーザー管理", role="admin", with_filters=False)
 current = users.load()
 st.dataframe(pl.DataFrame([{"ユーザー名": u, "名前": r.get("name"), "役割": users.ROLE_LABELS.get(r.get("role"), "?"),
                             "担当地区": r.get("district") or ""} for u, r in sorted(current.items())]),
-             hide_index=True)
+             hide_index=True, placeholder=ui.EMPTY_CELL)
 
 with st.form("add_user", clear_on_submit=True):
-    st.markdown("##### ユーザーを追加")
+    st.markdown("## ユーザーを追加")
     c1, c2, c3, c4 = st.columns(4)
     username = c1.text_input("ユーザー名（半角英数字）")
     name = c2.text_input("名前")
@@ -28,7 +28,7 @@ with st.form("add_user", clear_on_submit=True):
         except users.UsersError as e:
             st.error(str(e))
 
-st.markdown("##### 役割の変更・パスワードの再発行・削除")
+st.markdown("## 役割の変更・パスワードの再発行・削除")
 st.caption("役割を変える・パスワードを再発行する・削除すると、そのユーザーのこれまでのサインインは"
            "すべての端末で終わります（コピーされたクッキーも使えなくなります）。")
 if current:
@@ -60,7 +60,7 @@ if current:
         except users.UsersError as e:
             st.error(str(e))
 
-    st.markdown("##### すべての端末からサインアウトさせる")
+    st.markdown("### すべての端末からサインアウトさせる")
     st.caption("端末を置き忘れた、サインインしたままの画面を誰かに見られたかもしれない、というときに。"
                "本人はもう一度パスワードでサインインすれば使えます。")
     yourself = "（自分を選んでいます。この画面もサインアウトします）" if target == me.username else ""

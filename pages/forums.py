@@ -24,10 +24,10 @@ c[3].metric("肯定的回答率", f"{100 * positive / responses:.1f}%" if respon
 
 by = ui.run_query("forums_by_type_district", **f.area(school=False), from_month=f.from_month,
                   to_month=f.to_month)
-st.markdown(f"##### 種別・地区ごとの行事（{when}）")
+st.markdown(f"### 種別・地区ごとの行事（{when}）")
 ui.table(by, "行事_種別地区別.csv", empty=f"{when}に{area}で開かれた行事はありません。")
 
-st.markdown("##### 参加者の推移")
+st.markdown("### 参加者の推移")
 ui.chart(charts.stacked_attendance(monthly, f"毎月の参加者数（{area}）"), empty=monthly.is_empty())
 ui.chart(charts.monthly_lines(monthly.filter(pl.col("survey_responses").is_not_null()),
                               {"response_rate_pct": "回答率（%）", "positive_rate_pct": "肯定的回答率（%）"},
@@ -35,13 +35,13 @@ ui.chart(charts.monthly_lines(monthly.filter(pl.col("survey_responses").is_not_n
          empty=monthly["survey_responses"].is_null().all(), message="アンケートの記録はありません。")
 
 missing = ui.run_query("forums_missing_koryukai", **f.area(school=False), fiscal_year=f.fiscal_year)
-st.markdown(f"##### {fiscal_year_label(f.fiscal_year)}に交流会を開いていない地区")
+st.markdown(f"### {fiscal_year_label(f.fiscal_year)}に交流会を開いていない地区")
 if missing.is_empty():
     st.success("すべての地区で交流会が開かれています。", icon=":material/check_circle:")
 else:
     ui.table(missing, "交流会未開催の地区.csv")
 
-st.markdown(f"##### 行事の一覧（{when}）")
+st.markdown(f"### 行事の一覧（{when}）")
 events = ui.run_query("forum_events", **f.area(school=False), from_month=f.from_month, to_month=f.to_month)
 ui.table(events.drop("prefecture", "municipality"), "行事一覧.csv", empty="この期間の行事はありません。",
          detail=True)

@@ -24,7 +24,7 @@ st.caption(f"{area.name}、{month_label(f.month)}時点（サイドバーの「�
 
 left, right = st.columns(2)
 with left:
-    st.markdown("##### :material/description: 配布資料")
+    st.markdown("### :material/description: 配布資料")
     st.caption("今月の数字（前月・前年同月との比較）、通いの場の推移、"
                + ("小学校区ごとの通いの場" if area.district else "地区ごとの数字")
                + "、今年度の行事。出典・抽出条件・ページ番号つき。")
@@ -32,7 +32,7 @@ with left:
                        file_name=handout.file_name("handout", area), mime="application/pdf",
                        icon=":material/download:", on_click="ignore", key="dl_handout", type="primary")
 with right:
-    st.markdown("##### :material/format_list_bulleted: 通いの場一覧表")
+    st.markdown("### :material/format_list_bulleted: 通いの場一覧表")
     st.caption("名称・小学校区・種別・会場・対象・開催頻度・状態を、小学校区ごとに並べた一覧（終了した場所は除く）。")
     if names:
         st.download_button("一覧表をダウンロード", data=lambda: handout.places_directory(database, area),

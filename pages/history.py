@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from tsunagu import ui
+from tsunagu.labels import ACTIONS, OUTCOMES
 from tsunagu.schema import DATASETS
 from tsunagu.store import StoreError
 from tsunagu.wareki import month_label
@@ -12,7 +13,7 @@ user = ui.require("admin")
 ui.page_header("履歴・復元", role="admin", with_filters=False)
 store = ui.db().store
 
-st.markdown("##### 登録の履歴（監査ログ、新しい順）")
+st.markdown("## 登録の履歴（監査ログ、新しい順）")
 records = store.history()
 if not records:
     st.info("まだ記録がありません。", icon=":material/inbox:")
@@ -20,12 +21,15 @@ else:
     log = pl.DataFrame([{k: r.get(k) for k in ("at", "user", "action", "outcome", "dataset", "month",
                                                 "file_name", "rows", "errors", "version", "sha256")}
                         for r in reversed(records)], infer_schema_length=None)
+    # the log keeps its codes; the screen says them in Japanese (a column all empty is typed Null)
+    log = log.with_columns(pl.col(c).cast(pl.String).replace(names) for c, names in (
+        ("action", ACTIONS), ("outcome", OUTCOMES), ("dataset", {k: d.label for k, d in DATASETS.items()})))
     ui.table(log.rename({"at": "日時", "user": "登録者", "action": "操作", "outcome": "結果",
                          "dataset": "データ", "month": "月", "file_name": "ファイル名", "rows": "行数",
                          "errors": "エラー数", "version": "版", "sha256": "SHA-256"}),
              "監査ログ.csv", height=360)
 
-st.markdown("##### 前の版に戻す")
+st.markdown("## 前の版に戻す")
 c1, c2 = st.columns(2)
 dataset = c1.selectbox("データの種類", list(DATASETS), format_func=lambda d: DATASETS[d].label)
 months = store.months(dataset)
@@ -36,8 +40,9 @@ month = c2.selectbox("月", list(reversed(months)), format_func=month_label)
 versions = store.versions(dataset, month)
 table = pl.DataFrame([{"版": v["version"], "いま有効": "○" if v["live"] else "", "行数": v["rows"],
                        "登録者": v.get("user"), "ファイル名": v.get("source_name"),
-                       "操作": v.get("action"), "登録日時": v.get("committed_at")} for v in versions])
-st.dataframe(table, hide_index=True)
+                       "操作": ACTIONS.get(v.get("action"), v.get("action")), "登録日時": v.get("committed_at")}
+                      for v in versions])
+st.dataframe(table, hide_index=True, placeholder=ui.EMPTY_CELL)
 choices = [v["version"] for v in versions if not v["live"]]
 if not choices:
     st.caption("戻せる前の版はありません。")

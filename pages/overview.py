@@ -36,7 +36,7 @@ trend = ui.run_query("places_by_fiscal_year", **f.area())
 ui.chart(charts.fiscal_year_trend(trend, f"通いの場の推移（{f.area_label}、各年度3月時点）"),
          empty=trend.is_empty(), message="この地域の通いの場のデータはまだありません。")
 
-st.markdown("##### データの更新状況")
+st.markdown("### データの更新状況")
 fresh = ui.run_query("data_freshness")
 LABELS = {"areas": "圏域マスタ", "places": "居場所・通いの場", "pantry": "互近助パントリー",
           "forums": "フォーラム・交流会"}
@@ -47,5 +47,5 @@ st.dataframe(
         fresh["latest_committed_at"].str.slice(0, 16).str.replace("T", " "),
     ).rename({"dataset": "データ", "latest_month": "最新の月", "latest_committed_at": "登録日時",
               "n_months": "月数", "n_rows_latest": "最新月の行数"}),
-    hide_index=True,
+    hide_index=True, placeholder=ui.EMPTY_CELL,
 )

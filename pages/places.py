@@ -41,7 +41,7 @@ if tab_counts.open:
             ui.chart(charts.bars(breakdown, "value", "n_active", "か所", f"{area}の通いの場（{when}）"),
                      empty=breakdown.is_empty())
             ui.table(breakdown, f"通いの場_{dim}.csv")
-        st.markdown("##### 小学校区別")
+        st.markdown("### 小学校区別")
         ui.table(schools.drop("is_gap", "municipality_per_1000_65plus"), "通いの場_小学校区別.csv")
 
 if tab_trend.open:

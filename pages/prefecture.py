@@ -26,7 +26,7 @@ ui.chart(charts.ranked_bars(compare, measure, titles[measure], f"{titles[measure
                             f.municipality), empty=compare.is_empty())
 ui.table(compare, f"県域比較_{f.prefecture}.csv")
 
-st.markdown(f"##### {fmt.plain(f.municipality)}に似た市町村（人口の規模と高齢化率が近い順）")
+st.markdown(f"### {fmt.plain(f.municipality)}に似た市町村（人口の規模と高齢化率が近い順）")
 similar = ui.run_query("similar_municipalities", prefecture=f.prefecture, municipality=f.municipality, limit=5)
 peers = compare.join(similar.select("municipality", "distance"), on="municipality").sort("distance")
 ui.table(peers.select("municipality", "distance", "population", "aging_rate_pct", "active_per_1000_65plus",

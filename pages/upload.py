@@ -10,6 +10,7 @@ from tsunagu import fmt, ui
 from tsunagu.diff import compare, template_csv
 from tsunagu.ingest import check, ingest
 from tsunagu.issues import Issue, RefusedError
+from tsunagu.labels import COLUMNS
 from tsunagu.schema import DATASETS
 from tsunagu.store import StoreError
 from tsunagu.wareki import month_label
@@ -44,7 +45,7 @@ if uploaded is None:
 content = uploaded.getvalue()
 digest = hashlib.sha256(content).hexdigest()
 current = store.current(dataset, month)
-st.markdown(f"##### {fmt.plain(uploaded.name)} → {DATASETS[dataset].label}・{month_label(month)}")
+st.markdown(f"## {fmt.plain(uploaded.name)} → {DATASETS[dataset].label}・{month_label(month)}")
 try:
     result = check(content, dataset, month, store)
 except (RefusedError, StoreError) as e:
@@ -54,7 +55,8 @@ except (RefusedError, StoreError) as e:
     st.error(f"このファイルは登録できません。エラーが {len(errors):,} 件あります（データは何も変わっていません）。"
              "直してからもう一度選んでください。", icon=":material/error:")
     st.dataframe(pl.DataFrame({"行": [i.row for i in errors], "列": [i.column or "" for i in errors],
-                               "内容": [i.message for i in errors]}), hide_index=True, width="stretch")
+                               "内容": [i.message for i in errors]}), hide_index=True, width="stretch",
+                 placeholder=ui.EMPTY_CELL)
     warnings = [i for i in issues if i.level == "warning"]
     if warnings:
         st.warning("\n".join(f"- {fmt.plain(w)}" for w in warnings))
@@ -77,9 +79,9 @@ except StoreError as e:  # the live version is damaged: uploading this month aga
                icon=":material/broken_image:")
     before = None
 change = compare(dataset, before, result.frame)
-st.markdown("##### 変わる内容" + ("（この月の最初の登録です）" if before is None else "（いま登録されている版との比較）"))
+st.markdown("## 変わる内容" + ("（この月の最初の登録です）" if before is None else "（いま登録されている版との比較）"))
 st.dataframe(change.totals.rename({"measure": "項目", "before": "いま", "after": "登録後", "difference": "差"}),
-             hide_index=True)
+             hide_index=True, placeholder=ui.EMPTY_CELL)
 if change.added is not None:
     tabs = st.tabs([f"追加 {change.added.height}", f"なくなる {change.removed.height}",
                     f"変更 {change.changed.height}"])
@@ -87,7 +89,8 @@ if change.added is not None:
         with tab:
             ui.table(frame, f"変更_{month}.csv", empty="ありません。", key=f"diff-{id(frame)}")
 with st.expander("読み取った内容（先頭20行）"):
-    st.dataframe(result.frame.head(20), hide_index=True)
+    st.dataframe(ui.yes_no(result.frame.head(20)).rename(lambda c: COLUMNS.get(c, c)), hide_index=True,
+                 placeholder=ui.EMPTY_CELL)
 
 if st.button("登録する", type="primary", icon=":material/cloud_upload:", key=f"commit-{digest}"):
     with st.status("登録しています…", expanded=True) as status:

@@ -108,7 +108,7 @@ def test_an_exception_element_makes_the_run_an_error():
     run = Run(0.1)
     heading = ForwardMsg()
     heading.metadata.delta_path.extend([0, 0])
-    heading.delta.new_element.markdown.body = "#### 岡山県倉敷市 水島"
+    heading.delta.new_element.markdown.body = "## 岡山県倉敷市 水島"
     boom = ForwardMsg()
     boom.metadata.delta_path.extend([0, 1])
     boom.delta.new_element.exception.type = "KeyError"

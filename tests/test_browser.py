@@ -4,54 +4,21 @@ tests/artifacts/ to be looked at."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
-from tests.conftest import PASSWORDS, ROOT
+from tests.browser_helpers import (
+    ARTIFACTS,
+    _need_browser,
+    chromium,
+    dismiss_dialog,
+    open_page,
+    start_server,
+    wait_idle,
+)
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 PAGES = [("", "地域づくりダッシュボード「つなぐ」"), ("places", "居場所・通いの場"),
          ("pantry", "互近助パントリー"), ("forums", "フォーラム・交流会"), ("district", "地区カルテ"),
          ("prefecture", "県域比較"), ("handouts", "配布資料（PDF）")]
-
-
-def _need_browser():
-    if os.path.exists(CHROMIUM) and shutil.which("fc-list"):
-        return
-    if os.environ.get("TSUNAGU_REQUIRE_BROWSER") == "1":
-        pytest.fail("chromium がありません: scripts/ensure-browser.sh を root で実行してください")
-    pytest.skip("chromium がないためブラウザテストを省略")
-
-
-def start_server(data_dir):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, TSUNAGU_DATA_DIR=str(data_dir))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    pytest.fail("streamlit did not start")
 
 
 @pytest.fixture(scope="module")
@@ -65,58 +32,8 @@ def server(demo_dir):
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
-
-
-def open_page(browser, url, width=1920, height=1080, user="kacho", ready="h1", password=None):
-    """A new browser (its own cookies), signed in as `user`, showing `url`."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
-    page = context.new_page()
-    page.goto(url)
-    sign_in(page, user, ready, password)
-    return page
-
-
-def dismiss_dialog(page) -> str:
-    """Streamlit says "page not found" in a dialog for an unknown URL; close it, return its text."""
-    page.wait_for_timeout(500)
-    dialog = page.get_by_role("dialog")
-    if dialog.count() and dialog.first.is_visible():
-        text = dialog.first.inner_text()
-        page.keyboard.press("Escape")
-        dialog.first.wait_for(state="hidden")
-        return text
-    return ""
-
-
-def sign_in(page, user, ready="h1", password=None):
-    page.get_by_label("ユーザー名").wait_for()
-    dismiss_dialog(page)
-    page.get_by_label("ユーザー名").fill(user)
-    page.get_by_label("パスワード").fill(PASSWORDS[user] if password is None else password)
-    page.get_by_role("button", name="サインイン").click()
-    page.get_by_text("つなぐ｜サインイン").wait_for(state="detached", timeout=60_000)
-    wait_idle(page, ready)
-    # the cookie is written by the page's script after sign-in: wait for it before moving on
-    for _ in range(50):
-        if any(c["name"] == "tsunagu_auth" for c in page.context.cookies()):
-            return
-        page.wait_for_timeout(200)
-    pytest.fail("the sign-in cookie was not set")
-
-
-def wait_idle(page, selector="h1"):
-    """Until Streamlit has finished running the script and drawn the page."""
-    page.wait_for_selector(selector, timeout=60_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.wait_for_timeout(800)
 
 
 def metric(page, label):
@@ -128,9 +45,9 @@ def metric(page, label):
 def test_every_page_opens_in_a_real_browser(browser, server, path, title):
     """A council member opens each page and sees its title, the area and the period."""
     page = open_page(browser, f"{server}/{path}")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     assert page.locator("h1").first.inner_text() == title
-    header = page.locator("[data-testid='stMarkdownContainer'] h4").first.inner_text()
+    header = page.locator("[data-testid='stMarkdownContainer'] h2").first.inner_text()
     assert "倉敷市全域" in header and "2025年3月" in header
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / f"page_{path or 'home'}.png"), full_page=True)
@@ -140,7 +57,7 @@ def test_every_page_opens_in_a_real_browser(browser, server, path, title):
 def test_manager_filters_to_tamashima(browser, server):
     """A manager picks 玉島 and July 2024 in the sidebar and sees 玉島's 19 pantry sites."""
     page = open_page(browser, f"{server}/pantry")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     sidebar = page.locator("[data-testid='stSidebar']")
     sidebar.locator("[data-testid='stMultiSelect'] input").click()
     page.keyboard.type("玉島")
@@ -153,7 +70,7 @@ def test_manager_filters_to_tamashima(browser, server):
     page.keyboard.press("Enter")
     wait_idle(page)
     page.wait_for_function(
-        "() => document.querySelector('h4') && document.querySelector('h4').innerText.includes('2024年7月')",
+        "() => document.querySelector('h2') && document.querySelector('h2').innerText.includes('2024年7月')",
         timeout=60_000)
     wait_idle(page)
     assert metric(page, "設置数") == "19か所"
@@ -163,16 +80,16 @@ def test_manager_filters_to_tamashima(browser, server):
     page.context.close()
 
     other = open_page(browser, copied)  # a colleague opens the copied link and signs in
-    wait_idle(other, "h4")
+    wait_idle(other, "h2")
     assert metric(other, "設置数") == "19か所"
-    assert "倉敷市 玉島" in other.locator("h4").first.inner_text()
+    assert "倉敷市 玉島" in other.locator("h2").first.inner_text()
     other.context.close()
 
 
 def test_projector_size_has_no_horizontal_scroll(browser, server):
     """On a 1280×720 projector the overview fits the width."""
     page = open_page(browser, server, 1280, 720)
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     page.screenshot(path=str(ARTIFACTS / "home_1280x720.png"))
@@ -250,7 +167,7 @@ def test_editor_uploads_a_month_and_the_dashboard_shows_it(browser, real_server,
     assert store.history("places")[-1]["user"] == "sc_tanaka"
 
     page.goto(f"{url}/places?m=2024-08")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     assert metric(page, "通いの場（活動中）") == "1か所" and metric(page, "休止中") == "1か所"
     page.context.close()
 
@@ -259,13 +176,13 @@ def test_viewer_finds_no_way_to_the_upload_page(browser, real_server):
     """A viewer has no upload link, and typing its URL leads to the home page."""
     url, _ = real_server
     page = open_page(browser, f"{url}/upload", user="etsuran")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     assert page.locator("h1").first.inner_text() == "地域づくりダッシュボード「つなぐ」"
     assert page.locator("[data-testid='stFileUploader']").count() == 0
     nav = page.locator("[data-testid='stSidebarNav']").inner_text()
     assert "データ更新" not in nav and "履歴" not in nav
     page.goto(f"{url}/history")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     dismiss_dialog(page)  # Streamlit's "page not found", if it shows one
     assert page.locator("h1").first.inner_text() == "地域づくりダッシュボード「つなぐ」"
     page.screenshot(path=str(ARTIFACTS / "viewer_no_upload.png"))
@@ -347,7 +264,7 @@ def test_viewer_downloads_a_handout_and_a_chart(browser, server, tmp_path):
     import pypdfium2 as pdfium
 
     page = open_page(browser, f"{server}/handouts?d=船穂", user="etsuran")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     # the district chosen in the sidebar (from the link) is the handout's district
     assert page.get_by_text("倉敷市 船穂地区、2025年3月").count() == 1
     with page.expect_download(timeout=60_000) as info:
@@ -363,7 +280,7 @@ def test_viewer_downloads_a_handout_and_a_chart(browser, server, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "page_handouts_viewer.png"), full_page=True)
 
     page.goto(f"{server}/")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="PNGで保存").first.click()
     png = tmp_path / info.value.suggested_filename
@@ -376,7 +293,7 @@ def test_manager_downloads_a_table_as_csv_for_excel(browser, server, tmp_path):
     """A manager saves 玉島's pantry table (made only when clicked): Excel's UTF-8 with BOM,
     Japanese headers, 玉島's 19 sites of July 2024."""
     page = open_page(browser, f"{server}/pantry?d=玉島&m=2024-07")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="CSVでダウンロード").first.click()
     path = tmp_path / info.value.suggested_filename
@@ -392,16 +309,16 @@ def test_a_tab_is_drawn_when_opened_and_kept_in_the_link(browser, server):
     """Only the open tab is drawn: a manager opens 「年度の推移」 on the places page, sees the
     published series, and the link (copied for a colleague) opens the same tab."""
     page = open_page(browser, f"{server}/places")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     page.get_by_role("tab", name="年度の推移").click()
     page.get_by_text("通いの場の推移（倉敷市全域").first.wait_for(timeout=60_000)
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     assert "places_tab=" in page.url
     page.screenshot(path=str(ARTIFACTS / "places_trend_tab.png"), full_page=True)
     link = page.url
     page.context.close()
     again = open_page(browser, link)
-    wait_idle(again, "h4")
+    wait_idle(again, "h2")
     assert again.get_by_role("tab", name="年度の推移").get_attribute("aria-selected") == "true"
     grid = again.locator("[data-testid='stDataFrame']").first
     grid.wait_for(timeout=60_000)

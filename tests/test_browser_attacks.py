@@ -13,7 +13,7 @@ import urllib.request
 import jwt
 import pytest
 
-from tests.test_browser import (
+from tests.browser_helpers import (
     ARGS,
     ARTIFACTS,
     CHROMIUM,
@@ -124,12 +124,12 @@ def test_editor_typing_admin_urls_lands_on_the_home_page(browser, hostile):
     url, _ = hostile
     role = "editor"
     page = open_page(browser, url, user=USER_OF[role])
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     for path, needed in URLS.items():
         if ROLES.index(role) >= ROLES.index(needed):
             continue
         page.goto(f"{url}/{path}")
-        wait_idle(page, "h4")
+        wait_idle(page, "h2")
         dismiss_dialog(page)  # Streamlit's "page not found", if it shows one
         assert title(page) == HOME, path
         assert page.locator("[data-testid='stFileUploader']").count() == 0
@@ -192,7 +192,7 @@ def test_tampered_or_expired_cookies_are_refused(browser, hostile):
     context.add_cookies([{"name": COOKIE_NAME, "value": real, "url": url}])
     page = context.new_page()
     page.goto(f"{url}/places")
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     assert title(page) == "居場所・通いの場"
     page.screenshot(path=str(ARTIFACTS / "attack_cookie_control.png"))
     context.close()
@@ -220,14 +220,14 @@ def test_html_and_markdown_in_names_are_shown_as_text(browser, hostile):
     names as typed; no script runs, no image loads, no link or bold appears."""
     url, _ = hostile
     query = urllib.parse.urlencode({"d": f"{IMG},{BOLD}", "m": "2024-07"})
-    page = open_page(browser, f"{url}/places?{query}", ready="h4")
-    header = page.locator("h4").first.inner_text()
+    page = open_page(browser, f"{url}/places?{query}", ready="h2")
+    header = page.locator("h2").first.inner_text()
     assert IMG in header and BOLD in header
     assert page.evaluate(DANGER_JS) == SAFE
     page.screenshot(path=str(ARTIFACTS / "attack_names_places.png"), full_page=True)
     for path in ("district", "pantry"):  # the district's own heading; "no data for <area>"
         page.goto(f"{url}/{path}?{query}")
-        wait_idle(page, "h4")
+        wait_idle(page, "h2")
         assert page.evaluate(DANGER_JS) == SAFE, path
         page.screenshot(path=str(ARTIFACTS / f"attack_names_{path}.png"), full_page=True)
     assert page.get_by_text(f"{IMG}・{BOLD}の互近助パントリーのデータはありません").count() == 1

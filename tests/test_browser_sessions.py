@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests import test_browser
-from tests.test_browser import ARTIFACTS, open_page, wait_idle
+from tests.browser_helpers import ARTIFACTS, open_page, wait_idle
 from tests.test_browser_attacks import SIGN_IN, shows_only_sign_in, title
 from tsunagu import users
 from tsunagu.auth import COOKIE_NAME, SESSION_ENDED
@@ -43,7 +43,7 @@ def replay(browser, url, cookie: str, path: str = "places"):
 
 def opens_the_page(browser, url, cookie) -> bool:
     page = replay(browser, url, cookie)
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     ok = title(page) == "居場所・通いの場"
     page.context.close()
     return ok
@@ -52,7 +52,7 @@ def opens_the_page(browser, url, cookie) -> bool:
 def test_a_cookie_copied_before_sign_out_gets_the_sign_in_form(browser, people):
     url = people
     page = open_page(browser, f"{url}/forums", user="owari", password=PASSWORD)
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     copied = saved_cookie(page)
     assert opens_the_page(browser, url, copied)  # the copy works while the sign-in lasts
 
@@ -72,7 +72,7 @@ def test_a_cookie_copied_before_a_password_change_gets_the_sign_in_form(browser,
     page left open is over at its next run too."""
     url = people
     page = open_page(browser, f"{url}/forums", user="kawaru", password=PASSWORD)
-    wait_idle(page, "h4")
+    wait_idle(page, "h2")
     copied = saved_cookie(page)
     assert opens_the_page(browser, url, copied)
 

@@ -273,7 +273,7 @@ PACES = [("会議のペース", (4.0, 8.0)), ("せわしないペース", THINK_
 
 
 def district_heading(muni: str, district: str | None) -> str:
-    """What the page's h4 heading shows for this choice (ui.page_header, Filters.area_label)."""
+    """What the page's h2 heading shows for this choice (ui.page_header, Filters.area_label)."""
     return f"{muni} {district}" if district else f"{muni}全域"
 
 
@@ -324,8 +324,8 @@ def load_run(root: Path, tmp: Path, sessions: int = 20, changes: int = 5, seed: 
         proc.wait(timeout=30)
 
 
-def _h4(run) -> list[str]:
-    return [t for t in run.texts() if t.startswith("#### ")]
+def _area_headings(run) -> list[str]:
+    return [t for t in run.texts() if t.startswith("## ")]
 
 
 def _check(run, muni: str, district: str | None) -> str | None:
@@ -333,8 +333,8 @@ def _check(run, muni: str, district: str | None) -> str | None:
     if run.exceptions:
         return f"exception: {run.exceptions[0][:120]}"
     want = district_heading(muni, district)
-    if not any(want in h for h in _h4(run)):
-        return f"heading without 「{want}」: {(_h4(run) or ['(no h4)'])[0][:80]}"
+    if not any(want in h for h in _area_headings(run)):
+        return f"heading without 「{want}」: {(_area_headings(run) or ['(no h2)'])[0][:80]}"
     return None
 
 

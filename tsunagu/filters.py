@@ -97,7 +97,8 @@ def sidebar(munis: pl.DataFrame, months: pl.DataFrame, districts_of,
     muni = sb.selectbox("市町村", names, key="f_muni", on_change=_remember)
     dists, schools_by_district = districts_of(pref, muni)
     state.f_dists = [d for d in state.get("f_dists", []) if d in dists]
-    chosen = sb.multiselect("地区（空欄＝全域）", dists, key="f_dists", placeholder="全域", on_change=_remember)
+    chosen = sb.multiselect("地区（空欄＝全域）", dists, key="f_dists", placeholder="全域", on_change=_remember,
+                             select_all=False)  # its "Select all" is English, and empty already means 全域
     schools = [s for d in (chosen or dists) for s in schools_by_district.get(d, [])]
     school_options = [ALL_SCHOOLS, *schools]
     state.f_school = _pick(state.get("f_school"), school_options, ALL_SCHOOLS)

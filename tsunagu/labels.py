@@ -38,6 +38,12 @@ MEASURES = {
     "n_events": ("行事（期間中）", "回"), "attendees_total": ("行事参加者（期間中）", "人"),
 }
 
+# the audit log's codes, as the history page shows them (the log itself keeps the codes)
+ACTIONS = {"ingest": "登録", "demo": "デモデータ作成", "restore": "前の版に戻す", "repair": "壊れた月の修復",
+           "bench": "ベンチマーク", "synth": "合成データ作成"}
+OUTCOMES = {"committed": "登録済み", "committed (recovered)": "登録済み（中断から回復）",
+            "refused": "登録せず（エラーあり）", "failed": "失敗", "interrupted": "中断"}
+
 # the month's headline figures (overview query), on the home page and on paper alike
 HEADLINES = [
     ("n_active_places", "通いの場（活動中）", "か所"),

@@ -21,7 +21,7 @@ DEMO_NOTICE = (
 )
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner="データを開いています…")  # Streamlit's own wording is English
 def database(root: str) -> Database:
     """One DuckDB connection per process; each query takes its own cursor."""
     return Database(Store(root))
@@ -126,7 +126,7 @@ def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> 
         st.warning("圏域マスタ（areas）か月次データが未登録のため、表示できません。先に登録してください。",
                    icon=":material/inbox:")
         st.stop()
-    st.markdown(f"#### :material/location_on: {fmt.plain(f.prefecture + f.area_label)}　"
+    st.markdown(f"## :material/location_on: {fmt.plain(f.prefecture + f.area_label)}　"
                 f":material/calendar_month: {f.period_label}")
     return f
 
@@ -171,6 +171,16 @@ def to_excel_csv(df: pl.DataFrame) -> bytes:
 
 
 YEAR_COLUMNS = {"fiscal_year"}
+# what a table shows for a missing value (Streamlit's own default is the word "None")
+EMPTY_CELL = "—"
+
+
+def yes_no(df: pl.DataFrame) -> pl.DataFrame:
+    """True/false columns as はい/いいえ: the grid reads them out (and copies them) as
+    "true"/"false" otherwise."""
+    return df.with_columns(pl.col(c).replace_strict({True: "はい", False: "いいえ"}, default=None,
+                                                    return_dtype=pl.String)
+                           for c, t in df.schema.items() if t == pl.Boolean)
 
 
 def table(df: pl.DataFrame, file_name: str, empty: str = "該当するデータはありません。",
@@ -184,13 +194,14 @@ def table(df: pl.DataFrame, file_name: str, empty: str = "該当するデータ�
     if df.is_empty():
         st.info(empty, icon=":material/search_off:")
         return
-    shown = df.rename({c: COLUMNS.get(c, c) for c in df.columns})
+    shown = yes_no(df).rename({c: COLUMNS.get(c, c) for c in df.columns})
     # 1,234 style: numbers follow the reader's locale (ja-JP) rather than raw digits
     numbers = {c: st.column_config.NumberColumn(format="localized")
                for c, t in shown.schema.items() if t.is_numeric()}
     for c in YEAR_COLUMNS & set(df.columns):  # a year is 2024, never 2,024
         numbers[COLUMNS.get(c, c)] = st.column_config.NumberColumn(format="%d")
-    st.dataframe(shown, hide_index=True, height=height, column_config=numbers)
+    st.dataframe(shown, hide_index=True, height=height, column_config=numbers, placeholder=EMPTY_CELL,
+                 alt=file_name.removesuffix(".csv").replace("_", " "))
     if not can("manager"):
         return
     # made when clicked, not on every rerun (~5 ms a table, seven tables on a page)
@@ -208,9 +219,9 @@ def chart(spec, empty: bool = False, message: str = "該当するデータはあ
         return
     # the spec made here, not by st.altair_chart: it validates every chart against the schema
     # again and serialises conversions behind one lock for all sessions
-    st.vega_lite_chart(charts.spec(spec), width="stretch")
+    title = spec.title if isinstance(getattr(spec, "title", None), str) else "グラフ"
+    st.vega_lite_chart(charts.spec(spec), width="stretch", alt=title)  # read out by screen readers
     if png:
-        title = spec.title if isinstance(getattr(spec, "title", None), str) else "グラフ"
         name = re.sub(r'[\\/:*?"<>|\s]+', "_", title).strip("_") + ".png"
         # numbered in page order (reset by page_header each run): stable across reruns, and
         # cheap — hashing the chart's data cost ~15 ms a chart

@@ -1,0 +1,108 @@
+"""What the browser tests share: a dashboard server on a free port, Chromium (Debian's, since
+Playwright cannot download its own here), and signing in as a person does."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import PASSWORDS, ROOT
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _need_browser():
+    if os.path.exists(CHROMIUM) and shutil.which("fc-list"):
+        return
+    if os.environ.get("TSUNAGU_REQUIRE_BROWSER") == "1":
+        pytest.fail("chromium がありません: scripts/ensure-browser.sh を root で実行してください")
+    pytest.skip("chromium がないためブラウザテストを省略")
+
+
+def start_server(data_dir):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, TSUNAGU_DATA_DIR=str(data_dir))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    pytest.fail("streamlit did not start")
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, headless, for the length of a test module."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url, width=1920, height=1080, user="kacho", ready="h1", password=None):
+    """A new browser (its own cookies), signed in as `user`, showing `url`."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
+    page = context.new_page()
+    page.goto(url)
+    sign_in(page, user, ready, password)
+    return page
+
+
+def dismiss_dialog(page) -> str:
+    """Streamlit says "page not found" in a dialog for an unknown URL; close it, return its text."""
+    page.wait_for_timeout(500)
+    dialog = page.get_by_role("dialog")
+    if dialog.count() and dialog.first.is_visible():
+        text = dialog.first.inner_text()
+        page.keyboard.press("Escape")
+        dialog.first.wait_for(state="hidden")
+        return text
+    return ""
+
+
+def sign_in(page, user, ready="h1", password=None):
+    page.get_by_label("ユーザー名").wait_for()
+    dismiss_dialog(page)
+    page.get_by_label("ユーザー名").fill(user)
+    page.get_by_label("パスワード").fill(PASSWORDS[user] if password is None else password)
+    page.get_by_role("button", name="サインイン").click()
+    page.get_by_text("つなぐ｜サインイン").wait_for(state="detached", timeout=60_000)
+    wait_idle(page, ready)
+    # the cookie is written by the page's script after sign-in: wait for it before moving on
+    for _ in range(50):
+        if any(c["name"] == "tsunagu_auth" for c in page.context.cookies()):
+            return
+        page.wait_for_timeout(200)
+    pytest.fail("the sign-in cookie was not set")
+
+
+def wait_idle(page, selector="h1"):
+    """Until Streamlit has finished running the script and drawn the page."""
+    page.wait_for_selector(selector, timeout=60_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(800)
