@@ -61,7 +61,7 @@ def slides_for(district: str) -> list[dict]:
                     "unit": unit if shown.shown and shown.value is not None else "",
                     "change": rule.change(key, [now["month"]], [before["month"]]), "where": where,
                     "month": now["month"], "before": before["month"]}
-        return {"kind": "number", "title": title, "value": fmt.number(value), "unit": unit,
+        return {"kind": "number", "title": title, "value": fmt.number(value), "unit": "" if value is None else unit,
                 "change": fmt.change(value, prev), "where": where, "month": now["month"],
                 "before": before["month"]}
 
