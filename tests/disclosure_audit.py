@@ -451,8 +451,9 @@ def sweep(audit: Audit, prefecture: str, municipality: str, areas=None, paper=No
     base = {"pref": prefecture, "muni": municipality}
     fys = sorted({int(m[:4]) - (1 if int(m[5:]) < 4 else 0) for m in t.months})
     for area in ([None, *t.districts] if areas is None else areas):
-        districts = [area] if area else None
-        q = {**base, **({"d": area} if area else {})}
+        # None: the whole municipality; a district; or a tuple of districts chosen together
+        districts = None if area is None else list(area) if isinstance(area, tuple) else [area]
+        q = {**base, **({"d": ",".join(districts)} if districts else {})}
         at = viewer_app("pages/overview.py", {**q, "m": t.months[-1]})
         for m in t.months:
             _set(at, "selectbox", "f_month", m)
@@ -465,6 +466,8 @@ def sweep(audit: Audit, prefecture: str, municipality: str, areas=None, paper=No
         for y in fys:
             _set(at, "selectbox", "f_fy", y)
             audit.read_pantry(at, districts, [m for m in t.months if f"{y}-04" <= m <= f"{y + 1}-03"])
+        if isinstance(area, tuple):  # the card, the wall and paper take one district at a time
+            continue
         if area:
             at = viewer_app("pages/district.py", {**q, "m": t.months[-1]})
             for m in t.months:
@@ -507,14 +510,14 @@ def _sweep_part(data_dir: str, prefecture: str, municipality: str, areas, paper:
 
 
 def audit_store(data_dir: Path, prefecture: str, municipality: str, paper: bool = True,
-                workers: int = 2) -> Audit:
+                workers: int = 2, together: tuple = ()) -> Audit:
     """The whole sweep, its areas shared among `workers` processes (AppTest is single-threaded
     Python: the two cores of a CI machine halve the time), then one check over everything."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     audit = Audit(Truth.read(data_dir, municipality))
-    areas = [None, *audit.truth.districts]
+    areas = [None, *audit.truth.districts, *together]  # `together`: districts chosen at once
     if workers == 1:
         audit.seen, audit.rates, audit.problems = _sweep_part(str(data_dir), prefecture, municipality,
                                                               areas, paper)

@@ -78,7 +78,8 @@ TEMPTING = {
 @pytest.mark.parametrize("name", list(TEMPTING))
 def test_crafted_store_discloses_no_small_count(tmp_path, name):
     data = crafted_store(tmp_path, *TEMPTING[name])
-    audit = audit_store(data, "岡山県", "試験市", workers=1)
+    # besides 全域 and each district, two districts chosen together in the sidebar
+    audit = audit_store(data, "岡山県", "試験市", workers=1, together=(("南", "北"), ("東", "北")))
     assert len(audit.seen) > 300, len(audit.seen)
     problems = audit.check()
     assert problems == [], "\n".join(problems[:40])

@@ -82,17 +82,34 @@ def test_no_hidden_cell_is_determined_on_random_tables():
         basis = _basis([vec(c) for c in cells if c not in hidden])
         for c in hidden:
             assert not _in_span(basis, vec(c)), (table, c, hidden)
+        values = np.array([table[d][months.index(m)] for d, m in atoms])
         for c in cells:  # every small cell is hidden
-            value = vec(c) @ np.array([table[d][months.index(m)] for d, m in atoms])
-            assert value >= 5 or c in hidden, (table, c)
+            assert vec(c) @ values >= 5 or c in hidden, (table, c)
+        # behind a shown total, the hidden cells never add up to a small count
+        rows = [((None, m), [(d, m) for d in ds]) for m in months] + \
+               [((d, "FY2024"), [(d, m) for m in months]) for d in ds]
+        for total, members in rows:
+            inside = [c for c in members if c in hidden]
+            if total not in hidden and inside:
+                assert sum(vec(c) @ values for c in inside) >= 5, (table, total, inside)
 
 
-def test_several_districts_are_shown_only_when_every_one_is():
+def test_several_districts_are_shown_only_when_the_shown_cells_give_them():
     rule = privacy.Disclosure(counts({"a": [12], "b": [3], "c": [20], "d": [8]}))
     assert rule.view(["a", "c"]).figure("consultations", ["2024-04"]).text == "32"
     assert rule.view(["a", "d"]).figure("consultations", ["2024-04"]).text == "＊"  # d is a complement
-    assert rule.view(["b", "d"]).figure("consultations", ["2024-04"]).text == "＊"
+    # b and d together are the total minus a and c: shown, since anyone can work them out
+    assert rule.view(["b", "d"]).figure("consultations", ["2024-04"]).text == "11"
     assert rule.view(["a", "b", "c", "d"]).figure("consultations", ["2024-04"]).text == "43"  # the whole
+
+
+def test_two_small_districts_do_not_add_up_to_a_small_count():
+    """b and c are 2 each: hiding both is not enough, the total minus a and d would read 4."""
+    rule = privacy.Disclosure(counts({"a": [30], "b": [2], "c": [2], "d": [25]}))
+    hidden = rule.hidden_cells("consultations")
+    assert {("b", "2024-04"), ("c", "2024-04"), ("d", "2024-04")} <= hidden
+    assert rule.view(["b", "c"]).figure("consultations", ["2024-04"]).text == "5未満"
+    assert rule.view(["b", "c", "d"]).figure("consultations", ["2024-04"]).text == "29"
 
 
 def test_school_districts_are_never_shown_to_viewers():

@@ -10,7 +10,7 @@ worked out from the shown ones by any of that arithmetic, so cells are hidden (�
 no hidden cell lies in the span of the shown ones (complementary suppression, checked by
 linear algebra rather than one total at a time). Then:
 - a lattice cell is shown unless it is hidden;
-- any other sum (several districts, part of a 年度) only when every cell under it is shown;
+- any other sum (several districts, part of a 年度) only when the shown cells already give it;
 - a change or a rate only when both of its sides are shown; an average with its total;
 - a school district never (its count, when not small, is 「＊」).
 Managers and up see exact figures on their own screens (`exact`); the wall and paper never do.
@@ -59,6 +59,13 @@ def fiscal_year(month: str) -> int:
     return int(month[:4]) - (1 if int(month[5:7]) < 4 else 0)
 
 
+def _by_year(months: Iterable[str]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for m in months:
+        out.setdefault(fiscal_year(m), []).append(m)
+    return out
+
+
 @dataclass(frozen=True)
 class Figure:
     value: int | None  # the true value: for the caller's arithmetic, never to be shown as is
@@ -89,15 +96,14 @@ class Disclosure:
             per = counts.group_by("district", "month").agg(pl.col(measure).sum())
             for d, m, v in per.iter_rows():
                 self._atom[(measure, d, m)] = int(v)
-        self._hidden = {measure: self._suppress(measure) for measure in SENSITIVE}
-
-    # the decision, once per measure and 年度
-    def _suppress(self, measure: str) -> set[Cell]:
-        hidden: set[Cell] = set()
-        for fy, months in self._by_fy.items():
-            hidden |= _suppress_block(self.districts, months, f"FY{fy}",
-                                      lambda d, m: self._atom.get((measure, d, m), 0), self.k)
-        return hidden
+        # the decision, once per measure and 年度 (no screen adds months of two 年度 together
+        # except as separate figures, so each 年度 is decided on its own)
+        self._blocks = {
+            (measure, fy): _suppress_block(self.districts, months, f"FY{fy}",
+                                           lambda d, m, ms=measure: self._atom.get((ms, d, m), 0), self.k)
+            for measure in SENSITIVE for fy, months in self._by_fy.items()}
+        self._hidden = {measure: set().union(*(b.hidden for (ms, _), b in self._blocks.items()
+                                               if ms == measure)) for measure in SENSITIVE}
 
     def hidden_cells(self, measure: str) -> set[Cell]:
         return set(self._hidden[measure])
@@ -129,8 +135,10 @@ class Disclosure:
             f"FY{fiscal_year(ms[0])}" if ms == self._by_fy.get(fiscal_year(ms[0])) else None)
         if period and (ds is None or len(ds) == 1):
             covered = (ds[0] if ds else None, period) in hidden
-        else:  # not a published cell: shown only when it adds nothing to what is shown
-            covered = any((d, m) in hidden for d in (ds or self.districts) for m in ms)
+        else:  # not a published cell: shown only when the shown cells already give it
+            covered = not all(
+                self._blocks[(measure, fy)].given([(d, m) for d in (ds or self.districts) for m in part])
+                for fy, part in _by_year(ms).items())
         return Figure(value, COMPLEMENT, False) if covered else Figure(value, f"{value:,}{unit}", True)
 
 
@@ -176,9 +184,26 @@ class View:
         return f"{avg:,.1f}{unit}"
 
 
-def _suppress_block(districts: list[str], months: list[str], fy: str, value, k: int) -> set[Cell]:
+@dataclass
+class _Block:
+    """One measure's decision for one 年度: the hidden cells, and the span of the shown ones
+    (to tell whether any other sum a screen asks for is already given by them)."""
+
+    hidden: set[Cell]
+    atoms: dict[tuple[str, str], int]
+    basis: np.ndarray
+
+    def given(self, cells: Iterable[tuple[str, str]]) -> bool:
+        v = np.zeros(len(self.atoms))
+        v[[self.atoms[c] for c in cells]] = 1.0
+        return _in_span(self.basis, v)
+
+
+def _suppress_block(districts: list[str], months: list[str], fy: str, value, k: int) -> _Block:
     """The hidden cells of one 年度: below k, then complements until no hidden cell is
-    determined by the shown ones (its sum lies in their span)."""
+    determined by the shown ones (its sum lies in their span), and until the hidden cells
+    behind a shown total add up to k or more (their sum is the total minus the shown ones:
+    two districts of 2 consultations each must not be read as 「4」 together)."""
     atoms = {(d, m): i for i, (d, m) in enumerate((d, m) for d in districts for m in months)}
     forms: dict[Cell, list[tuple[str, str]]] = {}
     for m in months:
@@ -202,20 +227,28 @@ def _suppress_block(districts: list[str], months: list[str], fy: str, value, k: 
 
     hidden = {c for c, v in values.items() if v < k}
     order = sorted(forms, key=lambda c: (values[c], c[0] is None, str(c)))
+
+    def exposed(rel) -> bool:
+        total, members = rel[0], rel[1:]
+        inside = [c for c in members if c in hidden]
+        if total in hidden:
+            return False
+        # one hidden member is its total minus the others; several, their sum is
+        return len(inside) == 1 or (bool(inside) and sum(values[c] for c in inside) < k)
+
     while True:
-        # one hidden cell in a relation is given away by its others: hide the smallest other
         changed = True
         while changed:
             changed = False
             for rel in relations:
-                inside = [c for c in rel if c in hidden]
-                if len(inside) == 1:
-                    hidden.add(min((c for c in rel if c not in hidden), key=order.index))
+                others = [c for c in rel if c not in hidden]
+                if others and (exposed(rel) or sum(c in hidden for c in rel) == 1):
+                    hidden.add(min(others, key=order.index))  # the smallest: it tells the least
                     changed = True
         basis = _basis([vectors[c] for c in forms if c not in hidden])
         determined = [c for c in sorted(hidden, key=order.index) if _in_span(basis, vectors[c])]
         if not determined:
-            return hidden
+            return _Block(hidden, atoms, basis)
         # a longer chain gives it away: hide the smallest shown cell of a relation around it
         cell = determined[0]
         around = [c for rel in relations if cell in rel for c in rel if c not in hidden]
