@@ -98,12 +98,16 @@ def browser(server):
 
 
 def english(text: str, user: str, data: tuple[str, ...] = ()) -> list[str]:
-    """Latin words on screen, except the allowed ones, the user's own name and `data` (what
-    the user typed or uploaded: shown back as it is)."""
+    """Latin words on screen, except the allowed ones, the user names of the users file (data
+    an admin typed, listed on ユーザー管理) and `data` (what the user typed or uploaded: shown
+    back as it is)."""
+    from tsunagu import users
+
     for shown in data:
         text = text.replace(shown, "")
     words = re.findall(r"[A-Za-z][A-Za-z_]*", VERSION.sub("", text))
-    return sorted({w for w in words if w not in ALLOWED and w != user})
+    names = {user, *users.load()}
+    return sorted({w for w in words if w not in ALLOWED and w not in names})
 
 
 def check(page, name: str, user: str, data: tuple[str, ...] = ()) -> list[str]:
