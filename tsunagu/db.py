@@ -2,8 +2,9 @@
 
 One connection per process; every call gets its own cursor, because Streamlit serves
 sessions on threads and a shared connection fails with "connection is busy". The store's
-live files are loaded into in-memory tables once per data version, inside one
-transaction, so a query sees either the whole old data or the whole new data.
+live files are loaded into tables (in a DuckDB file of this process, see Database) once
+per data version, inside one transaction, so a query sees either the whole old data or
+the whole new data.
 
 Views that pages read (the on-disk layout is known only here):
     areas          the latest areas upload (it validates uploads and gives populations)

@@ -1,6 +1,7 @@
 """The global filters: 都道府県 / 市町村, 地区, 小学校区 and the period.
 
-They are drawn once in app.py, so they hold across pages, and mirrored into the URL
+ui.page_header draws them on every page; what the user chose is kept in the session, so
+it holds across pages, and mirrored into the URL
 (`?pref=…&muni=…&d=玉島,水島&s=…&fy=2024` or `&m=2024-07`), so a copied link opens the
 same view. Defaults: the first municipality, every district, the latest month.
 """

@@ -14,8 +14,10 @@ The manifest is the commit point: it is replaced atomically, and the app reads t
 immutable archive files it names, so a page never sees a half-written or mixed month.
 The live file under <dataset>/ is a hard link to the archive file, swapped in with an
 atomic rename, so `read_parquet('<dataset>/*/*.parquet', hive_partitioning = true)` also
-sees exactly one whole version per month. A crash at any point leaves either the old or
-the new manifest; `repair()` finishes or records what a crash cut short.
+sees exactly one whole version per month — the live one, except after a crash between the
+manifest and the swap, when it may show the previous version until the next writer (or
+`repair()`) finishes the swap. A crash at any point leaves either the old or the new
+manifest; `repair()` finishes or records what a crash cut short.
 """
 
 from __future__ import annotations
