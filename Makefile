@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= data/demo
 PORT ?= 8501
 
-.PHONY: setup demo run test lint bench clean-demo
+.PHONY: setup tools-setup demo run test lint bench clean-demo
 
 setup: $(VENV)/.installed
 
@@ -15,6 +15,13 @@ $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+# the development tools' dependencies (tools/requirements.txt), for the tests and the benchmark
+tools-setup: $(VENV)/.tools-installed
+
+$(VENV)/.tools-installed: $(VENV)/.installed tools/requirements.txt
+	$(BIN)/pip install --quiet -r tools/requirements.txt
 	touch $@
 
 demo: setup
@@ -27,19 +34,19 @@ run: demo
 	@$(BIN)/python -m tsunagu users init
 	TSUNAGU_DATA_DIR=$(DEMO_DIR) $(BIN)/streamlit run app.py --server.port $(PORT)
 
-test: setup
+test: setup tools-setup
 	bash scripts/ensure-browser.sh
 	$(BIN)/python -m pytest
 
 # the benchmark (not a test): synthetic city, prefecture and nation stores under data/bench
 # (made once, ~2 min), every page's queries and reruns, pandas baseline, ingest, 20 sessions
-bench: setup
+bench: setup tools-setup
 	bash scripts/ensure-browser.sh
-	$(BIN)/python -m tsunagu bench --work data/bench --out docs/benchmark.md
+	$(BIN)/python -m tools bench --work data/bench --out docs/benchmark.md
 
 lint: setup
 	$(BIN)/pip install --quiet ruff
-	$(BIN)/ruff check tsunagu tests pages app.py
+	$(BIN)/ruff check tsunagu tools tests pages app.py
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

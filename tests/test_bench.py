@@ -8,7 +8,7 @@ import io
 import polars as pl
 import pytest
 
-from tsunagu import bench, synth
+from tools import bench, synth
 from tsunagu.db import Database
 from tsunagu.ingest import ingest
 from tsunagu.labels import COLUMNS
@@ -103,7 +103,7 @@ def test_load_run_counts_a_page_that_does_not_show_the_district(city, tmp_path, 
 def test_an_exception_element_makes_the_run_an_error():
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    from tsunagu.stclient import Run, StreamClient
+    from tools.stclient import Run, StreamClient
 
     run = Run(0.1)
     heading = ForwardMsg()

@@ -1,4 +1,6 @@
-"""python -m tsunagu ingest | demo | query | history | handout | synth | bench | check | users (see README)."""
+"""python -m tsunagu ingest | demo | query | history | handout | check | users (see README).
+
+The development tools (synthetic stores, the benchmark) have their own: python -m tools."""
 
 from __future__ import annotations
 
@@ -198,44 +200,6 @@ def _handout(args) -> int:
     return _damage(db)  # (each file also names the damage on every page)
 
 
-def _synth(args) -> int:
-    from tsunagu.synth import write_synth
-
-    root = data_dir(args.data_dir)
-    if (root / "_manifest.json").exists():
-        print(f"{root} にはすでにデータがあります。空のフォルダを指定してください。", file=sys.stderr)
-        return 2
-    counts = write_synth(root, args.scale, progress=lambda m: print(f"  {m}", file=sys.stderr))
-    print(f"合成データ（{args.scale}）を作成しました: {root} "
-          + "、".join(f"{k} {v:,}行" for k, v in counts.items()))
-    return 0
-
-
-def _bench(args) -> int:
-    from tsunagu import bench
-
-    scales = ["city"] if args.quick else args.scale or ["city", "prefecture", "nation"]
-    ingest_rows = 20_000 if args.quick else args.ingest_rows
-    sessions = 2 if args.quick else args.sessions
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    from tsunagu.config import PROJECT_ROOT
-    readme = None if args.quick else PROJECT_ROOT / "README.md"
-    if args.sessions_only:
-        scale = scales[-1]
-        with bench._env_kept():
-            runs = bench.load_runs(work / scale, work / f"{scale}-tmp", sessions)
-        text = bench.replace_sessions(Path(args.out), scale, runs)
-        if readme is not None:
-            bench.show_in_readme(readme, text)
-        print(text)
-        return 0
-    text = bench.run(scales, work, Path(args.out), ingest_rows, sessions,
-                     log=lambda m: print(m, file=sys.stderr), readme=readme)
-    print(text)
-    return 0
-
-
 def _check(args) -> int:
     from tsunagu import integrity
 
@@ -363,24 +327,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=".", help="書き出すフォルダ")
     add_data_dir(p)
     p.set_defaults(func=_handout)
-
-    p = sub.add_parser("synth", help="ベンチマーク用の合成データを作る（city / prefecture / nation）")
-    p.add_argument("--scale", choices=["city", "prefecture", "nation"], default="city",
-                   help="規模（市・県・全国）")
-    add_data_dir(p)
-    p.set_defaults(func=_synth)
-
-    p = sub.add_parser("bench", help="ベンチマークを実行して Markdown の表を書く")
-    p.add_argument("--scale", action="append", choices=["city", "prefecture", "nation"],
-                   help="測る規模（何度でも。既定: すべて）")
-    p.add_argument("--work", default="data/bench", help="合成データを置くフォルダ（再利用します）")
-    p.add_argument("--out", default="docs/benchmark.md", help="結果を書く Markdown ファイル")
-    p.add_argument("--ingest-rows", type=int, default=1_000_000, help="取り込みを測る行数")
-    p.add_argument("--sessions", type=int, default=20, help="同時に開くセッションの数")
-    p.add_argument("--quick", action="store_true", help="city だけ・小さな取り込み・2セッション（動作確認用）")
-    p.add_argument("--sessions-only", action="store_true",
-                   help="同時アクセスだけを測り直し、--out の該当部分を置き換える")
-    p.set_defaults(func=_bench)
 
     p = sub.add_parser("check", help="保存されているファイルが壊れていないか確かめる（--repair で前の版に戻す）")
     p.add_argument("--repair", action="store_true", help="壊れた月を、読める前の版に戻す（監査ログに記録）")

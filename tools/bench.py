@@ -1,13 +1,13 @@
-"""The benchmark: `python -m tsunagu bench` (or `make bench`). Not a test: it measures.
+"""The benchmark: `python -m tools bench` (or `make bench`). Not a test: it measures.
 
-For each scale (a synthetic store from tsunagu.synth): the first load of the store, every
+For each scale (a synthetic store from tools.synth): the first load of the store, every
 query the pages run (recorded while AppTest runs each page, then replayed: median of 7
 after a warm-up), each page's whole rerun after a filter change (AppTest, median of 7,
 a different district each time so the query cache misses), the dashboard's memory, and a
 baseline of the usual approach measured in the same run: pandas reading the same data from
 CSV and computing the same answers. Then the ingest of a 1 M-row CP932 CSV, and a load run
 of 20 sessions against a real server (websocket clients speaking Streamlit's protocol, see
-tsunagu.stclient). It writes a Markdown table.
+tools.stclient). It writes a Markdown table.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tsunagu import synth
+from tools import synth
 from tsunagu.config import PROJECT_ROOT
 from tsunagu.db import Database
 from tsunagu.store import Store
@@ -279,7 +279,7 @@ def district_heading(muni: str, district: str | None) -> str:
 
 def load_run(root: Path, tmp: Path, sessions: int = 20, changes: int = 5, seed: int = 0,
              think: tuple[float, float] = THINK_S) -> dict:
-    """`sessions` websocket clients speaking Streamlit's own protocol (tsunagu.stclient)
+    """`sessions` websocket clients speaking Streamlit's own protocol (tools.stclient)
     against one real server on loopback: each signs in with the form, then chooses a
     different district `changes` times, with a think time between. A change's time is from
     sending the rerun to the server's script_finished; the clients cost little, so it is
@@ -342,7 +342,7 @@ async def _sessions(port: int, pid: int, muni: str, dists: list[str], password: 
                     sessions: int, changes: int, seed: int, think: tuple[float, float]) -> dict:
     import random
 
-    from tsunagu.stclient import StreamClient
+    from tools.stclient import StreamClient
 
     # so the sessions measure reruns, not the store's first load
     warm = StreamClient(port, timeout=900)
@@ -504,7 +504,7 @@ def run(scales: list[str], work: Path, out: Path, ingest_rows: int, sessions: in
 
 def _run(scales: list[str], work: Path, out: Path, ingest_rows: int, sessions: int,
          log=print, readme: Path | None = None) -> str:
-    lines = ["# ベンチマーク結果（`python -m tsunagu bench`）", "",
+    lines = ["# ベンチマーク結果（`python -m tools bench`）", "",
              f"測定日 {time.strftime('%Y-%m-%d')}。マシン: {machine()}", "",
              "中央値（ウォームアップ1回のあと7回）。pandas は同じデータを CSV から読んで同じ答えを計算する、"
              "よくあるやり方の基準値で、同じ実行の中で測っています（遅いので1回ずつ）。", ""]
