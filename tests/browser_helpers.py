@@ -6,11 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
@@ -31,24 +26,26 @@ def _need_browser():
 
 
 def start_server(data_dir):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, TSUNAGU_DATA_DIR=str(data_dir))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    pytest.fail("streamlit did not start")
+    """A dashboard process on loopback and its URL (tools/server.py, shared with the bench)."""
+    from tools import server
+
+    try:
+        proc, port = server.start(data_dir, wait_s=60)
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    return proc, f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def served(data_dir):
+    """For a module's server fixture: the URL of a dashboard on `data_dir`, stopped after."""
+    _need_browser()
+    proc, url = start_server(data_dir)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ from tests.browser_helpers import (
     chromium,
     dismiss_dialog,
     open_page,
-    start_server,
+    served,
     wait_idle,
 )
 
@@ -23,11 +23,8 @@ PAGES = [("", "地域づくりダッシュボード「つなぐ」"), ("places",
 
 @pytest.fixture(scope="module")
 def server(demo_dir):
-    _need_browser()
-    proc, url = start_server(demo_dir)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with served(demo_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +106,8 @@ def real_server(tmp_path_factory):
     store = Store(root)
     assert ingest(AREAS_CSV.encode(), "areas", "2024-04", store).ok
     assert ingest(places_csv(PLACES_ROWS[:1]).encode(), "places", "2024-07", store).ok
-    proc, url = start_server(root)
-    yield url, store
-    proc.terminate()
-    proc.wait(timeout=20)
+    with served(root) as url:
+        yield url, store
 
 
 def choose(page, label, text):

@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, _need_browser, chromium, sign_in, start_server
+from tests.browser_helpers import ARTIFACTS, _need_browser, chromium, served, sign_in
 from tests.conftest import ROOT
 
 AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
@@ -85,10 +85,8 @@ def server(demo_dir):
         if os.environ.get("TSUNAGU_REQUIRE_BROWSER") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    proc, url = start_server(demo_dir)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with served(demo_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

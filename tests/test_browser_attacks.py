@@ -20,7 +20,7 @@ from tests.browser_helpers import (
     _need_browser,
     dismiss_dialog,
     open_page,
-    start_server,
+    served,
     wait_idle,
 )
 from tests.test_ingest_formats import places_csv
@@ -75,10 +75,8 @@ def hostile(tmp_path_factory):
             for i, (name, district, school) in enumerate([
                 (SCRIPT, IMG, BOLD), (IMG + BOLD, IMG, LINK), (REMOTE + LINK, BOLD, REMOTE)])]
     assert ingest(places_csv(rows).encode(), "places", "2024-07", store).ok
-    proc, url = start_server(root)
-    yield url, store
-    proc.terminate()
-    proc.wait(timeout=20)
+    with served(root) as url:
+        yield url, store
 
 
 @pytest.fixture(scope="module")

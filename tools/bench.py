@@ -284,28 +284,10 @@ def load_run(root: Path, tmp: Path, sessions: int = 20, changes: int = 5, seed: 
     different district `changes` times, with a think time between. A change's time is from
     sending the rerun to the server's script_finished; the clients cost little, so it is
     the server that is measured."""
-    import socket
-    import urllib.request
+    from tools import server
 
     _bench_user(tmp)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, TSUNAGU_DATA_DIR=str(root))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            with contextlib.suppress(OSError):
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}")
-            time.sleep(0.5)
+    with server.running(root, wait_s=300) as (proc, port):
         store = Store(root)
         areas = store.read_month("areas", store.latest_month("areas"))
         # the dashboard opens on the first municipality of the first prefecture, in the
@@ -319,9 +301,6 @@ def load_run(root: Path, tmp: Path, sessions: int = 20, changes: int = 5, seed: 
         users.set_password("bench", password, Path(os.environ["TSUNAGU_USERS_FILE"]))
         r = asyncio.run(_sessions(port, proc.pid, muni, dists, password, sessions, changes, seed, think))
         return r | {"think": think}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def _area_headings(run) -> list[str]:
