@@ -17,7 +17,8 @@ import re
 
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, _need_browser, chromium, served, sign_in
+from tests import test_browser
+from tests.browser_helpers import ARTIFACTS, _need_browser, served, sign_in
 from tests.conftest import ROOT
 
 AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
@@ -89,10 +90,7 @@ def server(demo_dir):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser(server):
-    with chromium() as b:
-        yield b
+browser = test_browser.browser  # one Chromium for this module, once its server is up
 
 
 def english(text: str, user: str, data: tuple[str, ...] = ()) -> list[str]:
