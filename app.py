@@ -2,24 +2,27 @@
 
 import streamlit as st
 
-from tsunagu import auth, users
+from tsunagu.access import auth, users
 from tsunagu.config import PROJECT_ROOT
 
-st.set_page_config(page_title="つなぐ｜地域づくりダッシュボード", page_icon=":material/hub:",
-                   layout="wide")
+st.set_page_config(page_title="つなぐ｜地域づくりダッシュボード", page_icon=":material/hub:", layout="wide")
 # Japanese where Streamlit writes English (upload box, hints): drawn by the CSS, named for
 # screen readers by the script (in a container the CSS hides, so it takes no room)
-st.html(PROJECT_ROOT / "tsunagu" / "screen.css")
+st.html(PROJECT_ROOT / "tsunagu" / "dashboard" / "screen.css")
 with st.container(key="tsunagu_script"):
-    st.html(f"<script>{(PROJECT_ROOT / 'tsunagu' / 'screen.js').read_text(encoding='utf-8')}</script>",
-            unsafe_allow_javascript=True)
+    st.html(
+        f"<script>{(PROJECT_ROOT / 'tsunagu' / 'dashboard' / 'screen.js').read_text(encoding='utf-8')}</script>",
+        unsafe_allow_javascript=True,
+    )
 
 try:
     first_password = users.ensure_first_admin()
     if first_password:  # shown once, on the console of whoever started the server
-        print(f"\n  つなぐ: 最初の管理者を作成しました。ユーザー名: admin  パスワード: {first_password}\n"
-              f"  （この表示は一度だけです。サインイン後、python -m tsunagu users passwd admin で変更してください）\n",
-              flush=True)
+        print(
+            f"\n  つなぐ: 最初の管理者を作成しました。ユーザー名: admin  パスワード: {first_password}\n"
+            f"  （この表示は一度だけです。サインイン後、python -m tsunagu users passwd admin で変更してください）\n",
+            flush=True,
+        )
     authenticator = auth.authenticator()  # once per run: it draws the cookie component
 except users.UsersError as e:  # e.g. a users file others can read: refuse, and say how to fix it
     st.error(f"つなぐを開始できません。{e}", icon=":material/gpp_bad:")
@@ -30,8 +33,9 @@ user = auth.cookie_sign_in(authenticator)
 pages = [
     st.Page("pages/overview.py", title="ホーム（概要）", icon=":material/home:", default=True),
     st.Page("pages/places.py", title="居場所・通いの場", icon=":material/groups:", url_path="places"),
-    st.Page("pages/pantry.py", title="互近助パントリー", icon=":material/volunteer_activism:",
-            url_path="pantry"),
+    st.Page(
+        "pages/pantry.py", title="互近助パントリー", icon=":material/volunteer_activism:", url_path="pantry"
+    ),
     st.Page("pages/forums.py", title="フォーラム・交流会", icon=":material/campaign:", url_path="forums"),
     st.Page("pages/district.py", title="地区カルテ", icon=":material/assignment:", url_path="district"),
     st.Page("pages/prefecture.py", title="県域比較", icon=":material/leaderboard:", url_path="prefecture"),
@@ -42,13 +46,18 @@ pages = [
 # only the dashboards are (hidden): the one a link asks for shows the sign-in form and then
 # itself, so a copied link still opens the same view after signing in.
 if user and user.can("editor"):
-    pages.append(st.Page("pages/upload.py", title="データ更新", icon=":material/upload_file:",
-                         url_path="upload"))
+    pages.append(
+        st.Page("pages/upload.py", title="データ更新", icon=":material/upload_file:", url_path="upload")
+    )
 if user and user.can("admin"):
-    pages.append(st.Page("pages/history.py", title="履歴・復元", icon=":material/history:",
-                         url_path="history"))
-    pages.append(st.Page("pages/admin_users.py", title="ユーザー管理", icon=":material/manage_accounts:",
-                         url_path="users"))
+    pages.append(
+        st.Page("pages/history.py", title="履歴・復元", icon=":material/history:", url_path="history")
+    )
+    pages.append(
+        st.Page(
+            "pages/admin_users.py", title="ユーザー管理", icon=":material/manage_accounts:", url_path="users"
+        )
+    )
 # each page also draws the shared sidebar filters and checks the role itself
-# (ui.page_header): Streamlit runs a file under pages/ on its own in some reruns
+# (header.page_header): Streamlit runs a file under pages/ on its own in some reruns
 st.navigation(pages, position="sidebar" if user else "hidden").run()

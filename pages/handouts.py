@@ -7,37 +7,62 @@ import zipfile
 
 import streamlit as st
 
-from tsunagu import handout, privacy, ui
-from tsunagu.wareki import month_label
+from tsunagu.contract.wareki import month_label
+from tsunagu.dashboard import gate, header, session
+from tsunagu.display import privacy
+from tsunagu.documents import handout
 
-f = ui.page_header("配布資料（PDF）")
-database = ui.db()  # the downloads are drawn on another thread, outside this run
-names = ui.can("manager")
+f = header.page_header("配布資料（PDF）")
+database = session.db()  # the downloads are drawn on another thread, outside this run
+names = gate.can("manager")
 options = ["全域", *f.all_districts]
 start = options.index(f.districts[0]) if len(f.districts) == 1 and f.districts[0] in options else 0
 pick, _ = st.columns([1, 2])
-chosen = pick.selectbox("地区", options, index=start,  # no key: follows the sidebar when it changes
-                        help="サイドバーで地区を1つだけ選んでいると、その地区が最初から選ばれます。")
+chosen = pick.selectbox(
+    "地区",
+    options,
+    index=start,  # no key: follows the sidebar when it changes
+    help="サイドバーで地区を1つだけ選んでいると、その地区が最初から選ばれます。",
+)
 area = handout.Area(f.prefecture, f.municipality, None if chosen == "全域" else chosen, f.month)
-st.caption(f"{area.name}、{month_label(f.month)}時点（サイドバーの「月」で変えられます）。"
-           f"A4縦・日本語フォント埋め込み。相談・つなぎ件数は役割にかかわらず{privacy.label()}を伏せて印刷されます。")
+st.caption(
+    f"{area.name}、{month_label(f.month)}時点（サイドバーの「月」で変えられます）。"
+    f"A4縦・日本語フォント埋め込み。相談・つなぎ件数は役割にかかわらず{privacy.label()}を伏せて印刷されます。"
+)
 
 left, right = st.columns(2)
 with left:
     st.markdown("### :material/description: 配布資料")
-    st.caption("今月の数字（前月・前年同月との比較）、通いの場の推移、"
-               + ("小学校区ごとの通いの場" if area.district else "地区ごとの数字")
-               + "、今年度の行事。出典・抽出条件・ページ番号つき。")
-    st.download_button("配布資料をダウンロード", data=lambda: handout.district_handout(database, area),
-                       file_name=handout.file_name("handout", area), mime="application/pdf",
-                       icon=":material/download:", on_click="ignore", key="dl_handout", type="primary")
+    st.caption(
+        "今月の数字（前月・前年同月との比較）、通いの場の推移、"
+        + ("小学校区ごとの通いの場" if area.district else "地区ごとの数字")
+        + "、今年度の行事。出典・抽出条件・ページ番号つき。"
+    )
+    st.download_button(
+        "配布資料をダウンロード",
+        data=lambda: handout.district_handout(database, area),
+        file_name=handout.file_name("handout", area),
+        mime="application/pdf",
+        icon=":material/download:",
+        on_click="ignore",
+        key="dl_handout",
+        type="primary",
+    )
 with right:
     st.markdown("### :material/format_list_bulleted: 通いの場一覧表")
-    st.caption("名称・小学校区・種別・会場・対象・開催頻度・状態を、小学校区ごとに並べた一覧（終了した場所は除く）。")
+    st.caption(
+        "名称・小学校区・種別・会場・対象・開催頻度・状態を、小学校区ごとに並べた一覧（終了した場所は除く）。"
+    )
     if names:
-        st.download_button("一覧表をダウンロード", data=lambda: handout.places_directory(database, area),
-                           file_name=handout.file_name("places", area), mime="application/pdf",
-                           icon=":material/download:", on_click="ignore", key="dl_places")
+        st.download_button(
+            "一覧表をダウンロード",
+            data=lambda: handout.places_directory(database, area),
+            file_name=handout.file_name("places", area),
+            mime="application/pdf",
+            icon=":material/download:",
+            on_click="ignore",
+            key="dl_places",
+        )
     else:  # the list names places, like the detailed tables: managers and up (README, roles)
         st.caption(":material/lock: 名前の入った一覧表は「管理職」以上の役割でダウンロードできます。")
 
@@ -55,7 +80,13 @@ def every_district() -> bytes:
 
 
 st.divider()
-st.download_button(f"全地区まとめて（全域と{len(f.all_districts)}地区、ZIP）", data=every_district,
-                   file_name=f"配布資料_{f.municipality}_全地区_{f.month}.zip", mime="application/zip",
-                   icon=":material/folder_zip:", on_click="ignore", key="dl_all",
-                   help="作るのに地区の数×数秒かかります。")
+st.download_button(
+    f"全地区まとめて（全域と{len(f.all_districts)}地区、ZIP）",
+    data=every_district,
+    file_name=f"配布資料_{f.municipality}_全地区_{f.month}.zip",
+    mime="application/zip",
+    icon=":material/folder_zip:",
+    on_click="ignore",
+    key="dl_all",
+    help="作るのに地区の数×数秒かかります。",
+)

@@ -2,19 +2,23 @@
 
 import streamlit as st
 
-from tsunagu import charts, fmt, privacy, ui
-from tsunagu.labels import HEADLINES
-from tsunagu.wareki import month_label
+from tsunagu.contract import fmt
+from tsunagu.contract.labels import HEADLINES
+from tsunagu.contract.wareki import month_label
+from tsunagu.dashboard import gate, header, session, widgets
+from tsunagu.display import charts, privacy
 
-f = ui.page_header("地域づくりダッシュボード「つなぐ」")
+f = header.page_header("地域づくりダッシュボード「つなぐ」")
 
-figures = ui.run_query("overview", **f.area(), month=f.month)
+figures = session.run_query("overview", **f.area(), month=f.month)
 current, previous, year_ago = (figures.row(i, named=True) for i in range(3))
 
-st.caption(f"{month_label(current['month'])}の値。矢印は前月（{month_label(previous['month'])}）との差、"
-           f"下の小さな字は前年同月（{month_label(year_ago['month'])}）との比較です。")
-exact = ui.can("manager")
-rule = ui.disclosed(f.prefecture, f.municipality, f.districts, f.school_district)
+st.caption(
+    f"{month_label(current['month'])}の値。矢印は前月（{month_label(previous['month'])}）との差、"
+    f"下の小さな字は前年同月（{month_label(year_ago['month'])}）との比較です。"
+)
+exact = gate.can("manager")
+rule = session.disclosed(f.prefecture, f.municipality, f.districts, f.school_district)
 months = {p: [r["month"]] for p, r in (("now", current), ("before", previous), ("year", year_ago))}
 cols = st.columns(4)
 for i, (key, label, unit) in enumerate(HEADLINES):
@@ -24,28 +28,50 @@ for i, (key, label, unit) in enumerate(HEADLINES):
             delta, year_change = (rule.change(key, months["now"], months[p]) for p in ("before", "year"))
         else:
             shown, earlier = fmt.number(current[key], unit), fmt.number(year_ago[key], unit)
-            delta, year_change = fmt.change(current[key], previous[key]), fmt.change(current[key], year_ago[key])
-        st.metric(label, shown, delta=delta,
-                  delta_color="off" if delta in (None, "±0") else "normal",
-                  delta_arrow="off" if delta == "±0" else "auto")
+            delta, year_change = (
+                fmt.change(current[key], previous[key]),
+                fmt.change(current[key], year_ago[key]),
+            )
+        st.metric(
+            label,
+            shown,
+            delta=delta,
+            delta_color="off" if delta in (None, "±0") else "normal",
+            delta_arrow="off" if delta == "±0" else "auto",
+        )
         st.caption(f"前年同月 {earlier}" + (f"（{year_change}）" if year_change else ""))
 
 if not exact:
     st.caption(privacy.note())
-trend = ui.run_query("places_by_fiscal_year", **f.area())
-ui.chart(charts.fiscal_year_trend(trend, f"通いの場の推移（{f.area_label}、各年度3月時点）"),
-         empty=trend.is_empty(), message="この地域の通いの場のデータはまだありません。")
+trend = session.run_query("places_by_fiscal_year", **f.area())
+widgets.chart(
+    charts.fiscal_year_trend(trend, f"通いの場の推移（{f.area_label}、各年度3月時点）"),
+    empty=trend.is_empty(),
+    message="この地域の通いの場のデータはまだありません。",
+)
 
 st.markdown("### データの更新状況")
-fresh = ui.run_query("data_freshness")
-LABELS = {"areas": "圏域マスタ", "places": "居場所・通いの場", "pantry": "互近助パントリー",
-          "forums": "フォーラム・交流会"}
+fresh = session.run_query("data_freshness")
+LABELS = {
+    "areas": "圏域マスタ",
+    "places": "居場所・通いの場",
+    "pantry": "互近助パントリー",
+    "forums": "フォーラム・交流会",
+}
 st.dataframe(
     fresh.with_columns(
         fresh["dataset"].replace(LABELS),
         fresh["latest_month"].map_elements(month_label, return_dtype=str),
         fresh["latest_committed_at"].str.slice(0, 16).str.replace("T", " "),
-    ).rename({"dataset": "データ", "latest_month": "最新の月", "latest_committed_at": "登録日時",
-              "n_months": "月数", "n_rows_latest": "最新月の行数"}),
-    hide_index=True, placeholder=ui.EMPTY_CELL,
+    ).rename(
+        {
+            "dataset": "データ",
+            "latest_month": "最新の月",
+            "latest_committed_at": "登録日時",
+            "n_months": "月数",
+            "n_rows_latest": "最新月の行数",
+        }
+    ),
+    hide_index=True,
+    placeholder=widgets.EMPTY_CELL,
 )

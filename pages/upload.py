@@ -6,40 +6,63 @@ import hashlib
 import polars as pl
 import streamlit as st
 
-from tsunagu import fmt, ui
-from tsunagu.diff import compare, template_csv
-from tsunagu.ingest import check, ingest
-from tsunagu.issues import Issue, RefusedError
-from tsunagu.labels import COLUMNS
-from tsunagu.schema import DATASETS
-from tsunagu.store import StoreError
-from tsunagu.wareki import month_label
+from tsunagu.contract import fmt
+from tsunagu.contract.issues import Issue, RefusedError
+from tsunagu.contract.labels import COLUMNS
+from tsunagu.contract.schema import DATASETS
+from tsunagu.contract.wareki import month_label
+from tsunagu.dashboard import gate, header, session, widgets
+from tsunagu.ingest.diff import compare
+from tsunagu.ingest.pipeline import check, ingest
+from tsunagu.ingest.template import template_csv
+from tsunagu.store.versions import StoreError
 
 MAX_MB = 20
 
-user = ui.require("editor")
-ui.page_header("データ更新", role="editor", with_filters=False)
-store = ui.db().store
+user = gate.require("editor")
+header.page_header("データ更新", role="editor", with_filters=False)
+store = session.db().store
 if store.is_demo():
-    st.warning("いまはデモデータのフォルダを表示しています。ここに実データは登録できません（混ざらないよう拒否します）。"
-               "実データ用のフォルダで起動してください（README の「データフォルダ」）。", icon=":material/science:")
+    st.warning(
+        "いまはデモデータのフォルダを表示しています。ここに実データは登録できません（混ざらないよう拒否します）。"
+        "実データ用のフォルダで起動してください（README の「データフォルダ」）。",
+        icon=":material/science:",
+    )
 
 today = dt.date.today()
 last_month = (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-months = [f"{y}-{m:02d}" for y in range(today.year + 1, 2015, -1) for m in range(12, 0, -1)
-          if f"{y}-{m:02d}" <= today.strftime("%Y-%m")]
+months = [
+    f"{y}-{m:02d}"
+    for y in range(today.year + 1, 2015, -1)
+    for m in range(12, 0, -1)
+    if f"{y}-{m:02d}" <= today.strftime("%Y-%m")
+]
 c1, c2 = st.columns(2)
-dataset = c1.selectbox("データの種類", list(DATASETS), format_func=lambda d: DATASETS[d].label,
-                       index=list(DATASETS).index("places"))
+dataset = c1.selectbox(
+    "データの種類",
+    list(DATASETS),
+    format_func=lambda d: DATASETS[d].label,
+    index=list(DATASETS).index("places"),
+)
 month = c2.selectbox("対象の月", months, index=months.index(last_month), format_func=month_label)
-st.download_button(f"「{DATASETS[dataset].label}」のひな形CSV（Excelで開けます）", template_csv(dataset),
-                   file_name=f"ひな形_{DATASETS[dataset].label}.csv", mime="text/csv",
-                   icon=":material/download:")
+st.download_button(
+    f"「{DATASETS[dataset].label}」のひな形CSV（Excelで開けます）",
+    template_csv(dataset),
+    file_name=f"ひな形_{DATASETS[dataset].label}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+)
 
-uploaded = st.file_uploader(f"CSVファイル（{MAX_MB}MBまで）", type=["csv", "txt", "tsv"],
-                            max_upload_size=MAX_MB, key=f"file-{dataset}-{month}")
+uploaded = st.file_uploader(
+    f"CSVファイル（{MAX_MB}MBまで）",
+    type=["csv", "txt", "tsv"],
+    max_upload_size=MAX_MB,
+    key=f"file-{dataset}-{month}",
+)
 if uploaded is None:
-    st.caption("Excel で「CSV UTF-8（コンマ区切り）」または「CSV（コンマ区切り）」で保存したファイルを選んでください。")
+    st.caption(
+        "Excel で「CSV UTF-8（コンマ区切り）」または「CSV（コンマ区切り）」で保存したファイルを選んでください。"
+    )
     st.stop()
 
 content = uploaded.getvalue()
@@ -52,11 +75,23 @@ except (RefusedError, StoreError) as e:
     # a damaged stored file (areas, last month) is said like any other refusal
     issues = e.issues if isinstance(e, RefusedError) else [Issue(None, None, str(e))]
     errors = [i for i in issues if i.level == "error"]
-    st.error(f"このファイルは登録できません。エラーが {len(errors):,} 件あります（データは何も変わっていません）。"
-             "直してからもう一度選んでください。", icon=":material/error:")
-    st.dataframe(pl.DataFrame({"行": [i.row for i in errors], "列": [i.column or "" for i in errors],
-                               "内容": [i.message for i in errors]}), hide_index=True, width="stretch",
-                 placeholder=ui.EMPTY_CELL)
+    st.error(
+        f"このファイルは登録できません。エラーが {len(errors):,} 件あります（データは何も変わっていません）。"
+        "直してからもう一度選んでください。",
+        icon=":material/error:",
+    )
+    st.dataframe(
+        pl.DataFrame(
+            {
+                "行": [i.row for i in errors],
+                "列": [i.column or "" for i in errors],
+                "内容": [i.message for i in errors],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        placeholder=widgets.EMPTY_CELL,
+    )
     warnings = [i for i in issues if i.level == "warning"]
     if warnings:
         st.warning("\n".join(f"- {fmt.plain(w)}" for w in warnings))
@@ -64,8 +99,10 @@ except (RefusedError, StoreError) as e:
         st.error(fmt.plain(d.message), icon=":material/broken_image:")
     st.stop()
 
-st.success(f"確認できました: {result.frame.height:,}行。下の内容でよければ「登録する」を押してください。",
-           icon=":material/task_alt:")
+st.success(
+    f"確認できました: {result.frame.height:,}行。下の内容でよければ「登録する」を押してください。",
+    icon=":material/task_alt:",
+)
 for w in result.warnings:
     if w.level == "damaged":  # last month's stored file: the comparison was skipped
         st.error(fmt.plain(w.message), icon=":material/broken_image:")
@@ -75,22 +112,33 @@ for w in result.warnings:
 try:
     before = store.read_month(dataset, month)
 except StoreError as e:  # the live version is damaged: uploading this month again is the cure
-    st.warning(fmt.plain(f"{e} 登録すると、この月は新しいファイルに置き換わります（壊れた版も保管されます）。"),
-               icon=":material/broken_image:")
+    st.warning(
+        fmt.plain(f"{e} 登録すると、この月は新しいファイルに置き換わります（壊れた版も保管されます）。"),
+        icon=":material/broken_image:",
+    )
     before = None
 change = compare(dataset, before, result.frame)
-st.markdown("## 変わる内容" + ("（この月の最初の登録です）" if before is None else "（いま登録されている版との比較）"))
-st.dataframe(change.totals.rename({"measure": "項目", "before": "いま", "after": "登録後", "difference": "差"}),
-             hide_index=True, placeholder=ui.EMPTY_CELL)
+st.markdown(
+    "## 変わる内容" + ("（この月の最初の登録です）" if before is None else "（いま登録されている版との比較）")
+)
+st.dataframe(
+    change.totals.rename({"measure": "項目", "before": "いま", "after": "登録後", "difference": "差"}),
+    hide_index=True,
+    placeholder=widgets.EMPTY_CELL,
+)
 if change.added is not None:
-    tabs = st.tabs([f"追加 {change.added.height}", f"なくなる {change.removed.height}",
-                    f"変更 {change.changed.height}"])
+    tabs = st.tabs(
+        [f"追加 {change.added.height}", f"なくなる {change.removed.height}", f"変更 {change.changed.height}"]
+    )
     for tab, frame in zip(tabs, (change.added, change.removed, change.changed)):
         with tab:
-            ui.table(frame, f"変更_{month}.csv", empty="ありません。", key=f"diff-{id(frame)}")
+            widgets.table(frame, f"変更_{month}.csv", empty="ありません。", key=f"diff-{id(frame)}")
 with st.expander("読み取った内容（先頭20行）"):
-    st.dataframe(ui.yes_no(result.frame.head(20)).rename(lambda c: COLUMNS.get(c, c)), hide_index=True,
-                 placeholder=ui.EMPTY_CELL)
+    st.dataframe(
+        widgets.yes_no(result.frame.head(20)).rename(lambda c: COLUMNS.get(c, c)),
+        hide_index=True,
+        placeholder=widgets.EMPTY_CELL,
+    )
 
 if st.button("登録する", type="primary", icon=":material/cloud_upload:", key=f"commit-{digest}"):
     with st.status("登録しています…", expanded=True) as status:

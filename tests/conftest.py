@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tsunagu.db import Database
-from tsunagu.demo import write_demo
-from tsunagu.store import Store
+from tsunagu.demo.build import write_demo
+from tsunagu.query.database import Database
+from tsunagu.store.versions import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +44,7 @@ AREAS_CSV = """都道府県,市町村,地区,小学校区,人口,65歳以上人�
 @pytest.fixture
 def store(tmp_path) -> Store:
     """A small real store with areas (including 府中市 in two prefectures)."""
-    from tsunagu.ingest import ingest
+    from tsunagu.ingest.pipeline import ingest
 
     s = Store(tmp_path / "data")
     result = ingest(AREAS_CSV.encode(), "areas", "2024-04", s, file_name="areas.csv")
@@ -63,21 +63,37 @@ def tree_digest(root: Path, skip: tuple[str, ...] = ("_audit", "_lock")) -> dict
     return out
 
 
-PASSWORDS = {"etsuran": "viewer-pass-1", "kacho": "manager-pass-2", "sc_tanaka": "editor-pass-3",
-             "kanri": "admin-pass-4", "etsuran2": "viewer-pass-5"}
-ROLES = {"etsuran": "viewer", "kacho": "manager", "sc_tanaka": "editor", "kanri": "admin",
-         "etsuran2": "viewer"}
+PASSWORDS = {
+    "etsuran": "viewer-pass-1",
+    "kacho": "manager-pass-2",
+    "sc_tanaka": "editor-pass-3",
+    "kanri": "admin-pass-4",
+    "etsuran2": "viewer-pass-5",
+}
+ROLES = {
+    "etsuran": "viewer",
+    "kacho": "manager",
+    "sc_tanaka": "editor",
+    "kanri": "admin",
+    "etsuran2": "viewer",
+}
 
 
 @pytest.fixture(scope="session", autouse=True)
 def users_file(tmp_path_factory) -> Path:
     """Test users (passwords known to the tests), in a file outside the repo."""
-    from tsunagu import users
+    from tsunagu.access import users
 
     path = tmp_path_factory.mktemp("users") / "users.yaml"
     for name, role in ROLES.items():
-        users.add(name, PASSWORDS[name], role, name=f"{name}さん",
-                  district="玉島" if name == "sc_tanaka" else None, path=path)
+        users.add(
+            name,
+            PASSWORDS[name],
+            role,
+            name=f"{name}さん",
+            district="玉島" if name == "sc_tanaka" else None,
+            path=path,
+        )
     os.environ["TSUNAGU_USERS_FILE"] = str(path)
     return path
 

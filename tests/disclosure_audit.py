@@ -33,15 +33,29 @@ import pyarrow as pa
 
 MEASURES = ("consultations", "referrals")
 # what the screens call them (metrics, slides, handout cards, table headers)
-LABELS = {"相談件数": "consultations", "つなぎ件数": "referrals", "相談（期間計）": "consultations",
-          "パントリーでの相談": "consultations", "相談・支援機関へのつなぎ": "referrals",
-          "相談（件）": "consultations", "つなぎ（件）": "referrals"}
-SENSITIVE_COLUMNS = {"consultations", "referrals", "referral_rate_pct", "相談件数", "つなぎ件数",
-                     "つなぎ率（%）", "つなぎ率"}
+LABELS = {
+    "相談件数": "consultations",
+    "つなぎ件数": "referrals",
+    "相談（期間計）": "consultations",
+    "パントリーでの相談": "consultations",
+    "相談・支援機関へのつなぎ": "referrals",
+    "相談（件）": "consultations",
+    "つなぎ（件）": "referrals",
+}
+SENSITIVE_COLUMNS = {
+    "consultations",
+    "referrals",
+    "referral_rate_pct",
+    "相談件数",
+    "つなぎ件数",
+    "つなぎ率（%）",
+    "つなぎ率",
+}
 SENSITIVE_WORDS = ("相談", "つなぎ")
 
 
 # --- the truth, read from the Parquet files ---------------------------------------------
+
 
 @dataclass
 class Truth:
@@ -56,14 +70,18 @@ class Truth:
         con = duckdb.connect()
         areas = con.sql(
             f"select district, month from read_parquet('{data_dir}/areas/*/*.parquet', "
-            "hive_partitioning = true) where municipality = $m", params={"m": municipality}).fetchall()
+            "hive_partitioning = true) where municipality = $m",
+            params={"m": municipality},
+        ).fetchall()
         latest = max(m for _, m in areas)
         districts = list(dict.fromkeys(d for d, m in areas if m == latest))
         months = sorted(p.name.split("=", 1)[1] for p in (data_dir / "pantry").glob("month=*"))
         rows = con.sql(
             f"select district, month, sum(consultations), sum(referrals) from read_parquet("
             f"'{data_dir}/pantry/*/*.parquet', hive_partitioning = true) where municipality = $m "
-            "group by all", params={"m": municipality}).fetchall()
+            "group by all",
+            params={"m": municipality},
+        ).fetchall()
         values = {(ms, d, m): 0 for ms in MEASURES for d in districts for m in months}
         for d, m, c, r in rows:
             values[("consultations", d, m)] = int(c)
@@ -114,8 +132,9 @@ class Audit:
     problems: list[str] = field(default_factory=list)
 
     # forms
-    def cells(self, measure: str, districts: Iterable[str] | None, months: Iterable[str],
-              scale: float = 1.0) -> Form:
+    def cells(
+        self, measure: str, districts: Iterable[str] | None, months: Iterable[str], scale: float = 1.0
+    ) -> Form:
         ds = list(districts) if districts else self.truth.districts
         ms = [m for m in months if m in self.truth.months]
         return {(measure, d, m): scale for d in ds for m in ms}
@@ -142,8 +161,9 @@ class Audit:
                 self.see(where, node.value, now)
                 if node.delta:
                     before = self.cells(measure, districts, [shift(month, -1)], -1.0)
-                    self.see(where + " 前月比", node.delta, {**now, **before} if before else {},
-                             is_total=False)
+                    self.see(
+                        where + " 前月比", node.delta, {**now, **before} if before else {}, is_total=False
+                    )
                 pending = (measure, now)
             elif kind == "Caption" and pending and node.value.startswith("前年同月"):
                 measure, now = pending
@@ -152,8 +172,9 @@ class Audit:
                 self.see(where + " 前年同月", m.group(1), then)
                 if m.group(2):
                     minus = {a: -c for a, c in then.items()}
-                    self.see(where + " 前年同月比", m.group(2), {**now, **minus} if then else {},
-                             is_total=False)
+                    self.see(
+                        where + " 前年同月比", m.group(2), {**now, **minus} if then else {}, is_total=False
+                    )
                 pending = None
             else:
                 self.scan(where, node)
@@ -165,8 +186,14 @@ class Audit:
             if kind == "Metric" and node.label == "相談（期間計）":
                 self.see(where, node.value, self.cells("consultations", districts, months))
             elif kind == "Metric" and node.label == "つなぎ率（期間）":
-                self.rates.append(SeenRate(where, node.value, self.cells("referrals", districts, months),
-                                           self.cells("consultations", districts, months)))
+                self.rates.append(
+                    SeenRate(
+                        where,
+                        node.value,
+                        self.cells("referrals", districts, months),
+                        self.cells("consultations", districts, months),
+                    )
+                )
             elif kind == "Metric" and node.label in ("設置数", "提供者（累計）", "利用世帯（期間計）"):
                 continue
             elif kind == "Metric":
@@ -187,8 +214,12 @@ class Audit:
                     self.unplaced(where, node.label, node.value)
             elif kind == "Caption" and pending and node.value.startswith("地区平均"):
                 n = len(self.truth.districts)
-                self.see(where + " 地区平均", node.value.removeprefix("地区平均").strip(),
-                         self.cells(pending, None, [month], 1.0 / n), is_total=False)
+                self.see(
+                    where + " 地区平均",
+                    node.value.removeprefix("地区平均").strip(),
+                    self.cells(pending, None, [month], 1.0 / n),
+                    is_total=False,
+                )
                 pending = None
             else:
                 self.scan(where, node)
@@ -209,8 +240,9 @@ class Audit:
                 change = text
         self.read_slide_text(title, number, change, districts, month)
 
-    def read_slide_text(self, title: str | None, number: str | None, change: str | None, districts,
-                        month: str) -> None:
+    def read_slide_text(
+        self, title: str | None, number: str | None, change: str | None, districts, month: str
+    ) -> None:
         """One slide as the wall shows it: its title, its number and 「前月（…）から +3」."""
         where = f"作戦会議モード {area_name(districts)} {month}"
         measure = LABELS.get(title or "")
@@ -222,11 +254,13 @@ class Audit:
         self.see(f"{where} {title}", re.sub(r"件$", "", number or ""), now)
         if change:
             before = self.cells(measure, districts, [shift(month, -1)], -1.0)
-            self.see(f"{where} {title} 前月から", change.rsplit("から", 1)[-1], {**now, **before},
-                     is_total=False)
+            self.see(
+                f"{where} {title} 前月から", change.rsplit("から", 1)[-1], {**now, **before}, is_total=False
+            )
 
-    def read_handout(self, cards: list[tuple[str, str, str]], rows: list[list[str]] | None,
-                     districts, month: str) -> None:
+    def read_handout(
+        self, cards: list[tuple[str, str, str]], rows: list[list[str]] | None, districts, month: str
+    ) -> None:
         """The handout's printed cells: the headline cards and, for the whole municipality,
         the district table with its total row (相談・つなぎ in the last two columns)."""
         where = f"配布資料 {area_name(districts)} {month}"
@@ -244,9 +278,15 @@ class Audit:
             before = self.cells(measure, districts, [shift(month, -1)])
             self.see(f"{where} {label} 前月", m.group(1), before)
             if m.group(2):
-                self.see(f"{where} {label} 前月比", m.group(2),
-                         {**now, **{a: -c for a, c in before.items()}} if before else {}, is_total=False)
-            self.see(f"{where} {label} 前年同月", m.group(3), self.cells(measure, districts, [shift(month, -12)]))
+                self.see(
+                    f"{where} {label} 前月比",
+                    m.group(2),
+                    {**now, **{a: -c for a, c in before.items()}} if before else {},
+                    is_total=False,
+                )
+            self.see(
+                f"{where} {label} 前年同月", m.group(3), self.cells(measure, districts, [shift(month, -12)])
+            )
         for row in rows or []:
             ds = None if row[0] == "合計" else [row[0]]
             self.see(f"{where} 地区表 {row[0]}", row[-2], self.cells("consultations", ds, [month]))
@@ -295,7 +335,9 @@ class Audit:
                 continue
             truth = self.value(s.form)
             if abs(number - truth) > 0.051 * max(1, abs(truth)) and abs(number - truth) > 0.51:
-                problems.append(f"{s.where}: shows {s.text} but the data says {truth:g} (auditor out of step)")
+                problems.append(
+                    f"{s.where}: shows {s.text} but the data says {truth:g} (auditor out of step)"
+                )
             if s.is_total and truth < k:
                 problems.append(f"{s.where}: shows {s.text}, a count below {k}")
             known.append(vector(s.form))
@@ -319,8 +361,10 @@ class Audit:
 
         for s in hidden:
             if _in_span(basis, vector(s.form)):
-                problems.append(f"{s.where}: hidden 「{s.text}」 is determined by what is shown "
-                                f"(it is {self.value(s.form):g})")
+                problems.append(
+                    f"{s.where}: hidden 「{s.text}」 is determined by what is shown "
+                    f"(it is {self.value(s.form):g})"
+                )
         for form, name in self.lattice():
             if self.value(form) < k and _in_span(basis, vector(form)):
                 problems.append(f"{name} = {self.value(form):g} (below {k}) is determined by what is shown")
@@ -355,6 +399,7 @@ def _in_span(basis: np.ndarray, v: np.ndarray) -> bool:
 
 # --- reading the page -------------------------------------------------------------------
 
+
 def elements(block) -> Iterable:
     for node in block:
         if type(node).__name__ not in ("Block", "Column", "Tab", "SpecialBlock", "Expander"):
@@ -379,6 +424,7 @@ def chart_columns(proto) -> set[str]:
         elif isinstance(obj, list):
             for v in obj:
                 walk(v)
+
     walk(spec)
     for ds in chart.datasets:
         names.update(_arrow_columns(ds.data.data))
@@ -416,6 +462,7 @@ def area_name(districts) -> str:
 
 # --- the sweep: every page and slide a viewer can open, for every month -------------------
 
+
 def viewer_app(page: str, query: dict, user: str = "etsuran"):
     """A viewer's session on a page (the data dir comes from TSUNAGU_DATA_DIR)."""
     from streamlit.testing.v1 import AppTest
@@ -450,7 +497,7 @@ def sweep(audit: Audit, prefecture: str, municipality: str, areas=None, paper=No
     t = audit.truth
     base = {"pref": prefecture, "muni": municipality}
     fys = sorted({int(m[:4]) - (1 if int(m[5:]) < 4 else 0) for m in t.months})
-    for area in ([None, *t.districts] if areas is None else areas):
+    for area in [None, *t.districts] if areas is None else areas:
         # None: the whole municipality; a district; or a tuple of districts chosen together
         districts = None if area is None else list(area) if isinstance(area, tuple) else [area]
         q = {**base, **({"d": ",".join(districts)} if districts else {})}
@@ -478,7 +525,7 @@ def sweep(audit: Audit, prefecture: str, municipality: str, areas=None, paper=No
             audit.read_slide(at, districts, latest_month(at))
             at.button(key="present_next").click().run()
         if paper is not None:
-            from tsunagu import handout
+            from tsunagu.documents import handout
 
             for m in t.months:
                 one = handout.Area(prefecture, municipality, area, m)
@@ -491,8 +538,8 @@ def _sweep_part(data_dir: str, prefecture: str, municipality: str, areas, paper:
     import logging
     import os
 
-    from tsunagu.db import Database
-    from tsunagu.store import Store
+    from tsunagu.query.database import Database
+    from tsunagu.store.versions import Store
 
     before = os.environ.get("TSUNAGU_DATA_DIR")
     os.environ["TSUNAGU_DATA_DIR"] = data_dir
@@ -509,8 +556,14 @@ def _sweep_part(data_dir: str, prefecture: str, municipality: str, areas, paper:
             os.environ["TSUNAGU_DATA_DIR"] = before
 
 
-def audit_store(data_dir: Path, prefecture: str, municipality: str, paper: bool = True,
-                workers: int = 2, together: tuple = ()) -> Audit:
+def audit_store(
+    data_dir: Path,
+    prefecture: str,
+    municipality: str,
+    paper: bool = True,
+    workers: int = 2,
+    together: tuple = (),
+) -> Audit:
     """The whole sweep, its areas shared among `workers` processes (AppTest is single-threaded
     Python: the two cores of a CI machine halve the time), then one check over everything."""
     import multiprocessing
@@ -519,13 +572,15 @@ def audit_store(data_dir: Path, prefecture: str, municipality: str, paper: bool 
     audit = Audit(Truth.read(data_dir, municipality))
     areas = [None, *audit.truth.districts, *together]  # `together`: districts chosen at once
     if workers == 1:
-        audit.seen, audit.rates, audit.problems = _sweep_part(str(data_dir), prefecture, municipality,
-                                                              areas, paper)
+        audit.seen, audit.rates, audit.problems = _sweep_part(
+            str(data_dir), prefecture, municipality, areas, paper
+        )
         return audit
     parts = [areas[i::workers] for i in range(workers)]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for seen, rates, problems in pool.map(_sweep_part, *zip(*[
-                (str(data_dir), prefecture, municipality, part, paper) for part in parts])):
+        for seen, rates, problems in pool.map(
+            _sweep_part, *zip(*[(str(data_dir), prefecture, municipality, part, paper) for part in parts])
+        ):
             audit.seen += seen
             audit.rates += rates
             audit.problems += problems

@@ -22,9 +22,9 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import AREAS_CSV, ROOT
 from tests.test_app import signed_in
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
-from tsunagu.db import Database, load_query, query_params
-from tsunagu.ingest import ingest
-from tsunagu.store import Store
+from tsunagu.ingest.pipeline import ingest
+from tsunagu.query.database import Database, load_query, query_params
+from tsunagu.store.versions import Store
 
 # page file -> (title, the lowest role that may open it)
 PAGES = {
@@ -55,8 +55,13 @@ def demo_env(demo_dir, monkeypatch):
 
 
 def shows_nothing_but_sign_in(at: AppTest) -> bool:
-    return ([t.value for t in at.title] == [SIGN_IN] and not at.metric and not at.dataframe
-            and not at.get("file_uploader") and not at.get("download_button"))
+    return (
+        [t.value for t in at.title] == [SIGN_IN]
+        and not at.metric
+        and not at.dataframe
+        and not at.get("file_uploader")
+        and not at.get("download_button")
+    )
 
 
 @pytest.mark.parametrize("role", [None, *ROLES], ids=lambda r: r or "no-session")
@@ -112,9 +117,11 @@ def test_guarded_page_run_on_its_own_refuses_every_lower_role(demo_env, page):
 
 # the users file
 
+
 @pytest.mark.parametrize("which, mode", [("users", 0o644), ("users", 0o620), ("cookie_key", 0o604)])
-def test_users_file_others_can_read_stops_the_app_with_the_fix(tmp_path, monkeypatch, users_file,
-                                                               demo_dir, which, mode):
+def test_users_file_others_can_read_stops_the_app_with_the_fix(
+    tmp_path, monkeypatch, users_file, demo_dir, which, mode
+):
     """A users file (or cookie key) readable or writable by others: nobody can sign in, and
     the page says how to fix it, in Japanese; the command line refuses the same way."""
     path = tmp_path / "users.yaml"
@@ -132,8 +139,13 @@ def test_users_file_others_can_read_stops_the_app_with_the_fix(tmp_path, monkeyp
     bad = path if which == "users" else key
     assert "つなぐを開始できません" in error.value and f"chmod 600 {bad}" in error.value
     assert not at.text_input and not at.metric  # no sign-in form, no data
-    proc = subprocess.run([sys.executable, "-m", "tsunagu", "users", "list", "--users-file", str(path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tsunagu", "users", "list", "--users-file", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if which == "users":
         assert proc.returncode == 1 and "chmod 600" in proc.stderr and "Traceback" not in proc.stderr
     assert stat.S_IMODE(bad.stat().st_mode) == mode  # refused, not silently "fixed"
@@ -141,8 +153,13 @@ def test_users_file_others_can_read_stops_the_app_with_the_fix(tmp_path, monkeyp
 
 # SQL injection: every value is a bound parameter
 
-PAYLOADS = ["' or '1'='1", "玉島' or 1=1 --", "'; drop table places_all; --",
-            "x') union select * from places_all --", "$municipality"]
+PAYLOADS = [
+    "' or '1'='1",
+    "玉島' or 1=1 --",
+    "'; drop table places_all; --",
+    "x') union select * from places_all --",
+    "$municipality",
+]
 UNKNOWN = "存在しない値"
 
 
@@ -178,11 +195,15 @@ def test_sql_injection_through_every_query_parameter_is_just_a_value(demo_db):
                 plain = payload[0] if "month" in param else UNKNOWN
                 if (name, param, plain) not in baselines:
                     baselines[name, param, plain] = run(
-                        demo_db, name, **base | {param: [plain] if param == "districts" else plain})
+                        demo_db, name, **base | {param: [plain] if param == "districts" else plain}
+                    )
                 expected = baselines[name, param, plain]
                 got = run(demo_db, name, **base | {param: [payload] if param == "districts" else payload})
-                same = got == expected if isinstance(got, str) or isinstance(expected, str) \
+                same = (
+                    got == expected
+                    if isinstance(got, str) or isinstance(expected, str)
                     else got.equals(expected)
+                )
                 assert same, (name, param, payload)
                 tried += 1
     assert tables(demo_db) == before
@@ -194,37 +215,72 @@ def test_a_name_that_looks_like_sql_is_found_as_itself(tmp_path):
     """A district literally named like an attack is stored and matched as that exact text."""
     evil = "玉島'); drop table places_all; --"
     store = Store(tmp_path / "data")
-    areas = AREAS_CSV.replace("玉島,玉島小", f"\"{evil}\",玉島小", 1)
+    areas = AREAS_CSV.replace("玉島,玉島小", f'"{evil}",玉島小', 1)
     assert ingest(areas.encode(), "areas", "2024-04", store).ok
-    rows = places_csv([PLACES_ROWS[0].replace("玉島,", f"\"{evil}\",", 1)])
+    rows = places_csv([PLACES_ROWS[0].replace("玉島,", f'"{evil}",', 1)])
     assert ingest(rows.encode(), "places", "2024-07", store).ok
     db = Database(store)
     found = db.query("places_list", municipality="倉敷市", districts=[evil], month="2024-07")
     assert found["district"].to_list() == [evil]
-    proc = subprocess.run([sys.executable, "-m", "tsunagu", "query", "places_list", "--data-dir",
-                           str(store.root), "--param", "municipality=倉敷市", "--param",
-                           "district=玉島' or '1'='1"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tsunagu",
+            "query",
+            "places_list",
+            "--data-dir",
+            str(store.root),
+            "--param",
+            "municipality=倉敷市",
+            "--param",
+            "district=玉島' or '1'='1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 1  # the header, no rows
 
 
-@pytest.mark.parametrize("name", ["../queries/places_list", "places_list; drop table areas_all",
-                                  "/etc/passwd", "PLACES_LIST", "places_list.sql"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../queries/places_list",
+        "places_list; drop table areas_all",
+        "/etc/passwd",
+        "PLACES_LIST",
+        "places_list.sql",
+    ],
+)
 def test_query_names_cannot_reach_other_files(tmp_path, name):
-    proc = subprocess.run([sys.executable, "-m", "tsunagu", "query", name, "--data-dir", str(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tsunagu", "query", name, "--data-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "使えません" in proc.stderr or "ありません" in proc.stderr
 
 
-URL_ATTACKS = {"pref": "岡山県' or '1'='1", "muni": "倉敷市'; drop table areas_all; --",
-               "d": "玉島') or true --,水島", "s": "x' union select * from places_all --",
-               "m": "2024-07' or '1'='1", "fy": "2024 or 1=1"}
+URL_ATTACKS = {
+    "pref": "岡山県' or '1'='1",
+    "muni": "倉敷市'; drop table areas_all; --",
+    "d": "玉島') or true --,水島",
+    "s": "x' union select * from places_all --",
+    "m": "2024-07' or '1'='1",
+    "fy": "2024 or 1=1",
+}
 
 
 @pytest.mark.parametrize("page", ["pages/overview.py", "pages/places.py", "pages/pantry.py"])
 def test_sql_injection_in_the_url_falls_back_to_the_plain_view(demo_env, page):
     """A link whose filters carry SQL opens the same view, with the same figures, as a link
     with plain unknown values: the defaults (倉敷市, the latest year) and the one real district."""
+
     def open_(query):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         for k, v in query.items():
@@ -253,10 +309,22 @@ def test_sql_injection_in_the_search_box_finds_nothing(demo_env):
 
 # upload file names
 
-NAMES = ["../../../../etc/passwd", "..\\..\\..\\Windows\\win.ini", "/etc/shadow", "C:\\boot.ini",
-         "~/.bashrc", "%2e%2e%2f%2e%2e%2fx.csv", "7月.csv\x00.exe", "." * 300, "名前" * 2000,
-         '7月.csv"}\n{"action": "restore", "outcome": "committed", "user": "admin"',
-         "<img src=x onerror=alert(1)>.csv", "data.parquet", "_manifest.json", "../_audit/uploads.jsonl"]
+NAMES = [
+    "../../../../etc/passwd",
+    "..\\..\\..\\Windows\\win.ini",
+    "/etc/shadow",
+    "C:\\boot.ini",
+    "~/.bashrc",
+    "%2e%2e%2f%2e%2e%2fx.csv",
+    "7月.csv\x00.exe",
+    "." * 300,
+    "名前" * 2000,
+    '7月.csv"}\n{"action": "restore", "outcome": "committed", "user": "admin"',
+    "<img src=x onerror=alert(1)>.csv",
+    "data.parquet",
+    "_manifest.json",
+    "../_audit/uploads.jsonl",
+]
 
 
 def test_upload_file_names_never_touch_the_archive_or_the_audit_log(tmp_path):
@@ -274,17 +342,26 @@ def test_upload_file_names_never_touch_the_archive_or_the_audit_log(tmp_path):
     assert sorted(str(p) for p in tmp_path.rglob("*") if root not in p.parents and p != root) == outside
     allowed_paths = re.compile(
         r"_manifest\.json|_lock|_audit(/uploads\.jsonl)?|_staging|_pending|"
-        r"(_archive/)?(areas|places)(/month=\d{4}-\d{2}(/(data\.parquet|v\d{8}T\d{12}Z-[0-9a-f]{6}\.(parquet|json)))?)?|_archive")
-    strays = [p.relative_to(root).as_posix() for p in root.rglob("*")
-              if not allowed_paths.fullmatch(p.relative_to(root).as_posix())]
+        r"(_archive/)?(areas|places)(/month=\d{4}-\d{2}(/(data\.parquet|v\d{8}T\d{12}Z-[0-9a-f]{6}\.(parquet|json)))?)?|_archive"
+    )
+    strays = [
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if not allowed_paths.fullmatch(p.relative_to(root).as_posix())
+    ]
     assert strays == []
     lines = store.audit_path.read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]  # every line is one whole record
     assert len(records) == 1 + 2 * len(NAMES)
     assert [r["file_name"] for r in records[1:]] == [n for n in NAMES for _ in range(2)]
     assert not any(r["action"] == "restore" for r in records)
-    out = subprocess.run([sys.executable, "-m", "tsunagu", "history", "--data-dir", str(root)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
-    assert [r["file_name"] for r in csv.DictReader(io.StringIO(out))][1:] == \
-        [n for n in NAMES for _ in range(2)]
-
+    out = subprocess.run(
+        [sys.executable, "-m", "tsunagu", "history", "--data-dir", str(root)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    assert [r["file_name"] for r in csv.DictReader(io.StringIO(out))][1:] == [
+        n for n in NAMES for _ in range(2)
+    ]

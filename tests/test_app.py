@@ -11,8 +11,15 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
-PAGES = ["pages/overview.py", "pages/places.py", "pages/pantry.py", "pages/forums.py",
-         "pages/district.py", "pages/prefecture.py", "pages/handouts.py"]
+PAGES = [
+    "pages/overview.py",
+    "pages/places.py",
+    "pages/pantry.py",
+    "pages/forums.py",
+    "pages/district.py",
+    "pages/prefecture.py",
+    "pages/handouts.py",
+]
 
 
 @pytest.fixture
@@ -29,13 +36,14 @@ def app(demo_dir, monkeypatch):
             at.switch_page(page).run()
         assert not at.exception, [e.message for e in at.exception]
         return at
+
     return make
 
 
 def signed_in(at: AppTest, username: str) -> None:
     """A signed-in session, injected the way the sign-in form leaves it (with the user's
     session generation of now: a later sign-out or password change ends it)."""
-    from tsunagu import auth, users
+    from tsunagu.access import auth, users
 
     for key, value in auth.session_state_for(users.start_session(username)).items():
         at.session_state[key] = value
@@ -83,7 +91,14 @@ def test_pantry_tables_match_the_published_figures(app):
     at = app("pages/pantry.py", query={"m": "2024-07"})
     sites = at.dataframe[0].value
     assert list(zip(sites["地区"], sites["設置数"])) == [
-        ("倉敷", 29), ("水島", 19), ("児島", 17), ("玉島", 19), ("真備", 6), ("船穂", 5), ("合計", 95)]
+        ("倉敷", 29),
+        ("水島", 19),
+        ("児島", 17),
+        ("玉島", 19),
+        ("真備", 6),
+        ("船穂", 5),
+        ("合計", 95),
+    ]
     # only the open tab is drawn; the link opens another one
     at = app("pages/pantry.py", query={"m": "2024-07", "pantry_tab": "サポーター・活動の種別"})
     activity = at.dataframe[1].value
@@ -153,15 +168,21 @@ def test_empty_store_explains_what_to_do(tmp_path, monkeypatch):
 def test_csv_download_neutralises_formulas_and_opens_in_excel():
     import polars as pl
 
-    from tsunagu.ui import to_excel_csv
+    from tsunagu.dashboard.export import to_excel_csv
 
-    data = to_excel_csv(pl.DataFrame({"name": ["=HYPERLINK(\"x\")", "+1", "-2", "@a", "ふつう"],
-                                      "n_sites": [1, -2, 3, 4, 5]}))
+    data = to_excel_csv(
+        pl.DataFrame({"name": ['=HYPERLINK("x")', "+1", "-2", "@a", "ふつう"], "n_sites": [1, -2, 3, 4, 5]})
+    )
     assert data.startswith(b"\xef\xbb\xbf")
     text = data[3:].decode("utf-8")
-    assert text.splitlines() == ["設置場所名,設置数".replace("設置場所名", "名称"),
-                                 "'=HYPERLINK(\"\"x\"\"),1".replace("'=HYPERLINK(\"\"x\"\"),1", "\"'=HYPERLINK(\"\"x\"\")\",1"),
-                                 "'+1,-2", "'-2,3", "'@a,4", "ふつう,5"]
+    assert text.splitlines() == [
+        "設置場所名,設置数".replace("設置場所名", "名称"),
+        '\'=HYPERLINK(""x""),1'.replace('\'=HYPERLINK(""x""),1', '"\'=HYPERLINK(""x"")",1'),
+        "'+1,-2",
+        "'-2,3",
+        "'@a,4",
+        "ふつう,5",
+    ]
 
 
 UNUSUAL = [
@@ -202,6 +223,7 @@ def test_viewer_cannot_recover_a_hidden_count_from_the_total(app):
 def test_handouts_page_offers_the_list_of_places_to_managers_only(app):
     """Handouts carry counts only (suppressed on paper), so every role may print them; the
     list of places names places, like the detailed tables, so it is for managers and up."""
+
     def buttons(at):
         return {el.proto.label for el in at.main if type(el).__name__ == "DownloadButton"}
 
@@ -219,7 +241,7 @@ def test_charts_are_valid_vega_lite(app, monkeypatch):
     chart of every page, the wall's included, is checked against the Vega-Lite schema here."""
     import altair as alt
 
-    from tsunagu import charts
+    from tsunagu.display import charts
 
     checked = []
 
@@ -233,5 +255,7 @@ def test_charts_are_valid_vega_lite(app, monkeypatch):
     for page in [*PAGES, "pages/present.py"]:
         app(page)
     assert len(checked) >= 15 and any("通いの場の推移" in str(t) for t in checked), checked
-    assert all(spec["config"]["font"] == charts.FONT
-               for spec in [charts.spec(charts.bars(pl.DataFrame({"k": ["a"], "n": [1]}), "k", "n", "か所", "t"))])
+    assert all(
+        spec["config"]["font"] == charts.FONT
+        for spec in [charts.spec(charts.bars(pl.DataFrame({"k": ["a"], "n": [1]}), "k", "n", "か所", "t"))]
+    )

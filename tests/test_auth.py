@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PASSWORDS, ROOT
 from tests.test_app import signed_in
-from tsunagu import users
-from tsunagu.auth import GENERIC_FAILURE, THROTTLED, Throttle
+from tsunagu.access import users
+from tsunagu.access.auth import GENERIC_FAILURE, THROTTLED, Throttle
 
 
 @pytest.fixture
@@ -76,12 +76,21 @@ def test_throttle_is_a_time_window_not_a_permanent_lock(tmp_path):
     assert not t.blocked("b", now=110.0)
 
 
-@pytest.mark.parametrize("username, upload, history", [
-    ("etsuran", False, False), ("kacho", False, False), ("sc_tanaka", True, False), ("kanri", True, True),
-])
+@pytest.mark.parametrize(
+    "username, upload, history",
+    [
+        ("etsuran", False, False),
+        ("kacho", False, False),
+        ("sc_tanaka", True, False),
+        ("kanri", True, True),
+    ],
+)
 def test_each_role_reaches_only_its_pages(fresh, username, upload, history):
-    for page, allowed in (("pages/upload.py", upload), ("pages/history.py", history),
-                          ("pages/admin_users.py", history)):
+    for page, allowed in (
+        ("pages/upload.py", upload),
+        ("pages/history.py", history),
+        ("pages/admin_users.py", history),
+    ):
         at = fresh()
         signed_in(at, username)
         at.run()
@@ -134,9 +143,15 @@ def test_users_command_reads_passwords_from_stdin_never_arguments(tmp_path):
     path = tmp_path / "u.yaml"
     run = lambda *a, stdin="": subprocess.run(  # noqa: E731
         [sys.executable, "-m", "tsunagu", "users", *a, "--users-file", str(path)],
-        input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=60)
-    out = run("add", "yamada", "--role", "editor", "--name", "山田", "--district", "水島",
-              stdin="long-enough-pw\n")
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    out = run(
+        "add", "yamada", "--role", "editor", "--name", "山田", "--district", "水島", stdin="long-enough-pw\n"
+    )
     assert out.returncode == 0, out.stderr
     assert "long-enough-pw" not in path.read_text()
     assert users.verify("yamada", "long-enough-pw", path).role == "editor"

@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 
 from tools import bench, synth
-from tsunagu.db import Database
-from tsunagu.ingest import ingest
-from tsunagu.labels import COLUMNS
-from tsunagu.store import Store
+from tsunagu.contract.labels import COLUMNS
+from tsunagu.ingest.pipeline import ingest
+from tsunagu.query.database import Database
+from tsunagu.store.versions import Store
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +41,14 @@ def test_synthetic_rows_pass_the_contract(city, tmp_path, dataset):
     src = Store(root)
     frame = src.read_month(dataset, synth.LAST_MONTH)
     fresh = Store(tmp_path / "fresh")
-    fresh.commit("areas", "2015-04", src.read_month("areas", "2015-04"), user="t", source_name="a",
-                 source_sha256="")
+    fresh.commit(
+        "areas", "2015-04", src.read_month("areas", "2015-04"), user="t", source_name="a", source_sha256=""
+    )
     out = frame.drop("prefecture").rename({c: COLUMNS.get(c, c) for c in frame.columns if c != "prefecture"})
     bools = [c for c, t in out.schema.items() if t == pl.Boolean]
-    out = out.with_columns(pl.col(c).replace_strict({True: "はい", False: "いいえ"}, return_dtype=pl.String)
-                           for c in bools)
+    out = out.with_columns(
+        pl.col(c).replace_strict({True: "はい", False: "いいえ"}, return_dtype=pl.String) for c in bools
+    )
     buf = io.StringIO()
     out.write_csv(buf)
     result = ingest(buf.getvalue().encode("cp932"), dataset, synth.LAST_MONTH, fresh, file_name="s.csv")
@@ -63,6 +65,7 @@ def test_bench_runs_and_writes_its_table(city, tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "PAGES", ["overview", "present"])
     out = tmp_path / "bench.md"
     import os
+
     before = {k: os.environ.get(k) for k in ("TSUNAGU_DATA_DIR", "TSUNAGU_USERS_FILE")}
     text = bench.run(["city"], work, out, ingest_rows=3_000, sessions=0, log=lambda m: None)
     # the bench's own store and users must not leak into the tests that follow
@@ -92,8 +95,9 @@ def test_load_run_counts_a_page_that_does_not_show_the_district(city, tmp_path, 
     """The check inside each client is real: expecting another heading makes every change an error."""
     root, _ = city
     real = bench.district_heading
-    monkeypatch.setattr(bench, "district_heading",
-                        lambda muni, d: real(muni, d) if d is None else f"{muni} 存在しない地区")
+    monkeypatch.setattr(
+        bench, "district_heading", lambda muni, d: real(muni, d) if d is None else f"{muni} 存在しない地区"
+    )
     with bench._env_kept():
         r = bench.load_run(root, tmp_path, sessions=1, changes=2)
     assert r["reruns"] == 0 and r["p95_ms"] is None

@@ -16,9 +16,15 @@ from tests.browser_helpers import (
     wait_idle,
 )
 
-PAGES = [("", "地域づくりダッシュボード「つなぐ」"), ("places", "居場所・通いの場"),
-         ("pantry", "互近助パントリー"), ("forums", "フォーラム・交流会"), ("district", "地区カルテ"),
-         ("prefecture", "県域比較"), ("handouts", "配布資料（PDF）")]
+PAGES = [
+    ("", "地域づくりダッシュボード「つなぐ」"),
+    ("places", "居場所・通いの場"),
+    ("pantry", "互近助パントリー"),
+    ("forums", "フォーラム・交流会"),
+    ("district", "地区カルテ"),
+    ("prefecture", "県域比較"),
+    ("handouts", "配布資料（PDF）"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +74,8 @@ def test_manager_filters_to_tamashima(browser, server):
     wait_idle(page)
     page.wait_for_function(
         "() => document.querySelector('h2') && document.querySelector('h2').innerText.includes('2024年7月')",
-        timeout=60_000)
+        timeout=60_000,
+    )
     wait_idle(page)
     assert metric(page, "設置数") == "19か所"
     assert "d=" in page.url and "m=2024-07" in page.url
@@ -87,7 +94,9 @@ def test_projector_size_has_no_horizontal_scroll(browser, server):
     """On a 1280×720 projector the overview fits the width."""
     page = open_page(browser, server, 1280, 720)
     wait_idle(page, "h2")
-    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
     assert overflow <= 0
     page.screenshot(path=str(ARTIFACTS / "home_1280x720.png"))
     page.context.close()
@@ -99,8 +108,8 @@ def real_server(tmp_path_factory):
     _need_browser()
     from tests.conftest import AREAS_CSV
     from tests.test_ingest_formats import PLACES_ROWS, places_csv
-    from tsunagu.ingest import ingest
-    from tsunagu.store import Store
+    from tsunagu.ingest.pipeline import ingest
+    from tsunagu.store.versions import Store
 
     root = tmp_path_factory.mktemp("real")
     store = Store(root)
@@ -187,7 +196,7 @@ def test_viewer_finds_no_way_to_the_upload_page(browser, real_server):
 def test_admin_restores_an_earlier_version(browser, real_server, tmp_path):
     """An administrator puts July's first version back after a bad re-upload."""
     from tests.test_ingest_formats import places_csv
-    from tsunagu.ingest import ingest
+    from tsunagu.ingest.pipeline import ingest
 
     url, store = real_server
     first = store.current("places", "2024-07")["version"]
@@ -218,10 +227,14 @@ def test_presentation_fits_a_projector_and_steps_through_slides(browser, server,
     where = page.locator(".slide-where").first.inner_text()
     assert "倉敷市 玉島地区" in where and "2025年3月" in where and "1 / 7" in where
     assert page.locator(".slide-title").first.inner_text() == "通いの場（活動中）"
-    size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('.slide-number')).fontSize)")
+    size = page.evaluate(
+        "() => parseFloat(getComputedStyle(document.querySelector('.slide-number')).fontSize)"
+    )
     assert size >= 100  # about 9rem: readable from the back of a hall
-    scroll = page.evaluate("() => [document.documentElement.scrollWidth - innerWidth,"
-                           " document.documentElement.scrollHeight - innerHeight]")
+    scroll = page.evaluate(
+        "() => [document.documentElement.scrollWidth - innerWidth,"
+        " document.documentElement.scrollHeight - innerHeight]"
+    )
     assert scroll[0] <= 0 and scroll[1] <= 0, scroll
     page.screenshot(path=str(ARTIFACTS / f"present_{width}x{height}_1.png"))
     page.get_by_role("button", name="次へ").click()
@@ -236,18 +249,22 @@ def test_presentation_fits_a_projector_and_steps_through_slides(browser, server,
 def test_presentation_shows_a_new_upload_by_itself(browser, real_server):
     """While the wall shows the presentation, a coordinator uploads a month elsewhere."""
     from tests.test_ingest_formats import PLACES_ROWS, places_csv
-    from tsunagu.ingest import ingest
+    from tsunagu.ingest.pipeline import ingest
 
     url, store = real_server
     page = open_page(browser, f"{url}/present", 1280, 720, user="etsuran", ready=".slide-number")
     page.locator(".slide-number").first.wait_for(timeout=60_000)
     before = page.locator(".slide-where").first.inner_text()
-    rows = [PLACES_ROWS[0]] + [f"TM-1{i:02d},新サロン{i},倉敷市,玉島,玉島小,サロン,はい,活動中,,,,," for i in range(40)]
+    rows = [PLACES_ROWS[0]] + [
+        f"TM-1{i:02d},新サロン{i},倉敷市,玉島,玉島小,サロン,はい,活動中,,,,," for i in range(40)
+    ]
     assert ingest(places_csv(rows).encode(), "places", "2025-04", store, user="sc_tanaka").ok
     # within a minute, without a reload: the month on screen and the figure both change
-    page.wait_for_function("() => document.querySelector('.slide-where').innerText.includes('2025年4月')"
-                           " && document.querySelector('.slide-number').innerText.startsWith('41')",
-                           timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('.slide-where').innerText.includes('2025年4月')"
+        " && document.querySelector('.slide-number').innerText.startsWith('41')",
+        timeout=60_000,
+    )
     assert "2025年4月" not in before
     page.screenshot(path=str(ARTIFACTS / "present_live_update.png"))
     page.context.close()
@@ -327,8 +344,9 @@ def test_viewer_reads_every_slide_and_recovers_no_small_count(browser, server, d
     from tests.disclosure_audit import Audit, Truth
 
     audit = Audit(Truth.read(demo_dir, "倉敷市"))
-    page = open_page(browser, f"{server}/present?district=全域", 1920, 1080, user="etsuran",
-                     ready=".slide-number")
+    page = open_page(
+        browser, f"{server}/present?district=全域", 1920, 1080, user="etsuran", ready=".slide-number"
+    )
     read = {}
     for area in [None, *audit.truth.districts]:
         page.goto(f"{server}/present?pref=岡山県&muni=倉敷市&district={area or '全域'}")
@@ -337,8 +355,16 @@ def test_viewer_reads_every_slide_and_recovers_no_small_count(browser, server, d
             page.locator(".slide-title").first.wait_for()
             wait_idle(page, ".slide-title")
             title = page.locator(".slide-title").first.inner_text()
-            number = page.locator(".slide-number").first.inner_text() if page.locator(".slide-number").count() else None
-            change = page.locator(".slide-change").first.inner_text() if page.locator(".slide-change").count() else None
+            number = (
+                page.locator(".slide-number").first.inner_text()
+                if page.locator(".slide-number").count()
+                else None
+            )
+            change = (
+                page.locator(".slide-change").first.inner_text()
+                if page.locator(".slide-change").count()
+                else None
+            )
             read[(area, title)] = number
             audit.read_slide_text(title, number, change, [area] if area else None, "2025-03")
             if i < 7:

@@ -26,19 +26,40 @@ PLACES_TABS = ["地区・種別", "年度の推移", "開始・休止・終了",
 PANTRY_TABS = ["地区別", "サポーター・活動の種別", "毎月の動き", "活動の多い設置場所"]
 # (address, name in the sidebar, title on the page (None: the wall has none), tabs), in the
 # order of app.py's navigation; 作戦会議モード last, since it hides the sidebar
-DASHBOARDS = [("", "ホーム（概要）", "地域づくりダッシュボード「つなぐ」", []),
-              ("places", "居場所・通いの場", "居場所・通いの場", PLACES_TABS),
-              ("pantry", "互近助パントリー", "互近助パントリー", PANTRY_TABS),
-              ("forums", "フォーラム・交流会", "フォーラム・交流会", []),
-              ("district", "地区カルテ", "地区カルテ", []),
-              ("prefecture", "県域比較", "県域比較", []),
-              ("handouts", "配布資料（PDF）", "配布資料（PDF）", []),
-              ("present", "作戦会議モード", None, [])]
-PAGES = {"etsuran": DASHBOARDS, "sc_tanaka": [*DASHBOARDS, ("upload", "データ更新", "データ更新", [])],
-         "kanri": [("history", "履歴・復元", "履歴・復元", []), ("users", "ユーザー管理", "ユーザー管理", [])]}
+DASHBOARDS = [
+    ("", "ホーム（概要）", "地域づくりダッシュボード「つなぐ」", []),
+    ("places", "居場所・通いの場", "居場所・通いの場", PLACES_TABS),
+    ("pantry", "互近助パントリー", "互近助パントリー", PANTRY_TABS),
+    ("forums", "フォーラム・交流会", "フォーラム・交流会", []),
+    ("district", "地区カルテ", "地区カルテ", []),
+    ("prefecture", "県域比較", "県域比較", []),
+    ("handouts", "配布資料（PDF）", "配布資料（PDF）", []),
+    ("present", "作戦会議モード", None, []),
+]
+PAGES = {
+    "etsuran": DASHBOARDS,
+    "sc_tanaka": [*DASHBOARDS, ("upload", "データ更新", "データ更新", [])],
+    "kanri": [("history", "履歴・復元", "履歴・復元", []), ("users", "ユーザー管理", "ユーザー管理", [])],
+}
 
 # Latin letters a Japanese screen may carry: names of formats and files, A4 paper, size units
-ALLOWED = {"CSV", "TXT", "TSV", "PDF", "PNG", "ZIP", "Excel", "UTF", "README", "ID", "SHA", "A", "B", "KB", "MB"}
+ALLOWED = {
+    "CSV",
+    "TXT",
+    "TSV",
+    "PDF",
+    "PNG",
+    "ZIP",
+    "Excel",
+    "UTF",
+    "README",
+    "ID",
+    "SHA",
+    "A",
+    "B",
+    "KB",
+    "MB",
+}
 VERSION = re.compile(r"v\d{8}T\d+Z-[0-9a-f]+")  # a stored version's name (history page)
 
 # the text a person sees: not the names behind icons (drawn by a ligature font), not text
@@ -97,7 +118,7 @@ def english(text: str, user: str, data: tuple[str, ...] = ()) -> list[str]:
     """Latin words on screen, except the allowed ones, the user names of the users file (data
     an admin typed, listed on ユーザー管理) and `data` (what the user typed or uploaded: shown
     back as it is)."""
-    from tsunagu import users
+    from tsunagu.access import users
 
     for shown in data:
         text = text.replace(shown, "")
@@ -146,11 +167,14 @@ def upload_states(page, user: str, tmp_path) -> list[str]:
 
     zone = "[data-testid='stFileUploaderDropzone']"
     dragged = page.evaluate_handle(
-        "() => { const d = new DataTransfer(); d.items.add(new File(['x'], 'a.csv')); return d; }")
+        "() => { const d = new DataTransfer(); d.items.add(new File(['x'], 'a.csv')); return d; }"
+    )
     page.dispatch_event(zone, "dragenter", {"dataTransfer": dragged})
     page.wait_for_timeout(300)
-    hint = page.evaluate(f"() => getComputedStyle(document.querySelector(\"{zone} > div:not([data-testid])\"),"
-                         " '::after').content")
+    hint = page.evaluate(
+        f'() => getComputedStyle(document.querySelector("{zone} > div:not([data-testid])"),'
+        " '::after').content"
+    )
     problems = [] if "ここで放す" in hint else [f"upload_drag: the drop hint is {hint!r}"]
     problems += check(page, "upload_drag", user)
     page.dispatch_event(zone, "dragleave", {"dataTransfer": dragged})
@@ -165,11 +189,13 @@ def upload_states(page, user: str, tmp_path) -> list[str]:
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(path))
     page.get_by_text("変わる内容").wait_for(timeout=60_000)
     settle(page)
-    names = page.evaluate(f"() => [...document.querySelectorAll(\"{zone} button\")].map((b) => b.ariaLabel)")
+    names = page.evaluate(f'() => [...document.querySelectorAll("{zone} button")].map((b) => b.ariaLabel)')
     if names != ["3月.csv を取り消す", "ファイルを選ぶ"]:
         problems.append(f"upload_chosen: the box's buttons are named {names}")
-    drawn = page.evaluate(f"() => [...document.querySelectorAll(\"{zone} *\")].map("
-                          "(e) => getComputedStyle(e, '::after').content).filter((c) => c.includes('放す'))")
+    drawn = page.evaluate(
+        f'() => [...document.querySelectorAll("{zone} *")].map('
+        "(e) => getComputedStyle(e, '::after').content).filter((c) => c.includes('放す'))"
+    )
     if drawn:
         problems.append("upload_chosen: the drop hint is drawn with no file dragged")
     return problems + check(page, "upload_chosen", user, data=("3月.csv", "TM-001", "TM-002"))
@@ -218,8 +244,11 @@ def go(page, server: str, path: str, label: str, title: str | None) -> None:
     if title is None:
         page.locator(".slide-number").first.wait_for(timeout=60_000)
     else:
-        page.wait_for_function("t => document.querySelector('h1') && document.querySelector('h1').innerText === t",
-                               arg=title, timeout=60_000)
+        page.wait_for_function(
+            "t => document.querySelector('h1') && document.querySelector('h1').innerText === t",
+            arg=title,
+            timeout=60_000,
+        )
     settle(page)
 
 

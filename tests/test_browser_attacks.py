@@ -24,12 +24,21 @@ from tests.browser_helpers import (
     wait_idle,
 )
 from tests.test_ingest_formats import places_csv
-from tsunagu import users
-from tsunagu.auth import COOKIE_NAME
+from tsunagu.access import users
+from tsunagu.access.auth import COOKIE_NAME
 
-URLS = {"": "viewer", "places": "viewer", "pantry": "viewer", "forums": "viewer",
-        "district": "viewer", "prefecture": "viewer", "present": "viewer", "upload": "editor",
-        "history": "admin", "users": "admin"}
+URLS = {
+    "": "viewer",
+    "places": "viewer",
+    "pantry": "viewer",
+    "forums": "viewer",
+    "district": "viewer",
+    "prefecture": "viewer",
+    "present": "viewer",
+    "upload": "editor",
+    "history": "admin",
+    "users": "admin",
+}
 ROLES = ["viewer", "manager", "editor", "admin"]
 USER_OF = {"viewer": "etsuran", "manager": "kacho", "editor": "sc_tanaka", "admin": "kanri"}
 HOME = "地域づくりダッシュボード「つなぐ」"
@@ -61,19 +70,29 @@ def hostile(tmp_path_factory):
     """A council store whose district, school and place names are HTML and Markdown."""
     _need_browser()
     from tests.conftest import AREAS_CSV
-    from tsunagu.ingest import ingest
-    from tsunagu.store import Store
+    from tsunagu.ingest.pipeline import ingest
+    from tsunagu.store.versions import Store
 
     root = tmp_path_factory.mktemp("hostile-browser")
     store = Store(root)
-    areas = AREAS_CSV + "\n".join([
-        f"岡山県,倉敷市,{csv_cell(IMG)},{csv_cell(BOLD)},1000,300,400",
-        f"岡山県,倉敷市,{csv_cell(IMG)},{csv_cell(LINK)},1000,300,400",
-        f"岡山県,倉敷市,{csv_cell(BOLD)},{csv_cell(REMOTE)},1000,300,400"]) + "\n"
+    areas = (
+        AREAS_CSV
+        + "\n".join(
+            [
+                f"岡山県,倉敷市,{csv_cell(IMG)},{csv_cell(BOLD)},1000,300,400",
+                f"岡山県,倉敷市,{csv_cell(IMG)},{csv_cell(LINK)},1000,300,400",
+                f"岡山県,倉敷市,{csv_cell(BOLD)},{csv_cell(REMOTE)},1000,300,400",
+            ]
+        )
+        + "\n"
+    )
     assert ingest(areas.encode(), "areas", "2024-04", store).ok
-    rows = [f"H-{i},{csv_cell(name)},倉敷市,{csv_cell(district)},{csv_cell(school)},サロン,はい,活動中,,,,,"
-            for i, (name, district, school) in enumerate([
-                (SCRIPT, IMG, BOLD), (IMG + BOLD, IMG, LINK), (REMOTE + LINK, BOLD, REMOTE)])]
+    rows = [
+        f"H-{i},{csv_cell(name)},倉敷市,{csv_cell(district)},{csv_cell(school)},サロン,はい,活動中,,,,,"
+        for i, (name, district, school) in enumerate(
+            [(SCRIPT, IMG, BOLD), (IMG + BOLD, IMG, LINK), (REMOTE + LINK, BOLD, REMOTE)]
+        )
+    ]
     assert ingest(places_csv(rows).encode(), "places", "2024-07", store).ok
     with served(root) as url:
         yield url, store
@@ -97,10 +116,15 @@ def title(page) -> str:
 def shows_only_sign_in(page) -> bool:
     page.get_by_label("ユーザー名").wait_for(timeout=60_000)
     dismiss_dialog(page)
-    return (title(page) == SIGN_IN
-            and page.locator("[data-testid='stMetric'], [data-testid='stDataFrame'],"
-                             " [data-testid='stFileUploader'], .slide-number").count() == 0
-            and page.locator("[data-testid='stException']").count() == 0)
+    return (
+        title(page) == SIGN_IN
+        and page.locator(
+            "[data-testid='stMetric'], [data-testid='stDataFrame'],"
+            " [data-testid='stFileUploader'], .slide-number"
+        ).count()
+        == 0
+        and page.locator("[data-testid='stException']").count() == 0
+    )
 
 
 def test_every_url_without_a_session_shows_only_the_sign_in_form(browser, hostile):
@@ -153,22 +177,28 @@ def tampered_cookies(real: str) -> dict[str, str]:
     real_claims = {"username": claims["username"], "gen": claims["gen"]}
     return {
         "payload changed to the admin, signature kept": f"{head}.{to_admin}.{sig}",
-        "unsigned (alg none) for the admin": jwt.encode({"username": "kanri", "exp_date": later},
-                                                        None, algorithm="none"),
-        "signed with another key": jwt.encode({"username": "kanri", "exp_date": later}, "x" * 64,
-                                              algorithm="HS256"),
-        "expired (exp_date an hour ago)": jwt.encode(real_claims | {"exp_date": time.time() - 3600},
-                                                     key, algorithm="HS256"),
-        "expired standard exp claim": jwt.encode(real_claims | {"exp_date": later,
-                                                                "exp": int(time.time()) - 3600},
-                                                 key, algorithm="HS256"),
-        "a user who was removed": jwt.encode(real_claims | {"username": "removed-user", "exp_date": later},
-                                             key, algorithm="HS256"),
+        "unsigned (alg none) for the admin": jwt.encode(
+            {"username": "kanri", "exp_date": later}, None, algorithm="none"
+        ),
+        "signed with another key": jwt.encode(
+            {"username": "kanri", "exp_date": later}, "x" * 64, algorithm="HS256"
+        ),
+        "expired (exp_date an hour ago)": jwt.encode(
+            real_claims | {"exp_date": time.time() - 3600}, key, algorithm="HS256"
+        ),
+        "expired standard exp claim": jwt.encode(
+            real_claims | {"exp_date": later, "exp": int(time.time()) - 3600}, key, algorithm="HS256"
+        ),
+        "a user who was removed": jwt.encode(
+            real_claims | {"username": "removed-user", "exp_date": later}, key, algorithm="HS256"
+        ),
         "exp_date missing": jwt.encode(real_claims, key, algorithm="HS256"),
-        "no session generation (a cookie of before generations)":
-            jwt.encode({"username": claims["username"], "exp_date": later}, key, algorithm="HS256"),
+        "no session generation (a cookie of before generations)": jwt.encode(
+            {"username": claims["username"], "exp_date": later}, key, algorithm="HS256"
+        ),
         "the admin's name with the viewer's generation": jwt.encode(
-            real_claims | {"username": "kanri", "exp_date": later}, key, algorithm="HS256"),
+            real_claims | {"username": "kanri", "exp_date": later}, key, algorithm="HS256"
+        ),
     }
 
 
@@ -196,11 +226,19 @@ def test_tampered_or_expired_cookies_are_refused(browser, hostile):
     context.close()
 
 
-@pytest.mark.parametrize("path", ["/.streamlit/users.yaml", "/.streamlit/users.cookie_key",
-                                  "/app/static/../../.streamlit/users.yaml",
-                                  "/app/static/%2e%2e/%2e%2e/.streamlit/users.yaml",
-                                  "/media/..%2f..%2f.streamlit%2fusers.yaml", "/_manifest.json",
-                                  "/_audit/uploads.jsonl", "/component/../../tsunagu/users.py"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/.streamlit/users.yaml",
+        "/.streamlit/users.cookie_key",
+        "/app/static/../../.streamlit/users.yaml",
+        "/app/static/%2e%2e/%2e%2e/.streamlit/users.yaml",
+        "/media/..%2f..%2f.streamlit%2fusers.yaml",
+        "/_manifest.json",
+        "/_audit/uploads.jsonl",
+        "/component/../../tsunagu/users.py",
+    ],
+)
 def test_no_url_serves_the_users_file_or_the_data(hostile, path):
     """Password hashes, the cookie key and the data folder are never served over HTTP."""
     url, store = hostile
@@ -243,7 +281,8 @@ def test_upload_file_name_is_shown_as_text_and_kept_out_of_paths(browser, hostil
     name = f"..\\..\\{IMG}{BOLD}{LINK}.csv"
     rows = [f"U-1,{csv_cell('サロン')},倉敷市,玉島,玉島小,サロン,はい,活動中,,,,,"]
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(
-        files=[{"name": name, "mimeType": "text/csv", "buffer": places_csv(rows).encode()}])
+        files=[{"name": name, "mimeType": "text/csv", "buffer": places_csv(rows).encode()}]
+    )
     page.get_by_text("確認できました: 1行").wait_for(timeout=60_000)
     assert page.get_by_text(f"{name} →").count() == 1
     assert page.evaluate(DANGER_JS) == SAFE

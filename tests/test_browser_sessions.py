@@ -9,8 +9,8 @@ import pytest
 from tests import test_browser
 from tests.browser_helpers import ARTIFACTS, open_page, wait_idle
 from tests.test_browser_attacks import SIGN_IN, shows_only_sign_in, title
-from tsunagu import users
-from tsunagu.auth import COOKIE_NAME, SESSION_ENDED
+from tsunagu.access import users
+from tsunagu.access.auth import COOKIE_NAME, SESSION_ENDED
 
 server = test_browser.server  # the demo server and the browser, started once for this module
 browser = test_browser.browser

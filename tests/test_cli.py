@@ -10,19 +10,43 @@ from tests.test_ingest_formats import PLACES_ROWS, places_csv
 
 
 def run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "tsunagu", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "tsunagu", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env=env,
+    )
 
 
 def test_ingest_success_prints_one_summary_line(tmp_path):
     data = tmp_path / "data"
     (tmp_path / "areas.csv").write_text(AREAS_CSV, encoding="utf-8")
     (tmp_path / "places.csv").write_bytes(places_csv().encode("cp932"))
-    out = run("ingest", "--dataset", "areas", "--month", "2024-04", "--data-dir", str(data),
-              str(tmp_path / "areas.csv"))
+    out = run(
+        "ingest",
+        "--dataset",
+        "areas",
+        "--month",
+        "2024-04",
+        "--data-dir",
+        str(data),
+        str(tmp_path / "areas.csv"),
+    )
     assert out.returncode == 0, out.stderr
-    out = run("ingest", "--dataset", "places", "--month", "R6.7", "--data-dir", str(data),
-              "--user", "yamada", str(tmp_path / "places.csv"))
+    out = run(
+        "ingest",
+        "--dataset",
+        "places",
+        "--month",
+        "R6.7",
+        "--data-dir",
+        str(data),
+        "--user",
+        "yamada",
+        str(tmp_path / "places.csv"),
+    )
     assert out.returncode == 0, out.stderr
     (line,) = out.stdout.splitlines()
     assert line.startswith("登録しました: 居場所・通いの場 2024年7月（令和6年7月） 2行")
@@ -35,17 +59,36 @@ def test_ingest_success_prints_one_summary_line(tmp_path):
 def test_ingest_refusal_lists_every_error_and_writes_nothing(tmp_path):
     data = tmp_path / "data"
     (tmp_path / "areas.csv").write_text(AREAS_CSV, encoding="utf-8")
-    run("ingest", "--dataset", "areas", "--month", "2024-04", "--data-dir", str(data),
-        str(tmp_path / "areas.csv"))
+    run(
+        "ingest",
+        "--dataset",
+        "areas",
+        "--month",
+        "2024-04",
+        "--data-dir",
+        str(data),
+        str(tmp_path / "areas.csv"),
+    )
     bad = places_csv([PLACES_ROWS[0].replace("玉島,", "玉嶋,"), PLACES_ROWS[1].replace("カフェ", "喫茶")])
     (tmp_path / "bad.csv").write_bytes(bad.encode("cp932"))
-    out = run("ingest", "--dataset", "places", "--month", "2024-07", "--data-dir", str(data),
-              str(tmp_path / "bad.csv"))
+    out = run(
+        "ingest",
+        "--dataset",
+        "places",
+        "--month",
+        "2024-07",
+        "--data-dir",
+        str(data),
+        str(tmp_path / "bad.csv"),
+    )
     assert out.returncode == 1
     lines = out.stderr.splitlines()
     assert lines[0].startswith("[エラー] 2行目・「地区」列: 「玉嶋」は倉敷市の地区にありません。")
     assert lines[1].startswith("[エラー] 3行目・「種別」列: 「喫茶」は選べる値ではありません。")
-    assert lines[2] == "登録しませんでした: 居場所・通いの場 2024年7月（令和6年7月） — エラー 2件（データは変更していません）"
+    assert (
+        lines[2]
+        == "登録しませんでした: 居場所・通いの場 2024年7月（令和6年7月） — エラー 2件（データは変更していません）"
+    )
     assert not (data / "places").exists()
 
 
@@ -60,6 +103,14 @@ def test_data_dir_from_environment(tmp_path):
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
-    out = run("ingest", "--dataset", "places", "--month", "2024-07", "--data-dir", str(tmp_path),
-              str(tmp_path / "nai.csv"))
+    out = run(
+        "ingest",
+        "--dataset",
+        "places",
+        "--month",
+        "2024-07",
+        "--data-dir",
+        str(tmp_path),
+        str(tmp_path / "nai.csv"),
+    )
     assert out.returncode == 2 and "ファイルを読めません" in out.stderr

@@ -16,22 +16,43 @@ import pytest
 from tests.conftest import ROOT
 from tests.test_ingest_formats import places_csv
 from tsunagu.cli import build_parser
-from tsunagu.ingest import ingest
+from tsunagu.ingest.pipeline import ingest
 
 # what argparse, Python or Streamlit would say in English
-ENGLISH = ("usage:", "positional arguments", "options:", "show this help", "error:",
-           "the following arguments", "invalid choice", "invalid int value", "unrecognized",
-           "expected one argument", "not allowed with", "argument ", "Traceback",
-           "WARNING", "ScriptRunContext", "Exception")
-ENGLISH_METAVARS = re.compile(r"(?<![-\w])(MONTH|DATA_DIR|USER|USERS_FILE|FILE|NAME|KEY=VALUE|LIMIT|OUT|"
-                              r"WORK|MUNICIPALITY|DISTRICT|file|name|username|action|command)\b")
+ENGLISH = (
+    "usage:",
+    "positional arguments",
+    "options:",
+    "show this help",
+    "error:",
+    "the following arguments",
+    "invalid choice",
+    "invalid int value",
+    "unrecognized",
+    "expected one argument",
+    "not allowed with",
+    "argument ",
+    "Traceback",
+    "WARNING",
+    "ScriptRunContext",
+    "Exception",
+)
+ENGLISH_METAVARS = re.compile(
+    r"(?<![-\w])(MONTH|DATA_DIR|USER|USERS_FILE|FILE|NAME|KEY=VALUE|LIMIT|OUT|"
+    r"WORK|MUNICIPALITY|DISTRICT|file|name|username|action|command)\b"
+)
 JAPANESE = re.compile(r"[ぁ-んァ-ヶ一-龠]")
 
 
 def run(*args, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tsunagu", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120,
-                          env=None if env is None else os.environ | env)
+    return subprocess.run(
+        [sys.executable, "-m", "tsunagu", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=None if env is None else os.environ | env,
+    )
 
 
 def assert_japanese(proc: subprocess.CompletedProcess, status: int, *says: str) -> None:
@@ -49,37 +70,57 @@ def assert_japanese(proc: subprocess.CompletedProcess, status: int, *says: str) 
 def test_an_impossible_month_is_a_japanese_usage_error(tmp_path, month):
     source = tmp_path / "x.csv"
     source.write_bytes(places_csv().encode())
-    proc = run("ingest", "--dataset", "places", "--month", month, "--data-dir", tmp_path / "data",
-               source)
-    assert_japanese(proc, 2, "使い方: python -m tsunagu ingest",
-                    f"--month の指定: 「{month}」は年月（例: 2024-07")
+    proc = run("ingest", "--dataset", "places", "--month", month, "--data-dir", tmp_path / "data", source)
+    assert_japanese(
+        proc, 2, "使い方: python -m tsunagu ingest", f"--month の指定: 「{month}」は年月（例: 2024-07"
+    )
     assert not (tmp_path / "data").exists()  # nothing written, not even a folder
 
 
 def test_other_callers_of_ingest_get_the_refusal_not_a_traceback(tmp_path):
     """The month is checked on the command line; ingest() itself (the upload page, scripts)
     still refuses an impossible month with its summary, which used to raise."""
-    from tsunagu.store import Store
+    from tsunagu.store.versions import Store
 
     result = ingest(places_csv().encode(), "places", "2024-13", Store(tmp_path / "data"))
     assert not result.ok and "「2024-13」は年月" in str(result.errors[0])
-    assert result.summary == "登録しませんでした: 居場所・通いの場 2024-13 — エラー 1件（データは変更していません）"
+    assert (
+        result.summary
+        == "登録しませんでした: 居場所・通いの場 2024-13 — エラー 1件（データは変更していません）"
+    )
 
 
-@pytest.mark.parametrize("args, says", [
-    ([], ["次の指定が必要です: コマンド"]),
-    (["frob"], ["コマンド の指定: 「frob」は使えません。次のどれかです: 'ingest'"]),
-    (["ingest"], ["次の指定が必要です: --dataset, --month, ファイル"]),
-    (["ingest", "--dataset", "shops", "--month", "2024-07", "x.csv"],
-     ["--dataset の指定: 「shops」は使えません。次のどれかです: 'areas', 'places'"]),
-    (["ingest", "--dataset", "places", "--month"], ["--month の指定: 値を1つ続けてください"]),
-    (["query", "months", "--bogus"], ["わからない指定があります: --bogus"]),
-    (["history", "--limit", "x"], ["--limit の指定: 「x」は数として読めません"]),
-    (["handout", "--municipality", "倉敷市", "--district", "玉島", "--all-districts"],
-     ["--all-districts の指定: --district と一緒には指定できません"]),
-    (["users", "frob"], ["操作 の指定: 「frob」は使えません。次のどれかです: 'init'"]),
-], ids=["no-command", "unknown-command", "missing-required", "bad-choice", "no-value",
-        "unrecognized", "not-a-number", "exclusive", "users-action"])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        ([], ["次の指定が必要です: コマンド"]),
+        (["frob"], ["コマンド の指定: 「frob」は使えません。次のどれかです: 'ingest'"]),
+        (["ingest"], ["次の指定が必要です: --dataset, --month, ファイル"]),
+        (
+            ["ingest", "--dataset", "shops", "--month", "2024-07", "x.csv"],
+            ["--dataset の指定: 「shops」は使えません。次のどれかです: 'areas', 'places'"],
+        ),
+        (["ingest", "--dataset", "places", "--month"], ["--month の指定: 値を1つ続けてください"]),
+        (["query", "months", "--bogus"], ["わからない指定があります: --bogus"]),
+        (["history", "--limit", "x"], ["--limit の指定: 「x」は数として読めません"]),
+        (
+            ["handout", "--municipality", "倉敷市", "--district", "玉島", "--all-districts"],
+            ["--all-districts の指定: --district と一緒には指定できません"],
+        ),
+        (["users", "frob"], ["操作 の指定: 「frob」は使えません。次のどれかです: 'init'"]),
+    ],
+    ids=[
+        "no-command",
+        "unknown-command",
+        "missing-required",
+        "bad-choice",
+        "no-value",
+        "unrecognized",
+        "not-a-number",
+        "exclusive",
+        "users-action",
+    ],
+)
 def test_argparse_answers_in_japanese(args, says):
     assert_japanese(run(*args), 2, "使い方: python -m tsunagu", "エラー: ", *says)
 
@@ -119,7 +160,7 @@ def test_users_commands_print_no_streamlit_warnings(tmp_path):
 @pytest.fixture(scope="module")
 def small_store(tmp_path_factory) -> Path:
     from tests.conftest import AREAS_CSV
-    from tsunagu.store import Store
+    from tsunagu.store.versions import Store
 
     root = tmp_path_factory.mktemp("cli-errors") / "data"
     store = Store(root)
@@ -128,18 +169,22 @@ def small_store(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.mark.parametrize("value, says", [
-    ("lots", "「lots」は使えません。メモリの上限を 400MB や 2GB のように"),
-    ("1KB", "「1KB」では小さすぎて、データベースを開けません。100MB 以上に"),
-])
+@pytest.mark.parametrize(
+    "value, says",
+    [
+        ("lots", "「lots」は使えません。メモリの上限を 400MB や 2GB のように"),
+        ("1KB", "「1KB」では小さすぎて、データベースを開けません。100MB 以上に"),
+    ],
+)
 def test_a_bad_memory_setting_is_named(small_store, value, says):
     proc = run("query", "months", "--data-dir", small_store, env={"TSUNAGU_DB_MEMORY": value})
     assert_japanese(proc, 2, "環境変数 TSUNAGU_DB_MEMORY の値", says)
     assert proc.stdout == ""
 
 
-@pytest.mark.parametrize("command", [["history"], ["query", "months"], ["check"],
-                                     ["handout", "--municipality", "倉敷市"]])
+@pytest.mark.parametrize(
+    "command", [["history"], ["query", "months"], ["check"], ["handout", "--municipality", "倉敷市"]]
+)
 def test_a_data_folder_that_is_not_there_is_an_error_not_an_empty_answer(command):
     proc = run(*command, "--data-dir", "/no/such/dir")
     assert_japanese(proc, 2, "データフォルダ「/no/such/dir」がありません。")
@@ -174,8 +219,14 @@ sys.exit(cli.main(["history"]))
 def test_an_unexpected_failure_is_one_japanese_line_and_a_log(tmp_path):
     """Whatever was not foreseen: one Japanese line saying where the details are, the
     traceback in that file (not on the user's screen), and a non-zero status."""
-    proc = subprocess.run([sys.executable, "-c", GUARDED], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env=os.environ | {"TMPDIR": str(tmp_path)})
+    proc = subprocess.run(
+        [sys.executable, "-c", GUARDED],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"TMPDIR": str(tmp_path)},
+    )
     assert_japanese(proc, 1, "思いがけない問題が起きたため、処理を中止しました。")
     [line] = proc.stderr.splitlines()
     log = Path(re.search(r"詳しい記録を (\S+) に書きました", line).group(1))

@@ -36,21 +36,27 @@ def crafted_store(tmp_path, consultations: dict, referrals: dict) -> Path:
     """A municipality of four districts over four months of one 年度: `consultations[d]` and
     `referrals[d]` are each district's counts month by month (two pantry sites in 東: one in
     each school district, the counts split between them)."""
-    from tsunagu.ingest import ingest
-    from tsunagu.store import Store
+    from tsunagu.ingest.pipeline import ingest
+    from tsunagu.store.versions import Store
 
     store = Store(tmp_path / "data")
     assert ingest(AREAS.encode(), "areas", "2024-04", store, file_name="areas.csv").ok
     for i, month in enumerate(MONTHS):
-        places = ["通いの場ID,名称,市町村,地区,小学校区,種別,補助金対象,状態",
-                  *(f"P-{d},{d}のサロン,試験市,{d},{s},サロン,はい,活動中" for d, s in SCHOOLS.items())]
+        places = [
+            "通いの場ID,名称,市町村,地区,小学校区,種別,補助金対象,状態",
+            *(f"P-{d},{d}のサロン,試験市,{d},{s},サロン,はい,活動中" for d, s in SCHOOLS.items()),
+        ]
         assert ingest("\n".join(places).encode(), "places", month, store).ok
-        rows = ["パントリーID,設置場所名,市町村,地区,小学校区,サポーター種別,活動種別,新規提供者数,提供件数,"
-                "利用世帯数,配布点数,相談件数,つなぎ件数"]
+        rows = [
+            "パントリーID,設置場所名,市町村,地区,小学校区,サポーター種別,活動種別,新規提供者数,提供件数,"
+            "利用世帯数,配布点数,相談件数,つなぎ件数"
+        ]
         for d, s in SCHOOLS.items():
             c, r = consultations[d][i], referrals[d][i]
             if d == "東":  # two sites in two school districts
-                rows.append(f"K-{d}2,{d}第二の箱,試験市,{d},東第二小,教会等,随時相談・対応,1,5,9,30,{c // 2},{r // 2}")
+                rows.append(
+                    f"K-{d}2,{d}第二の箱,試験市,{d},東第二小,教会等,随時相談・対応,1,5,9,30,{c // 2},{r // 2}"
+                )
                 c, r = c - c // 2, r - r // 2
             rows.append(f"K-{d},{d}の箱,試験市,{d},{s},教会等,随時相談・対応,1,5,9,30,{c},{r}")
         result = ingest("\n".join(rows).encode(), "pantry", month, store)
@@ -60,18 +66,20 @@ def crafted_store(tmp_path, consultations: dict, referrals: dict) -> Path:
 
 TEMPTING = {
     # 北 is small every month: the total minus the others would give it away
-    "one_small_district": ({"東": [20, 22, 18, 25], "西": [12, 15, 11, 14], "南": [9, 8, 10, 12],
-                            "北": [2, 3, 1, 4]},
-                           {"東": [8, 9, 7, 10], "西": [6, 6, 5, 7], "南": [5, 5, 6, 6], "北": [1, 0, 1, 2]}),
+    "one_small_district": (
+        {"東": [20, 22, 18, 25], "西": [12, 15, 11, 14], "南": [9, 8, 10, 12], "北": [2, 3, 1, 4]},
+        {"東": [8, 9, 7, 10], "西": [6, 6, 5, 7], "南": [5, 5, 6, 6], "北": [1, 0, 1, 2]},
+    ),
     # 南 and 北 are small: the two together are 南+北, and either one with a 年度 sum
-    "two_small_districts": ({"東": [20, 22, 18, 25], "西": [12, 15, 11, 14], "南": [3, 2, 4, 1],
-                             "北": [2, 3, 1, 4]},
-                            {"東": [8, 9, 7, 10], "西": [6, 6, 5, 7], "南": [1, 1, 0, 2], "北": [1, 0, 1, 2]}),
+    "two_small_districts": (
+        {"東": [20, 22, 18, 25], "西": [12, 15, 11, 14], "南": [3, 2, 4, 1], "北": [2, 3, 1, 4]},
+        {"東": [8, 9, 7, 10], "西": [6, 6, 5, 7], "南": [1, 1, 0, 2], "北": [1, 0, 1, 2]},
+    ),
     # 西 is small in one month only: its 年度 sum minus its other months would give it away
-    "small_month_inside_a_year": ({"東": [20, 22, 18, 25], "西": [12, 3, 11, 14], "南": [9, 8, 10, 12],
-                                   "北": [7, 6, 8, 9]},
-                                  {"東": [8, 9, 7, 10], "西": [6, 1, 5, 7], "南": [5, 5, 6, 6],
-                                   "北": [5, 6, 5, 7]}),
+    "small_month_inside_a_year": (
+        {"東": [20, 22, 18, 25], "西": [12, 3, 11, 14], "南": [9, 8, 10, 12], "北": [7, 6, 8, 9]},
+        {"東": [8, 9, 7, 10], "西": [6, 1, 5, 7], "南": [5, 5, 6, 6], "北": [5, 6, 5, 7]},
+    ),
 }
 
 

@@ -6,14 +6,19 @@ from __future__ import annotations
 import re
 
 from tests.conftest import ROOT
-from tsunagu.db import load_query, query_params
-from tsunagu.schema import DATASETS
+from tsunagu.contract.schema import DATASETS
+from tsunagu.query.database import load_query, query_params
 
 QUERIES = sorted(p.stem for p in (ROOT / "queries").glob("*.sql"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-CODE = "\n".join(p.read_text(encoding="utf-8") for p in
-                 [*(ROOT / "pages").glob("*.py"), *(ROOT / "tests").glob("test_*.py"),
-                  *(ROOT / "tsunagu").glob("*.py")])
+CODE = "\n".join(
+    p.read_text(encoding="utf-8")
+    for p in [
+        *(ROOT / "pages").glob("*.py"),
+        *(ROOT / "tests").glob("test_*.py"),
+        *(ROOT / "tsunagu").glob("*.py"),
+    ]
+)
 
 
 def test_every_query_has_a_header_naming_its_params():
@@ -32,7 +37,7 @@ def test_every_query_is_documented_and_used():
 
 
 def test_every_contract_column_is_in_the_readme_and_schema():
-    contract = (ROOT.parent / "shared" / "contract.md")
+    contract = ROOT.parent / "shared" / "contract.md"
     if contract.exists():
         text = contract.read_text(encoding="utf-8")
         for ds in DATASETS.values():

@@ -23,10 +23,10 @@ import pytest
 
 from tests.conftest import ROOT, tree_digest
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
-from tsunagu import integrity
-from tsunagu.db import Database
-from tsunagu.ingest import ingest
-from tsunagu.store import Store
+from tsunagu.ingest.pipeline import ingest
+from tsunagu.query.database import Database
+from tsunagu.store import integrity
+from tsunagu.store.versions import Store
 
 TWO = places_csv().encode()
 ONE = places_csv(PLACES_ROWS[:1]).encode()
@@ -36,8 +36,8 @@ ONE = places_csv(PLACES_ROWS[:1]).encode()
 CHILD = r"""
 import json, os, signal, sys
 from pathlib import Path
-from tsunagu import store as st
-from tsunagu.ingest import ingest
+from tsunagu.store import versions as st
+from tsunagu.ingest.pipeline import ingest
 
 root, mode, n, source = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 ops = []
@@ -113,14 +113,20 @@ def copy_store(base: Path, dest: Path) -> Store:
 
 
 def run_child(root: Path, mode: str, n: int, source: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", CHILD, str(root), mode, str(n), str(source)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", CHILD, str(root), mode, str(n), str(source)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def glob_rows(root: Path, month: str) -> int:
     return duckdb.sql(
         f"select count(*) from read_parquet('{root}/places/*/*.parquet', hive_partitioning = true)"
-        f" where month = '{month}'").fetchall()[0][0]
+        f" where month = '{month}'"
+    ).fetchall()[0][0]
 
 
 def month_rows_through_app(store: Store, month: str) -> int:
@@ -176,8 +182,7 @@ def test_kill_9_at_every_file_system_step_of_an_upload(base, tmp_path):
         expect = {1} if n > commit_point + 1 else {2}
         rows = assert_whole_and_consistent(store, expect, f"killed before {op}")
         outcomes.append((op, rows))
-    print(f"\n{len(ops)} kill points survived:", *(f"{op} -> {rows}" for op, rows in outcomes),
-          sep="\n  ")
+    print(f"\n{len(ops)} kill points survived:", *(f"{op} -> {rows}" for op, rows in outcomes), sep="\n  ")
 
 
 @pytest.mark.parametrize("mode", ["torn-parquet", "torn-audit"])
@@ -195,8 +200,7 @@ def test_kill_9_in_the_middle_of_a_write(base, tmp_path, mode):
         lines = store.audit_path.read_text(encoding="utf-8").splitlines()
         torn = [line for line in lines if not line.startswith("{") or not line.endswith("}")]
         assert len(torn) == 1  # the half line stays (nothing is rewritten), alone on its line
-        assert [r["outcome"] for r in store.history("places")][-2:] == [
-            "committed (recovered)", "committed"]
+        assert [r["outcome"] for r in store.history("places")][-2:] == ["committed (recovered)", "committed"]
 
 
 # a full disk: a real ENOSPC from a small tmpfs when we may mount one (root), and always a
@@ -216,16 +220,21 @@ def big_places(n: int = 20_000) -> bytes:
     import random
 
     rnd = random.Random(7)
-    rows = [f"TM-{i:05d},サロン{rnd.getrandbits(160):040x},倉敷市,玉島,玉島小,サロン,はい,活動中,,,,,"
-            for i in range(n)]
+    rows = [
+        f"TM-{i:05d},サロン{rnd.getrandbits(160):040x},倉敷市,玉島,玉島小,サロン,はい,活動中,,,,,"
+        for i in range(n)
+    ]
     return places_csv(rows).encode()
 
 
 def data_digest(root: Path) -> dict[str, str]:
     """Everything a reader or a later restore relies on: live files, the manifest and every
     kept version (files only; an empty folder left by the attempt holds nothing)."""
-    return {k: v for k, v in tree_digest(root, skip=("_audit", "_lock", "_pending", "_staging")).items()
-            if v != "dir"}
+    return {
+        k: v
+        for k, v in tree_digest(root, skip=("_audit", "_lock", "_pending", "_staging")).items()
+        if v != "dir"
+    }
 
 
 def assert_refused_cleanly(proc, store: Store, before: dict, reason: str):
@@ -242,15 +251,19 @@ def assert_refused_cleanly(proc, store: Store, before: dict, reason: str):
 @pytest.fixture
 def tmpfs(tmp_path):
     if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("a tmpfs needs root; the same fault is tested with RLIMIT_FSIZE "
-                    "(test_file_size_limit_refuses_cleanly)")
+        pytest.skip(
+            "a tmpfs needs root; the same fault is tested with RLIMIT_FSIZE "
+            "(test_file_size_limit_refuses_cleanly)"
+        )
     mnt = tmp_path / "small"
     mnt.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
-        pytest.skip(f"tmpfs could not be mounted here ({mounted.stderr.strip()}); "
-                    "RLIMIT_FSIZE test covers the fault")
+        pytest.skip(
+            f"tmpfs could not be mounted here ({mounted.stderr.strip()}); RLIMIT_FSIZE test covers the fault"
+        )
     yield mnt
     subprocess.run(["umount", "-l", str(mnt)], check=False)
 
@@ -272,9 +285,25 @@ def test_full_disk_refuses_cleanly_and_keeps_the_data(base, tmp_path, tmpfs, fre
         except OSError:  # ENOSPC: the disk is full to the last block
             pass
     before = data_digest(store.root)
-    proc = subprocess.run([sys.executable, "-m", "tsunagu", "ingest", "--dataset", "places",
-                           "--month", "2024-07", "--data-dir", str(store.root), str(source)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tsunagu",
+            "ingest",
+            "--dataset",
+            "places",
+            "--month",
+            "2024-07",
+            "--data-dir",
+            str(store.root),
+            str(source),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert_refused_cleanly(proc, store, before, "No space left on device")
     filler.unlink()
     assert ingest(ONE, "places", "2024-08", store).ok
@@ -290,9 +319,26 @@ def test_file_size_limit_refuses_cleanly(base, tmp_path):
     source = tmp_path / "big.csv"
     source.write_bytes(big_places())
     before = data_digest(store.root)
-    proc = subprocess.run([sys.executable, "-c", LIMITED, str(256 * 1024), "ingest", "--dataset",
-                           "places", "--month", "2024-07", "--data-dir", str(store.root), str(source)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LIMITED,
+            str(256 * 1024),
+            "ingest",
+            "--dataset",
+            "places",
+            "--month",
+            "2024-07",
+            "--data-dir",
+            str(store.root),
+            str(source),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert_refused_cleanly(proc, store, before, "File too large")
     assert [r["outcome"] for r in store.history("places")][-1] == "failed"
     assert ingest(ONE, "places", "2024-08", store).ok
@@ -301,14 +347,16 @@ def test_file_size_limit_refuses_cleanly(base, tmp_path):
 
 # damaged files in the store
 
+
 def damage(path: Path, how: str) -> None:
     data = path.read_bytes()
     if how == "truncated":
         path.write_bytes(data[: len(data) // 2])
     elif how == "garbled":
         middle = len(data) // 3
-        path.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 64])
-                         + data[middle + 64:])
+        path.write_bytes(
+            data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 64]) + data[middle + 64 :]
+        )
     elif how == "ids":
         # a few bytes changed where Parquet still reads them: other IDs, and no error at all
         # (a random flipped byte may also abort the reader's process, so it is not used here)
@@ -360,8 +408,13 @@ def test_damaged_month_is_named_and_the_other_months_still_served(three_months, 
 
 
 def run_cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tsunagu", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tsunagu", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize("how", ["ids", "truncated"])
@@ -377,15 +430,19 @@ def test_damaged_previous_month_is_named_and_not_compared(three_months, tmp_path
         assert_ids_changed_yet_readable(store.root / sept)
     source = tmp_path / "10月.csv"
     source.write_bytes(TWO)
-    proc = run_cli("ingest", "--dataset", "places", "--month", "2024-10", "--data-dir",
-                   store.root, source)
+    proc = run_cli("ingest", "--dataset", "places", "--month", "2024-10", "--data-dir", store.root, source)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     [line] = proc.stderr.splitlines()
-    assert line.startswith(f"[保存データの破損] 保存されている「居場所・通いの場」2024-09 のファイル（{sept}）が壊れている")
+    assert line.startswith(
+        f"[保存データの破損] 保存されている「居場所・通いの場」2024-09 のファイル（{sept}）が壊れている"
+    )
     assert "python -m tsunagu check --repair" in line
     assert "2024年9月（令和6年9月）との比較（なくなった通いの場の確認）はしていません" in line
     assert "[注意]" not in proc.stdout  # before the checksum: a false line per garbled ID
-    assert proc.stdout.startswith("登録しました: 居場所・通いの場 2024年10月") and "壊れた保存データ 1件" in proc.stdout
+    assert (
+        proc.stdout.startswith("登録しました: 居場所・通いの場 2024年10月")
+        and "壊れた保存データ 1件" in proc.stdout
+    )
     assert store.read_month("places", "2024-10").height == 2
     assert store.history("places")[-1]["damaged_skipped"] == 1
 
@@ -395,8 +452,9 @@ def test_damaged_previous_month_is_named_on_a_refusal_too(three_months):
     upload page shows both), and nothing is written."""
     store = three_months
     damage(store.root / store.current("places", "2024-09")["file"], "ids")
-    result = ingest(places_csv([PLACES_ROWS[0].replace("玉島,", "玉嶋,")]).encode(), "places",
-                    "2024-10", store)
+    result = ingest(
+        places_csv([PLACES_ROWS[0].replace("玉島,", "玉嶋,")]).encode(), "places", "2024-10", store
+    )
     assert not result.ok and [e.column for e in result.errors] == ["地区"]
     [notice] = result.damaged
     assert "「居場所・通いの場」2024-09" in notice.message and str(notice).startswith("[保存データの破損] ")
@@ -411,8 +469,7 @@ def test_an_upload_that_replaces_the_damaged_month_is_the_repair(three_months, t
     damage(store.root / sept, "ids")
     source = tmp_path / "9月.csv"
     source.write_bytes(TWO)
-    proc = run_cli("ingest", "--dataset", "places", "--month", "2024-09", "--data-dir",
-                   store.root, source)
+    proc = run_cli("ingest", "--dataset", "places", "--month", "2024-09", "--data-dir", store.root, source)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr  # August is intact
     assert integrity.check(store) == [] and (store.root / sept).exists()
     assert Database(store).query("months")["month"].to_list()[0] == "2024-09"
@@ -429,8 +486,7 @@ def test_damaged_areas_refuse_the_upload_with_the_file_named(three_months, tmp_p
     source = tmp_path / "10月.csv"
     source.write_bytes(TWO)
     before = data_digest(store.root)
-    proc = run_cli("ingest", "--dataset", "places", "--month", "2024-10", "--data-dir",
-                   store.root, source)
+    proc = run_cli("ingest", "--dataset", "places", "--month", "2024-10", "--data-dir", store.root, source)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert f"「圏域マスタ」2024-04 のファイル（{areas}）が壊れている" in proc.stderr
     assert "チェックサム（SHA-256）が違います" in proc.stderr
@@ -459,8 +515,19 @@ def test_handout_over_a_damaged_month_names_it_on_paper_and_on_the_console(three
     july = store.current("places", "2024-07")["file"]
     damage(store.root / july, "ids")
     out = tmp_path / "pdf"
-    proc = run_cli("handout", "--municipality", "倉敷市", "--month", "2024-08", "--kind", "places",
-                   "--out", out, "--data-dir", store.root)
+    proc = run_cli(
+        "handout",
+        "--municipality",
+        "倉敷市",
+        "--month",
+        "2024-08",
+        "--kind",
+        "places",
+        "--out",
+        out,
+        "--data-dir",
+        store.root,
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert f"「居場所・通いの場」2024-07 のファイル（{july}）" in proc.stderr
     [pdf] = out.glob("*.pdf")
@@ -473,7 +540,7 @@ def test_handout_over_a_damaged_month_names_it_on_paper_and_on_the_console(three
 def test_checksums_are_hashed_once_per_file_not_per_read(three_months, monkeypatch):
     """Verified when a file is (re)loaded, cached by the file's identity: reading a month
     twice hashes it once; rewriting it (even to the same size) hashes it again."""
-    from tsunagu import store as store_module
+    from tsunagu.store import versions as store_module
 
     store = three_months
     hashed = []
@@ -503,8 +570,9 @@ def test_check_names_damage_and_repair_puts_back_the_last_intact_version(three_m
     assert found.stderr.count("[壊れています]") == 2
     assert "「居場所・通いの場」2024-07" in found.stderr and "「居場所・通いの場」2024-08" in found.stderr
     archived = sorted(p.name for p in store.root.rglob("_archive/**/*.parquet"))
-    fixed = subprocess.run([*cmd, "--repair", "--user", "kanri"], cwd=ROOT, capture_output=True,
-                           text=True, timeout=120)
+    fixed = subprocess.run(
+        [*cmd, "--repair", "--user", "kanri"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert fixed.returncode == 1  # August cannot be mended here
     assert "2024-07: 版" in fixed.stdout and "を新しい版" in fixed.stdout
     assert "places 2024-08: 読める前の版がありません。この月のCSVをもう一度登録してください。" in fixed.stdout
@@ -534,20 +602,31 @@ def test_damaged_month_shows_a_message_on_the_page(three_months, monkeypatch):
     at.run()
     at.switch_page("pages/places.py").run()
     assert not at.exception
-    assert any("一部のデータを読み込めないため" in e.value and "2024\\-07" in e.value
-               and "チェックサム" in e.value for e in at.error)
+    assert any(
+        "一部のデータを読み込めないため" in e.value and "2024\\-07" in e.value and "チェックサム" in e.value
+        for e in at.error
+    )
     assert {m.label: m.value for m in at.metric}["通いの場（活動中）"] == "1か所"
 
 
 # many uploads at once
+
 
 def test_many_concurrent_uploads_of_the_same_and_other_months(base, tmp_path):
     """Eight coordinators upload at once, four of them the same month, while the dashboard
     reads: every process succeeds, each month is one whole version, every version is kept
     and logged, and no reader sees an error."""
     store = copy_store(base, tmp_path / "data")
-    jobs = [("2024-07", TWO), ("2024-07", ONE), ("2024-07", TWO), ("2024-07", ONE),
-            ("2024-08", TWO), ("2024-09", ONE), ("2024-10", TWO), ("2024-11", ONE)]
+    jobs = [
+        ("2024-07", TWO),
+        ("2024-07", ONE),
+        ("2024-07", TWO),
+        ("2024-07", ONE),
+        ("2024-08", TWO),
+        ("2024-09", ONE),
+        ("2024-10", TWO),
+        ("2024-11", ONE),
+    ]
     db = Database(store)
     errors, reads = [], [0]
     stop = threading.Event()
@@ -568,10 +647,28 @@ def test_many_concurrent_uploads_of_the_same_and_other_months(base, tmp_path):
     for i, (month, content) in enumerate(jobs):
         path = tmp_path / f"{i}.csv"
         path.write_bytes(content)
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "tsunagu", "ingest", "--dataset", "places", "--month", month,
-             "--user", f"sc{i}", "--data-dir", str(store.root), str(path)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tsunagu",
+                    "ingest",
+                    "--dataset",
+                    "places",
+                    "--month",
+                    month,
+                    "--user",
+                    f"sc{i}",
+                    "--data-dir",
+                    str(store.root),
+                    str(path),
+                ],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        )
     codes = [p.wait(timeout=300) for p in procs]
     stop.set()
     reader.join()

@@ -17,10 +17,11 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from tests.conftest import ROOT
-from tsunagu import charts, handout
-from tsunagu.db import Database
-from tsunagu.ingest import ingest
-from tsunagu.pdf import font_path
+from tsunagu.display import charts
+from tsunagu.documents import handout
+from tsunagu.documents.pdf import font_path
+from tsunagu.ingest.pipeline import ingest
+from tsunagu.query.database import Database
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 TODAY = dt.date(2026, 11, 23)
@@ -80,7 +81,8 @@ def _make_handout(root: str, area: handout.Area) -> bytes:
     """In a worker process: one Database per process, as the app has."""
     global _worker_db
     if _worker_db is None:
-        from tsunagu.store import Store
+        from tsunagu.store.versions import Store
+
         _worker_db = Database(Store(root))
     return handout.district_handout(_worker_db, area, today=TODAY)
 
@@ -116,14 +118,31 @@ def test_small_counts_never_reach_paper(demo_db):
     """March 2025: 船穂 had 1 referral and 7 consultations. On paper 船穂 shows 「5未満」, and
     真備 (5 referrals) is hidden too (＊), since the city's 69 minus the rest would give 船穂's 1
     away; the city table shows the same, with the total."""
-    funao = flat(pages_text(handout.district_handout(
-        demo_db, handout.Area("岡山県", "倉敷市", "船穂", "2025-03"), today=TODAY))[0])
+    funao = flat(
+        pages_text(
+            handout.district_handout(
+                demo_db, handout.Area("岡山県", "倉敷市", "船穂", "2025-03"), today=TODAY
+            )
+        )[0]
+    )
     assert "つなぎ件数5未満" in funao and "相談件数7件" in funao
-    mabi = flat(pages_text(handout.district_handout(
-        demo_db, handout.Area("岡山県", "倉敷市", "真備", "2025-03"), today=TODAY))[0])
+    mabi = flat(
+        pages_text(
+            handout.district_handout(
+                demo_db, handout.Area("岡山県", "倉敷市", "真備", "2025-03"), today=TODAY
+            )
+        )[0]
+    )
     assert "つなぎ件数＊" in mabi
-    city = flat("".join(pages_text(handout.district_handout(
-        demo_db, handout.Area("岡山県", "倉敷市", None, "2025-03"), today=TODAY))))
+    city = flat(
+        "".join(
+            pages_text(
+                handout.district_handout(
+                    demo_db, handout.Area("岡山県", "倉敷市", None, "2025-03"), today=TODAY
+                )
+            )
+        )
+    )
     assert "船穂33145" + "75未満" in city  # places, subsidised, pantry sites, consultations, referrals
     assert "真備10338624＊" in city
     assert "合計8523189726669" in city
@@ -131,8 +150,13 @@ def test_small_counts_never_reach_paper(demo_db):
 
 def test_threshold_applies_to_paper(demo_db, monkeypatch):
     monkeypatch.setenv("TSUNAGU_SUPPRESS_BELOW", "10")
-    funao = flat(pages_text(handout.district_handout(
-        demo_db, handout.Area("岡山県", "倉敷市", "船穂", "2025-03"), today=TODAY))[0])
+    funao = flat(
+        pages_text(
+            handout.district_handout(
+                demo_db, handout.Area("岡山県", "倉敷市", "船穂", "2025-03"), today=TODAY
+            )
+        )[0]
+    )
     assert "相談件数10未満" in funao and "「10未満」は10件未満" in funao
 
 
@@ -174,15 +198,51 @@ def test_long_places_list_repeats_its_heading_on_every_page(demo_db, glyphs):
 
 def test_command_line_writes_the_handouts(demo_dir, tmp_path):
     out = tmp_path / "out"
-    run = subprocess.run([sys.executable, "-m", "tsunagu", "handout", "--municipality", "武蔵野市",
-                          "--district", "吉祥寺", "--month", "2025-03", "--out", str(out),
-                          "--data-dir", str(demo_dir)], capture_output=True, text=True, cwd=ROOT)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tsunagu",
+            "handout",
+            "--municipality",
+            "武蔵野市",
+            "--district",
+            "吉祥寺",
+            "--month",
+            "2025-03",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(demo_dir),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert run.returncode == 0, run.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["通いの場一覧表_武蔵野市_吉祥寺_2025-03.pdf",
-                                                     "配布資料_武蔵野市_吉祥寺_2025-03.pdf"]
-    wrong = subprocess.run([sys.executable, "-m", "tsunagu", "handout", "--municipality", "武蔵野市",
-                            "--district", "吉祥時", "--data-dir", str(demo_dir), "--out", str(out)],
-                           capture_output=True, text=True, cwd=ROOT)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "通いの場一覧表_武蔵野市_吉祥寺_2025-03.pdf",
+        "配布資料_武蔵野市_吉祥寺_2025-03.pdf",
+    ]
+    wrong = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tsunagu",
+            "handout",
+            "--municipality",
+            "武蔵野市",
+            "--district",
+            "吉祥時",
+            "--data-dir",
+            str(demo_dir),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert wrong.returncode == 2
     assert "地区「吉祥時」は武蔵野市にありません。（使える地区: 吉祥寺、中央、武蔵境）" in wrong.stderr
 

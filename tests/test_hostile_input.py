@@ -20,17 +20,24 @@ from hypothesis import strategies as st
 
 from tests.conftest import AREAS_CSV, ROOT, tree_digest
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
-from tsunagu.csvread import read_table
-from tsunagu.ingest import check, ingest
-from tsunagu.issues import Issue, RefusedError
-from tsunagu.schema import DATASETS
-from tsunagu.store import Store
+from tsunagu.contract.issues import Issue, RefusedError
+from tsunagu.contract.schema import DATASETS
+from tsunagu.ingest.pipeline import check, ingest
+from tsunagu.ingest.read import read_table
+from tsunagu.store.versions import Store
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 # bounded and repeatable in CI: the same examples every run, no time limit per example
-BOUNDED = settings(deadline=None, derandomize=True, database=None,
-                   suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                          HealthCheck.too_slow, HealthCheck.data_too_large])
+BOUNDED = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 TRIED: dict[str, int] = {}
 
 
@@ -74,6 +81,7 @@ def answer(content: bytes, store: Store, dataset: str = "places", month: str = "
 
 # property tests
 
+
 @settings(BOUNDED, max_examples=500)
 @given(st.binary(max_size=4000))
 def test_any_bytes_read_as_a_table_or_refused_in_japanese(content):
@@ -88,14 +96,74 @@ def test_any_bytes_read_as_a_table_or_refused_in_japanese(content):
     assert all(isinstance(h, str) and h for h in raw.header)
 
 
-NASTY = ["", " ", "　", "\t", '"', '""', "'", ",", "\r", "\n", "\r\n", "\x00", "\x1b[31m", "\ufeff",
-         "\u202e", "\u200b", "\u2028", "=1+1", "+81", "-1", "@SUM(A1)", "<script>alert(1)</script>",
-         "**太字**", "[x](javascript:alert(1))", "![](http://127.0.0.1:9/x)", "😀", "👨‍👩‍👧", "🇯🇵",
-         "①", "髙", "ｶﾀｶﾅ", "１２", "1,200", "△3", "12.0", "1e309", "NaN", "-0", "9" * 30,
-         "令和元年5月", "R6.7", "2024-13", "はい", "○", "×", "活動中", "終了", "サロン", "玉島", "玉島小",
-         "倉敷市", "水島", "真備", "\\", "%s", "{0}", "${x}", "' or '1'='1", "NULL", "None", "null"]
-cell = st.one_of(st.sampled_from(NASTY), st.text(max_size=12),
-                 st.sampled_from(PLACES_ROWS).map(lambda r: random.Random(len(r)).choice(r.split(","))))
+NASTY = [
+    "",
+    " ",
+    "　",
+    "\t",
+    '"',
+    '""',
+    "'",
+    ",",
+    "\r",
+    "\n",
+    "\r\n",
+    "\x00",
+    "\x1b[31m",
+    "\ufeff",
+    "\u202e",
+    "\u200b",
+    "\u2028",
+    "=1+1",
+    "+81",
+    "-1",
+    "@SUM(A1)",
+    "<script>alert(1)</script>",
+    "**太字**",
+    "[x](javascript:alert(1))",
+    "![](http://127.0.0.1:9/x)",
+    "😀",
+    "👨‍👩‍👧",
+    "🇯🇵",
+    "①",
+    "髙",
+    "ｶﾀｶﾅ",
+    "１２",
+    "1,200",
+    "△3",
+    "12.0",
+    "1e309",
+    "NaN",
+    "-0",
+    "9" * 30,
+    "令和元年5月",
+    "R6.7",
+    "2024-13",
+    "はい",
+    "○",
+    "×",
+    "活動中",
+    "終了",
+    "サロン",
+    "玉島",
+    "玉島小",
+    "倉敷市",
+    "水島",
+    "真備",
+    "\\",
+    "%s",
+    "{0}",
+    "${x}",
+    "' or '1'='1",
+    "NULL",
+    "None",
+    "null",
+]
+cell = st.one_of(
+    st.sampled_from(NASTY),
+    st.text(max_size=12),
+    st.sampled_from(PLACES_ROWS).map(lambda r: random.Random(len(r)).choice(r.split(","))),
+)
 HEADERS = [c.header for c in DATASETS["places"].columns] + [c.key for c in DATASETS["places"].columns]
 
 
@@ -103,9 +171,15 @@ HEADERS = [c.header for c in DATASETS["places"].columns] + [c.key for c in DATAS
 def csv_files(draw) -> bytes:
     """Mostly well-formed places files with nasty cells, odd headers, and Excel's encodings."""
     base_header = places_csv([]).splitlines()[0].split(",")
-    header = draw(st.one_of(st.just(base_header), st.just(base_header), st.just(base_header),
-                            st.permutations(base_header),
-                            st.lists(st.one_of(st.sampled_from(HEADERS), cell), max_size=16)))
+    header = draw(
+        st.one_of(
+            st.just(base_header),
+            st.just(base_header),
+            st.just(base_header),
+            st.permutations(base_header),
+            st.lists(st.one_of(st.sampled_from(HEADERS), cell), max_size=16),
+        )
+    )
 
     def named(pair):  # a good row whose name (free text, kept as typed) is a nasty value
         row, name = pair[0].split(","), pair[1]
@@ -115,10 +189,17 @@ def csv_files(draw) -> bytes:
     if draw(st.booleans()):  # only good rows with nasty names: these should be stored
         rows = [[f"ID-{i}", *r[1:]] for i, r in enumerate(draw(st.lists(good, min_size=1, max_size=8)))]
     else:
-        rows = draw(st.lists(st.one_of(
-            st.sampled_from(PLACES_ROWS).map(lambda r: r.split(",")), good,
-            st.lists(cell, min_size=len(header), max_size=len(header)),
-            st.lists(cell, max_size=len(header) + 3)), max_size=8))
+        rows = draw(
+            st.lists(
+                st.one_of(
+                    st.sampled_from(PLACES_ROWS).map(lambda r: r.split(",")),
+                    good,
+                    st.lists(cell, min_size=len(header), max_size=len(header)),
+                    st.lists(cell, max_size=len(header) + 3),
+                ),
+                max_size=8,
+            )
+        )
     sep = draw(st.sampled_from([",", "\t"]))
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     quote = lambda v: '"' + v.replace('"', '""') + '"' if re.search(r'[",\t\r\n]', v) else v  # noqa: E731
@@ -152,7 +233,7 @@ def test_a_valid_file_damaged_anywhere_is_stored_or_refused(store, data):
         if action == "flip" and at < len(good):
             good[at] ^= data.draw(st.integers(1, 255))
         elif action == "cut":
-            del good[at:at + data.draw(st.integers(1, 40))]
+            del good[at : at + data.draw(st.integers(1, 40))]
         else:
             good[at:at] = data.draw(st.binary(min_size=1, max_size=8))
     outcome, _ = answer(bytes(good), store)
@@ -172,6 +253,7 @@ def test_property_tests_tried_what_they_promise():
 
 # the corpus of nasty files, generated here
 
+
 def xlsx_bytes() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -182,8 +264,10 @@ def xlsx_bytes() -> bytes:
 
 
 def rows_csv(n: int, bad_at: int | None = None) -> bytes:
-    rows = (f"TM-{i:06d},サロン{i},倉敷市,{'玉嶋' if i == bad_at else '玉島'},玉島小,サロン,はい,活動中,,,,,"
-            for i in range(n))
+    rows = (
+        f"TM-{i:06d},サロン{i},倉敷市,{'玉嶋' if i == bad_at else '玉島'},玉島小,サロン,はい,活動中,,,,,"
+        for i in range(n)
+    )
     return places_csv(list(rows)).encode()
 
 
@@ -203,39 +287,97 @@ CORPUS = {
     "1M-empty-lines-only": (b"\n" * 1_000_000, "refused", "ファイルが空です"),
     "1M-empty-lines-after-a-row": (rows_csv(1) + b"\r\n" * 1_000_000, "stored", ""),
     "1M-comma-lines": (rows_csv(1) + b",,,,,,,,,,,,\n" * 1_000_000, "stored", ""),
-    "huge-300k-rows-one-error-at-the-end": (rows_csv(300_000, bad_at=299_999), "refused",
-                                            "300001行目"),
+    "huge-300k-rows-one-error-at-the-end": (rows_csv(300_000, bad_at=299_999), "refused", "300001行目"),
     "one-cell-of-20MB": ((HEAD + "\n" + ONE_ROW.format(name="あ" * 7_000_000)).encode(), "stored", ""),
-    "100k-columns": ((",".join(f"列{i}" for i in range(100_000)) + "\n" + "1," * 99_999 + "1\n").encode(),
-                     "refused", "100,000 列"),
+    "100k-columns": (
+        (",".join(f"列{i}" for i in range(100_000)) + "\n" + "1," * 99_999 + "1\n").encode(),
+        "refused",
+        "100,000 列",
+    ),
     "excel-16384-trailing-empty-columns": (
-        "\n".join(line + "," * 16_370 for line in places_csv().splitlines()).encode(), "stored", ""),
-    "mixed-encodings": (HEAD.encode("utf-8") + b"\n" + PLACES_ROWS[0].encode("cp932") + b"\n"
-                        + PLACES_ROWS[1].encode("utf-8") + b"\n", "refused", ""),
+        "\n".join(line + "," * 16_370 for line in places_csv().splitlines()).encode(),
+        "stored",
+        "",
+    ),
+    "mixed-encodings": (
+        HEAD.encode("utf-8")
+        + b"\n"
+        + PLACES_ROWS[0].encode("cp932")
+        + b"\n"
+        + PLACES_ROWS[1].encode("utf-8")
+        + b"\n",
+        "refused",
+        "",
+    ),
     "utf16-without-bom": (places_csv().replace(",", "\t").encode("utf-16-le"), "refused", ""),
     "utf16-odd-length": (b"\xff\xfe" + places_csv().encode("utf-16-le")[:-1], "refused", ""),
-    "nul-bytes": (places_csv().encode().replace(b"\xe3\x82\xb5", b"\x00\x00\x00", 1), "refused",
-                  "文字以外のデータ"),
+    "nul-bytes": (
+        places_csv().encode().replace(b"\xe3\x82\xb5", b"\x00\x00\x00", 1),
+        "refused",
+        "文字以外のデータ",
+    ),
     "invalid-utf8-overlong": (HEAD.encode() + b"\nKRS-1,\xc0\xaf\xc0\xae,x\n", "refused", ""),
     "unterminated-quote": ((HEAD + '\nKRS-1,"never closed,倉敷市,玉島\n').encode(), "refused", ""),
     "classic-mac-cr": (places_csv().replace("\n", "\r").encode(), "stored", ""),
     "10k-quotes": ((HEAD + "\n" + '"' * 10_001 + "\n").encode(), "refused", ""),
-    "ragged-rows": ((HEAD + "\n" + PLACES_ROWS[0] + ",extra,cells,here\nKRS-9\n").encode(),
-                    "refused", "見出しのない列"),
+    "ragged-rows": (
+        (HEAD + "\n" + PLACES_ROWS[0] + ",extra,cells,here\nKRS-9\n").encode(),
+        "refused",
+        "見出しのない列",
+    ),
     "control-chars-in-header": (("\x1b[2J" + HEAD).encode(), "refused", "にない列です"),
-    "formula-cells": ((HEAD + "\n" + "\n".join(ONE_ROW.replace("KRS-1", f"KRS-{i}").format(name=f)
-                       for i, f in enumerate(['"=HYPERLINK(""http://x"",""y"")"', "+1+1", "-2+3",
-                                              "@SUM(A1)", "=cmd|' /C calc'!A0"]))).encode(),
-                      "stored", ""),
-    "html-and-script-in-names": ((HEAD + "\n" + "\n".join(
-        ONE_ROW.replace("KRS-1", f"KRS-{i}").format(name=n) for i, n in enumerate(
-            ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "**太字**",
-             "[リンク](javascript:alert(1))", "![](http://127.0.0.1:9/x.png)", ":red[赤]", "$x^2$"]))).encode(),
-        "stored", ""),
-    "right-to-left-marks": ((HEAD + "\n" + ONE_ROW.format(name="\u202eサロン\u202c\u200f") + "\n"
-                             + ONE_ROW.replace("KRS-1", "KRS-2").replace("玉島,玉島小", "\u202e玉島,玉島小")
-                             .format(name="x")).encode(), "refused", "「\u202e玉島」は倉敷市の地区にありません"),
-    "emoji": ((HEAD + "\n" + ONE_ROW.format(name="👨‍👩‍👧‍👦 みんなの食堂 🍙🇯🇵") + "\n").encode(), "stored", ""),
+    "formula-cells": (
+        (
+            HEAD
+            + "\n"
+            + "\n".join(
+                ONE_ROW.replace("KRS-1", f"KRS-{i}").format(name=f)
+                for i, f in enumerate(
+                    ['"=HYPERLINK(""http://x"",""y"")"', "+1+1", "-2+3", "@SUM(A1)", "=cmd|' /C calc'!A0"]
+                )
+            )
+        ).encode(),
+        "stored",
+        "",
+    ),
+    "html-and-script-in-names": (
+        (
+            HEAD
+            + "\n"
+            + "\n".join(
+                ONE_ROW.replace("KRS-1", f"KRS-{i}").format(name=n)
+                for i, n in enumerate(
+                    [
+                        "<script>alert(1)</script>",
+                        "<img src=x onerror=alert(1)>",
+                        "**太字**",
+                        "[リンク](javascript:alert(1))",
+                        "![](http://127.0.0.1:9/x.png)",
+                        ":red[赤]",
+                        "$x^2$",
+                    ]
+                )
+            )
+        ).encode(),
+        "stored",
+        "",
+    ),
+    "right-to-left-marks": (
+        (
+            HEAD
+            + "\n"
+            + ONE_ROW.format(name="\u202eサロン\u202c\u200f")
+            + "\n"
+            + ONE_ROW.replace("KRS-1", "KRS-2").replace("玉島,玉島小", "\u202e玉島,玉島小").format(name="x")
+        ).encode(),
+        "refused",
+        "「\u202e玉島」は倉敷市の地区にありません",
+    ),
+    "emoji": (
+        (HEAD + "\n" + ONE_ROW.format(name="👨‍👩‍👧‍👦 みんなの食堂 🍙🇯🇵") + "\n").encode(),
+        "stored",
+        "",
+    ),
 }
 
 
@@ -255,14 +397,19 @@ def test_nasty_file_is_answered_not_crashed(store, name):
 def test_names_are_kept_exactly_and_downloads_do_not_run_formulas(store):
     """Formula, HTML, right-to-left and emoji names are stored as typed; the CSV a manager
     downloads keeps formulas as text (a leading quote) for Excel."""
-    from tsunagu.ui import to_excel_csv
+    from tsunagu.dashboard.export import to_excel_csv
 
     for name in ("formula-cells", "html-and-script-in-names", "emoji"):
         outcome, frame = answer(CORPUS[name][0], store)
         assert outcome == "stored"
     outcome, frame = answer(CORPUS["formula-cells"][0], store)
-    assert frame["name"].to_list() == ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)",
-                                       "=cmd|' /C calc'!A0"]
+    assert frame["name"].to_list() == [
+        '=HYPERLINK("http://x","y")',
+        "+1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "=cmd|' /C calc'!A0",
+    ]
     text = to_excel_csv(frame.select("name"))[3:].decode("utf-8").splitlines()[1:]
     assert all(line.lstrip('"').startswith("'") for line in text), text
     outcome, frame = answer(CORPUS["html-and-script-in-names"][0], store)
@@ -274,9 +421,25 @@ def test_command_line_answers_nasty_files_without_a_traceback(tmp_path, store, n
     """The same files through `python -m tsunagu ingest`: exit status 1, errors in Japanese."""
     path = tmp_path / f"{name}.csv"
     path.write_bytes(CORPUS[name][0])
-    proc = subprocess.run([sys.executable, "-m", "tsunagu", "ingest", "--dataset", "places", "--month",
-                           "2024-07", "--data-dir", str(store.root), str(path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tsunagu",
+            "ingest",
+            "--dataset",
+            "places",
+            "--month",
+            "2024-07",
+            "--data-dir",
+            str(store.root),
+            str(path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("[エラー]") and "登録しませんでした" in proc.stderr
 
@@ -284,8 +447,9 @@ def test_command_line_answers_nasty_files_without_a_traceback(tmp_path, store, n
 def test_corpus_is_generated_not_committed():
     """No big binaries in git: every nasty file above is made by the test."""
     tracked = subprocess.run(["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True).stdout
-    big = [line for line in tracked.splitlines()
-           if (ROOT / line.split("\t")[1]).exists() and (ROOT / line.split("\t")[1]).stat().st_size > 1_000_000]
+    big = [
+        line
+        for line in tracked.splitlines()
+        if (ROOT / line.split("\t")[1]).exists() and (ROOT / line.split("\t")[1]).stat().st_size > 1_000_000
+    ]
     assert big == [] and len(CORPUS) >= 25
-
-

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import tree_digest
 from tests.test_ingest_formats import FORUMS_CSV, PANTRY_CSV, PLACES_HEADER, PLACES_ROWS, places_csv
-from tsunagu.ingest import ingest
+from tsunagu.ingest.pipeline import ingest
 
 GOOD = PLACES_ROWS[0]
 
@@ -32,22 +32,25 @@ def bad_place(old: str, new: str) -> str:
     return places_csv([GOOD, PLACES_ROWS[1].replace(old, new, 1)])
 
 
-@pytest.mark.parametrize("old, new, column, expected", [
-    ("玉島地区", "玉嶋", "地区", "「玉嶋」は倉敷市の地区にありません。使える地区: 玉島、水島、真備"),
-    ("長尾小学校区", "連島東小", "小学校区", "「連島東小」は水島地区の小学校区です"),
-    ("長尾小学校区", "存在しない小", "小学校区", "使える小学校区: 玉島小、長尾小"),
-    (",倉敷市,", ",倉敷町,", "市町村", "「倉敷町」は圏域マスタ（areas）にない市町村です"),
-    ("カフェ", "喫茶", "種別", "次のどれかにしてください: サロン、カフェ、体操・運動、趣味・習いごと"),
-    ("休止中", "やすみ", "状態", "次のどれかにしてください: 活動中、休止中、終了"),
-    ("○", "たぶん", "補助金対象", "はい／いいえ、○／×、true／false、1／0"),
-    ("平成28年9月", "平成28年13月", "開始年月", "年月（例: 2024-07"),
-    (",0.5,", ",40,", "開催頻度（回/月）", "0より大きく31以下の数値"),
-    (",0.5,,", ",0.5,-3,", "平均参加者数", "0以上の整数"),
-    (",0.5,,,", ",0.5,,35.1,", "緯度", "緯度と経度は両方入力するか、両方空欄に"),
-    (",0.5,,,", ",0.5,,10.0,133.0", "緯度", "20以上46以下の数値"),
-    ("TM-002", "TM-001", "通いの場ID", "「TM-001」が重複しています（2行目と同じ）"),
-    ("TM-002,", ",", "通いの場ID", "値が空です。この列は必須です。"),
-])
+@pytest.mark.parametrize(
+    "old, new, column, expected",
+    [
+        ("玉島地区", "玉嶋", "地区", "「玉嶋」は倉敷市の地区にありません。使える地区: 玉島、水島、真備"),
+        ("長尾小学校区", "連島東小", "小学校区", "「連島東小」は水島地区の小学校区です"),
+        ("長尾小学校区", "存在しない小", "小学校区", "使える小学校区: 玉島小、長尾小"),
+        (",倉敷市,", ",倉敷町,", "市町村", "「倉敷町」は圏域マスタ（areas）にない市町村です"),
+        ("カフェ", "喫茶", "種別", "次のどれかにしてください: サロン、カフェ、体操・運動、趣味・習いごと"),
+        ("休止中", "やすみ", "状態", "次のどれかにしてください: 活動中、休止中、終了"),
+        ("○", "たぶん", "補助金対象", "はい／いいえ、○／×、true／false、1／0"),
+        ("平成28年9月", "平成28年13月", "開始年月", "年月（例: 2024-07"),
+        (",0.5,", ",40,", "開催頻度（回/月）", "0より大きく31以下の数値"),
+        (",0.5,,", ",0.5,-3,", "平均参加者数", "0以上の整数"),
+        (",0.5,,,", ",0.5,,35.1,", "緯度", "緯度と経度は両方入力するか、両方空欄に"),
+        (",0.5,,,", ",0.5,,10.0,133.0", "緯度", "20以上46以下の数値"),
+        ("TM-002", "TM-001", "通いの場ID", "「TM-001」が重複しています（2行目と同じ）"),
+        ("TM-002,", ",", "通いの場ID", "値が空です。この列は必須です。"),
+    ],
+)
 def test_places_row_errors(store, old, new, column, expected):
     error = one_error(store, "places", bad_place(old, new))
     assert (error.row, error.column) == (3, column)
@@ -83,23 +86,33 @@ def test_value_under_a_column_without_header(store):
 
 
 def test_many_errors_come_together(store):
-    rows = [GOOD,
-            PLACES_ROWS[1].replace("玉島地区", "玉嶋").replace("カフェ", "喫茶"),
-            "TM-001,,倉敷市,玉島,玉島小,サロン,はい,活動中,,,-1,,"]
+    rows = [
+        GOOD,
+        PLACES_ROWS[1].replace("玉島地区", "玉嶋").replace("カフェ", "喫茶"),
+        "TM-001,,倉敷市,玉島,玉島小,サロン,はい,活動中,,,-1,,",
+    ]
     errors = refuse(store, "places", places_csv(rows))
     assert [(e.row, e.column) for e in errors] == [
-        (3, "地区"), (3, "種別"), (4, "名称"), (4, "平均参加者数"), (4, "通いの場ID")]
+        (3, "地区"),
+        (3, "種別"),
+        (4, "名称"),
+        (4, "平均参加者数"),
+        (4, "通いの場ID"),
+    ]
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"", "ファイルが空です"),
-    (b"\r\n\r\n", "ファイルが空です"),
-    (b"PK\x03\x04\x14\x00\x06\x00", "Excel ブック（.xlsx）のファイルです"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "古い形式の Excel ブック（.xls）"),
-    (b"%PDF-1.7\n", "PDF ファイルです"),
-    (b"\x00\x01\x02binary\x00", "CSV ではないファイルです"),
-    (b"\x81\x00\xff\xfe\xfd\x80", "文字コードを読み取れません"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "ファイルが空です"),
+        (b"\r\n\r\n", "ファイルが空です"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "Excel ブック（.xlsx）のファイルです"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "古い形式の Excel ブック（.xls）"),
+        (b"%PDF-1.7\n", "PDF ファイルです"),
+        (b"\x00\x01\x02binary\x00", "CSV ではないファイルです"),
+        (b"\x81\x00\xff\xfe\xfd\x80", "文字コードを読み取れません"),
+    ],
+)
 def test_not_a_csv(store, content, expected):
     error = one_error(store, "places", content)
     assert (error.row, error.column) == (None, None)
@@ -113,64 +126,91 @@ def test_header_only_is_refused_except_for_forums(store):
 
 
 def test_areas_must_exist_first(tmp_path):
-    from tsunagu.store import Store
+    from tsunagu.store.versions import Store
 
     error = one_error(Store(tmp_path / "empty"), "places", places_csv([GOOD]))
     assert "圏域マスタ（areas）がまだ登録されていない" in error.message
 
 
 def test_ambiguous_municipality_needs_prefecture(store):
-    csv = ("市町村,地区,小学校区,通いの場ID,名称,種別,補助金対象,状態\n"
-           "府中市,中央,府中小,H-1,中央サロン,サロン,いいえ,活動中\n")
+    csv = (
+        "市町村,地区,小学校区,通いの場ID,名称,種別,補助金対象,状態\n"
+        "府中市,中央,府中小,H-1,中央サロン,サロン,いいえ,活動中\n"
+    )
     error = one_error(store, "places", csv)
     assert (error.row, error.column) == (2, "市町村")
     assert "複数の都道府県（東京都、広島県）にあります。「都道府県」列を追加して" in error.message
 
 
 def test_prefecture_must_match(store):
-    csv = ("都道府県,市町村,地区,小学校区,通いの場ID,名称,種別,補助金対象,状態\n"
-           "岡山県,府中市,中央,府中小,H-1,中央サロン,サロン,いいえ,活動中\n")
+    csv = (
+        "都道府県,市町村,地区,小学校区,通いの場ID,名称,種別,補助金対象,状態\n"
+        "岡山県,府中市,中央,府中小,H-1,中央サロン,サロン,いいえ,活動中\n"
+    )
     error = one_error(store, "places", csv)
-    assert error.column == "都道府県" and "「府中市」は「岡山県」の市町村として圏域マスタにありません" in error.message
+    assert (
+        error.column == "都道府県"
+        and "「府中市」は「岡山県」の市町村として圏域マスタにありません" in error.message
+    )
 
 
 def test_areas_rules(tmp_path):
-    from tsunagu.store import Store
+    from tsunagu.store.versions import Store
 
-    csv = ("都道府県,市町村,地区,小学校区,人口,65歳以上人口,世帯数\n"
-           "岡山県,倉敷市,玉島,玉島小,1000,200,\n"
-           "岡山県,倉敷市,玉島,玉島小,1000,1001,-5\n"
-           "岡山県,倉敷市,玉島地区,玉島小学校区,900,100,\n")
+    csv = (
+        "都道府県,市町村,地区,小学校区,人口,65歳以上人口,世帯数\n"
+        "岡山県,倉敷市,玉島,玉島小,1000,200,\n"
+        "岡山県,倉敷市,玉島,玉島小,1000,1001,-5\n"
+        "岡山県,倉敷市,玉島地区,玉島小学校区,900,100,\n"
+    )
     errors = refuse(Store(tmp_path / "a"), "areas", csv)
     assert [(e.row, e.column) for e in errors] == [
-        (3, "65歳以上人口"), (3, "世帯数"), (3, "小学校区"), (4, "小学校区")]
+        (3, "65歳以上人口"),
+        (3, "世帯数"),
+        (3, "小学校区"),
+        (4, "小学校区"),
+    ]
     assert "人口（1,000）より多くなっています" in errors[0].message
     assert "2行目にもあります" in errors[2].message
 
 
-@pytest.mark.parametrize("old, new, column, expected", [
-    ("2024/7/6", "2024/8/1", "開催日", "アップロードする月（2024年7月（令和6年7月））の日付ではありません"),
-    ("2024/7/6", "2024/2/30", "開催日", "実在する日付"),
-    ("住民フォーラム,倉敷", "講演会,倉敷", "種別", "住民フォーラム、通いの場交流会"),
-    (",300,270", ",2000,270", "アンケート回答数", "参加者数の合計（1,244）より多くなっています"),
-    (",300,270", ",300,301", "肯定的回答数", "アンケート回答数（300）より多くなっています"),
-    (",300,270", ",,270", "肯定的回答数", "アンケート回答数が空欄です"),
-    ("ハイブリッド,210", "ハイブリッド,-210", "会場参加者数", "0以上の整数"),
-])
+@pytest.mark.parametrize(
+    "old, new, column, expected",
+    [
+        (
+            "2024/7/6",
+            "2024/8/1",
+            "開催日",
+            "アップロードする月（2024年7月（令和6年7月））の日付ではありません",
+        ),
+        ("2024/7/6", "2024/2/30", "開催日", "実在する日付"),
+        ("住民フォーラム,倉敷", "講演会,倉敷", "種別", "住民フォーラム、通いの場交流会"),
+        (",300,270", ",2000,270", "アンケート回答数", "参加者数の合計（1,244）より多くなっています"),
+        (",300,270", ",300,301", "肯定的回答数", "アンケート回答数（300）より多くなっています"),
+        (",300,270", ",,270", "肯定的回答数", "アンケート回答数が空欄です"),
+        ("ハイブリッド,210", "ハイブリッド,-210", "会場参加者数", "0以上の整数"),
+    ],
+)
 def test_forum_errors(store, old, new, column, expected):
     error = one_error(store, "forums", FORUMS_CSV.replace(old, new, 1))
     assert (error.row, error.column) == (2, column)
     assert expected in error.message
 
 
-@pytest.mark.parametrize("old, new, column, expected", [
-    ("教会等", "お寺", "サポーター種別", "ボランティア・サロングループ、障がい者（児）支援団体"),
-    (",4,7,30,", ",4,-7,30,", "利用世帯数", "0以上の整数"),
-    ("P-002", "P-001", "パントリーID", "「P-001」が重複しています（2行目と同じ）"),
-])
+@pytest.mark.parametrize(
+    "old, new, column, expected",
+    [
+        ("教会等", "お寺", "サポーター種別", "ボランティア・サロングループ、障がい者（児）支援団体"),
+        (",4,7,30,", ",4,-7,30,", "利用世帯数", "0以上の整数"),
+        ("P-002", "P-001", "パントリーID", "「P-001」が重複しています（2行目と同じ）"),
+    ],
+)
 def test_pantry_errors(store, old, new, column, expected):
-    error = one_error(store, "pantry", PANTRY_CSV.replace(old, new, 1) if old != "P-002" else
-                      PANTRY_CSV.replace("P-002,", "P-001,"))
+    error = one_error(
+        store,
+        "pantry",
+        PANTRY_CSV.replace(old, new, 1) if old != "P-002" else PANTRY_CSV.replace("P-002,", "P-001,"),
+    )
     assert error.column == column and expected in error.message
 
 
@@ -187,7 +227,10 @@ def test_vanished_place_warns(store):
     result = ingest(places_csv([GOOD]).encode(), "places", "2024-07", store)
     assert result.ok
     (warning,) = result.warnings
-    assert "2024年6月（令和6年6月）の一覧にあった「TM-002（髙橋さんちのお茶会～）」がありません" in warning.message
+    assert (
+        "2024年6月（令和6年6月）の一覧にあった「TM-002（髙橋さんちのお茶会～）」がありません"
+        in warning.message
+    )
     # marked 終了 the month before, it may go without a word
     ended = PLACES_ROWS[1].replace("休止中", "終了")
     assert ingest(places_csv([GOOD, ended]).encode(), "places", "2024-08", store).ok

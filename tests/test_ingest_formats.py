@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from tsunagu.ingest import ingest
+from tsunagu.ingest.pipeline import ingest
 
 PLACES_HEADER = "通いの場ID,名称,市町村,地区,小学校区,種別,補助金対象,状態,開始年月,開催頻度（回/月）,平均参加者数,緯度,経度"
 PLACES_ROWS = [
@@ -26,15 +26,59 @@ def stored(store, dataset, month) -> pl.DataFrame:
 
 
 def expect_places(df: pl.DataFrame) -> None:
-    rows = df.sort("place_id").select(
-        "place_id", "name", "prefecture", "municipality", "district", "school_district",
-        "category", "subsidized", "status", "started_on", "sessions_per_month",
-        "participants_avg", "lat", "lon").rows()
+    rows = (
+        df.sort("place_id")
+        .select(
+            "place_id",
+            "name",
+            "prefecture",
+            "municipality",
+            "district",
+            "school_district",
+            "category",
+            "subsidized",
+            "status",
+            "started_on",
+            "sessions_per_month",
+            "participants_avg",
+            "lat",
+            "lon",
+        )
+        .rows()
+    )
     assert rows == [
-        ("TM-001", "ふれあいサロン①", "岡山県", "倉敷市", "玉島", "玉島小", "サロン", True, "活動中",
-         "2024-07", 2.0, 12, 34.54, 133.67),
-        ("TM-002", "髙橋さんちのお茶会～", "岡山県", "倉敷市", "玉島", "長尾小", "カフェ", True, "休止中",
-         "2016-09", 0.5, None, None, None),
+        (
+            "TM-001",
+            "ふれあいサロン①",
+            "岡山県",
+            "倉敷市",
+            "玉島",
+            "玉島小",
+            "サロン",
+            True,
+            "活動中",
+            "2024-07",
+            2.0,
+            12,
+            34.54,
+            133.67,
+        ),
+        (
+            "TM-002",
+            "髙橋さんちのお茶会～",
+            "岡山県",
+            "倉敷市",
+            "玉島",
+            "長尾小",
+            "カフェ",
+            True,
+            "休止中",
+            "2016-09",
+            0.5,
+            None,
+            None,
+            None,
+        ),
     ]
 
 
@@ -78,12 +122,14 @@ def test_row_numbers_stay_excels_after_blank_rows(store):
 
 
 def test_areas_round_trip_with_thousands_separators(tmp_path):
-    from tsunagu.store import Store
+    from tsunagu.store.versions import Store
 
     s = Store(tmp_path / "d")
-    csv = ('prefecture,municipality,district,school_district,population,population_65plus,households\r\n'
-           '岡山県,倉敷市,玉島地区,玉島小,"12,000","3,000",\r\n'
-           '岡山県,倉敷市,玉島,長尾小,８０００,２６００,"3,500"\r\n')
+    csv = (
+        "prefecture,municipality,district,school_district,population,population_65plus,households\r\n"
+        '岡山県,倉敷市,玉島地区,玉島小,"12,000","3,000",\r\n'
+        '岡山県,倉敷市,玉島,長尾小,８０００,２６００,"3,500"\r\n'
+    )
     assert ingest(csv.encode("utf-8-sig"), "areas", "2024-04", s).ok
     assert s.read_month("areas", "2024-04").rows() == [
         ("岡山県", "倉敷市", "玉島地区", "玉島小", 12000, 3000, None),
@@ -101,8 +147,15 @@ def test_pantry_round_trip(store):
     result = ingest(PANTRY_CSV.encode("cp932"), "pantry", "2024-07", store)
     assert result.ok, [str(e) for e in result.errors]
     assert stored(store, "pantry", "2024-07").select(
-        "pantry_id", "district", "school_district", "supporter_type", "opened_on",
-        "households_served", "items_distributed", "referrals").rows() == [
+        "pantry_id",
+        "district",
+        "school_district",
+        "supporter_type",
+        "opened_on",
+        "households_served",
+        "items_distributed",
+        "referrals",
+    ).rows() == [
         ("P-001", "玉島", "玉島小", "教会等", "2021-04", 1024, 4096, 2),
         ("P-002", "玉島", "長尾小", "障がい者（児）支援団体", "2023-10", 7, 30, 0),
     ]
@@ -119,7 +172,8 @@ def test_forums_round_trip(store):
     result = ingest(FORUMS_CSV.encode("utf-8"), "forums", "2024-07", store)
     assert result.ok, [str(e) for e in result.errors]
     assert stored(store, "forums", "2024-07").select(
-        "event_id", "held_on", "district", "attendees_online", "survey_positive").rows() == [
+        "event_id", "held_on", "district", "attendees_online", "survey_positive"
+    ).rows() == [
         ("F-1", dt.date(2024, 7, 6), None, 1034, 270),
         ("F-2", dt.date(2024, 7, 20), "玉島", 0, None),
         ("F-3", dt.date(2024, 7, 31), None, 18, None),
@@ -130,18 +184,24 @@ def test_forums_header_only_means_no_events(store):
     header = FORUMS_CSV.splitlines()[0] + "\r\n"
     result = ingest(header.encode("cp932"), "forums", "2024-08", store)
     assert result.ok and result.rows == 0
-    assert [w.message for w in result.warnings] == ["行事が0件のファイルです。この月は開催がなかったものとして登録します。"]
+    assert [w.message for w in result.warnings] == [
+        "行事が0件のファイルです。この月は開催がなかったものとして登録します。"
+    ]
     assert stored(store, "forums", "2024-08").height == 0
 
 
 def test_ambiguous_municipality_with_prefecture_column(store):
-    csv = ("都道府県,市町村,地区,小学校区,通いの場ID,名称,種別,補助金対象,状態\n"
-           "広島県,府中市,中央,府中小,H-1,中央サロン,サロン,いいえ,活動中\n"
-           "東京都,府中市,中央地区,府中第一小,T-1,第一カフェ,カフェ,1,活動中\n")
+    csv = (
+        "都道府県,市町村,地区,小学校区,通いの場ID,名称,種別,補助金対象,状態\n"
+        "広島県,府中市,中央,府中小,H-1,中央サロン,サロン,いいえ,活動中\n"
+        "東京都,府中市,中央地区,府中第一小,T-1,第一カフェ,カフェ,1,活動中\n"
+    )
     result = ingest(csv.encode(), "places", "2024-07", store)
     assert result.ok, [str(e) for e in result.errors]
     assert stored(store, "places", "2024-07").select("place_id", "prefecture", "school_district").rows() == [
-        ("H-1", "広島県", "府中小"), ("T-1", "東京都", "府中第一小")]
+        ("H-1", "広島県", "府中小"),
+        ("T-1", "東京都", "府中第一小"),
+    ]
 
 
 def test_live_layout_is_readable_by_any_parquet_tool(store):
@@ -149,19 +209,31 @@ def test_live_layout_is_readable_by_any_parquet_tool(store):
     assert ingest(places_csv(PLACES_ROWS[:1]).encode(), "places", "2024-08", store).ok
     rows = duckdb.sql(
         f"select month, count(*) from read_parquet('{store.root}/places/*/*.parquet', "
-        "hive_partitioning = true) group by month order by month").fetchall()
+        "hive_partitioning = true) group by month order by month"
+    ).fetchall()
     assert rows == [("2024-07", 2), ("2024-08", 1)]
 
 
-@pytest.mark.parametrize("text", [
-    places_csv(),
-    places_csv(newline="\n"),
-    places_csv(["", ",,,,,,,,,,,,", PLACES_ROWS[0], "", '"TM-9","改行\r\nあり",倉敷市,玉島,玉島小,サロン,はい,活動中,,,,,']),
-    places_csv([PLACES_ROWS[0] + ",,"], PLACES_HEADER + ",,"),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        places_csv(),
+        places_csv(newline="\n"),
+        places_csv(
+            [
+                "",
+                ",,,,,,,,,,,,",
+                PLACES_ROWS[0],
+                "",
+                '"TM-9","改行\r\nあり",倉敷市,玉島,玉島小,サロン,はい,活動中,,,,,',
+            ]
+        ),
+        places_csv([PLACES_ROWS[0] + ",,"], PLACES_HEADER + ",,"),
+    ],
+)
 def test_fast_and_fallback_readers_agree(text, monkeypatch):
     """Polars reads well-formed files; Python's csv takes odd ones. Both give the same cells."""
-    from tsunagu import csvread
+    from tsunagu.ingest import read as csvread
 
     fast = csvread.read_table(text.encode("cp932"))
 
@@ -176,13 +248,14 @@ def test_fast_and_fallback_readers_agree(text, monkeypatch):
 
 def test_area_names_resolve_the_same_when_two_combinations_share_a_hash(store, monkeypatch):
     """Rows find their areas by a hash of the names; a collision falls back to the exact join."""
-    from tsunagu import areas
+    from tsunagu.ingest import areas
 
     rows = PLACES_ROWS + ["TM-003,水島のカフェ,倉敷市,水島,連島東小,カフェ,いいえ,活動中,,,,,"]
     assert ingest(places_csv(rows).encode("cp932"), "places", "2024-07", store).ok
     fast = stored(store, "places", "2024-07")
-    monkeypatch.setattr(areas, "_combo_hash", lambda keyed, cols: pl.Series("_h", [7] * keyed.height,
-                                                                              dtype=pl.UInt64))
+    monkeypatch.setattr(
+        areas, "_combo_hash", lambda keyed, cols: pl.Series("_h", [7] * keyed.height, dtype=pl.UInt64)
+    )
     assert ingest(places_csv(rows).encode("cp932"), "places", "2024-08", store).ok
     exact = stored(store, "places", "2024-08")
     assert exact.sort("place_id").equals(fast.sort("place_id"))
@@ -191,8 +264,10 @@ def test_area_names_resolve_the_same_when_two_combinations_share_a_hash(store, m
 
 def test_plain_and_written_integers_give_the_same_values(store):
     """Integers cast directly ('+5', '007') and through the parser ('1,200', '１２', '12.0')."""
-    rows = [f"TM-{i:03d},サロン{i},倉敷市,玉島,玉島小,サロン,はい,活動中,,,{v},,"
-            for i, v in enumerate(["+5", "007", "\"1,200\"", "１２", "12.0", "△0", "8"])]
+    rows = [
+        f"TM-{i:03d},サロン{i},倉敷市,玉島,玉島小,サロン,はい,活動中,,,{v},,"
+        for i, v in enumerate(["+5", "007", '"1,200"', "１２", "12.0", "△0", "8"])
+    ]
     assert ingest(places_csv(rows).encode("cp932"), "places", "2024-07", store).ok
     got = stored(store, "places", "2024-07").sort("place_id")["participants_avg"].to_list()
     assert got == [5, 7, 1200, 12, 12, 0, 8]

@@ -6,16 +6,29 @@ import datetime as dt
 
 import pytest
 
-from tsunagu import parse, wareki
+from tsunagu.contract import parse, wareki
 
 
-@pytest.mark.parametrize("text, month", [
-    ("2024-07", "2024-07"), ("2024/7", "2024-07"), ("2024/07/01", "2024-07"),
-    ("2024年7月", "2024-07"), ("令和6年7月", "2024-07"), ("R6.7", "2024-07"), ("R6/7", "2024-07"),
-    ("H28.9", "2016-09"), ("平成28年9月", "2016-09"), ("令和元年5月", "2019-05"),
-    ("Ｒ６．７", "2024-07"), ("２０２４年７月", "2024-07"), (" r6.7 ", "2024-07"),
-    ("令和6年7月1日", "2024-07"), ("S64.1", "1989-01"),
-])
+@pytest.mark.parametrize(
+    "text, month",
+    [
+        ("2024-07", "2024-07"),
+        ("2024/7", "2024-07"),
+        ("2024/07/01", "2024-07"),
+        ("2024年7月", "2024-07"),
+        ("令和6年7月", "2024-07"),
+        ("R6.7", "2024-07"),
+        ("R6/7", "2024-07"),
+        ("H28.9", "2016-09"),
+        ("平成28年9月", "2016-09"),
+        ("令和元年5月", "2019-05"),
+        ("Ｒ６．７", "2024-07"),
+        ("２０２４年７月", "2024-07"),
+        (" r6.7 ", "2024-07"),
+        ("令和6年7月1日", "2024-07"),
+        ("S64.1", "1989-01"),
+    ],
+)
 def test_month_forms(text, month):
     assert parse.parse_month(text) == month
 
@@ -26,12 +39,19 @@ def test_bad_months(text):
         parse.parse_month(text)
 
 
-@pytest.mark.parametrize("text, day", [
-    ("2024-07-01", dt.date(2024, 7, 1)), ("2024/7/1", dt.date(2024, 7, 1)),
-    ("2024年7月1日", dt.date(2024, 7, 1)), ("令和6年7月1日", dt.date(2024, 7, 1)),
-    ("R6.7.1", dt.date(2024, 7, 1)), ("２０２４／７／１", dt.date(2024, 7, 1)),
-    ("2024/7/1 0:00", dt.date(2024, 7, 1)), ("令和元年5月1日", dt.date(2019, 5, 1)),
-])
+@pytest.mark.parametrize(
+    "text, day",
+    [
+        ("2024-07-01", dt.date(2024, 7, 1)),
+        ("2024/7/1", dt.date(2024, 7, 1)),
+        ("2024年7月1日", dt.date(2024, 7, 1)),
+        ("令和6年7月1日", dt.date(2024, 7, 1)),
+        ("R6.7.1", dt.date(2024, 7, 1)),
+        ("２０２４／７／１", dt.date(2024, 7, 1)),
+        ("2024/7/1 0:00", dt.date(2024, 7, 1)),
+        ("令和元年5月1日", dt.date(2019, 5, 1)),
+    ],
+)
 def test_date_forms(text, day):
     assert parse.parse_date(text) == day
 
@@ -42,10 +62,19 @@ def test_bad_dates(text):
         parse.parse_date(text)
 
 
-@pytest.mark.parametrize("text, value", [
-    ("12", 12), ("１２", 12), ("1,200", 1200), ("１，２００", 1200), ("12.0", 12), ("△3", -3),
-    ("-3", -3), ("1,234,567", 1_234_567),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("12", 12),
+        ("１２", 12),
+        ("1,200", 1200),
+        ("１，２００", 1200),
+        ("12.0", 12),
+        ("△3", -3),
+        ("-3", -3),
+        ("1,234,567", 1_234_567),
+    ],
+)
 def test_int_forms(text, value):
     assert parse.parse_int(text) == value
 
@@ -56,10 +85,21 @@ def test_bad_ints(text):
         parse.parse_int(text)
 
 
-@pytest.mark.parametrize("text, value", [
-    ("はい", True), ("いいえ", False), ("○", True), ("〇", True), ("×", False), ("TRUE", True),
-    ("false", False), ("1", True), ("0", False), ("１", True),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("はい", True),
+        ("いいえ", False),
+        ("○", True),
+        ("〇", True),
+        ("×", False),
+        ("TRUE", True),
+        ("false", False),
+        ("1", True),
+        ("0", False),
+        ("１", True),
+    ],
+)
 def test_bool_forms(text, value):
     assert parse.parse_bool(text) is value
 
@@ -70,10 +110,16 @@ def test_area_names_compare_without_suffix():
     assert parse.area_key("　玉島 ") == "玉島"
 
 
-@pytest.mark.parametrize("fy, label", [
-    (2024, "令和6年度（2024年度）"), (2019, "令和元年度（2019年度）"), (2018, "平成30年度（2018年度）"),
-    (2016, "平成28年度（2016年度）"), (1989, "平成元年度（1989年度）"),
-])
+@pytest.mark.parametrize(
+    "fy, label",
+    [
+        (2024, "令和6年度（2024年度）"),
+        (2019, "令和元年度（2019年度）"),
+        (2018, "平成30年度（2018年度）"),
+        (2016, "平成28年度（2016年度）"),
+        (1989, "平成元年度（1989年度）"),
+    ],
+)
 def test_fiscal_year_labels(fy, label):
     assert wareki.fiscal_year_label(fy) == label
 

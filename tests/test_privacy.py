@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from tests.disclosure_audit import _basis, _in_span
-from tsunagu import privacy
+from tsunagu.display import privacy
 
 
 def test_small_counts_are_hidden():
@@ -25,16 +25,18 @@ def test_threshold_is_configurable(monkeypatch):
     assert rule.view(["a"]).figure("consultations", ["2024-05"]).text == "10未満"
 
 
-def counts(consultations: dict[str, list[int]], referrals: dict[str, list[int]] | None = None,
-           start: int = 4) -> pl.DataFrame:
+def counts(
+    consultations: dict[str, list[int]], referrals: dict[str, list[int]] | None = None, start: int = 4
+) -> pl.DataFrame:
     """District -> counts month by month from 2024-04 (one school district each)."""
     rows = []
     for d, values in consultations.items():
         for i, v in enumerate(values):
             r = (referrals or consultations)[d][i]
             rows.append((d, f"{d}小", f"2024-{start + i:02d}", v, r))
-    return pl.DataFrame(rows, schema=["district", "school_district", "month", "consultations", "referrals"],
-                        orient="row")
+    return pl.DataFrame(
+        rows, schema=["district", "school_district", "month", "consultations", "referrals"], orient="row"
+    )
 
 
 def test_one_small_district_brings_the_next_smallest():
@@ -68,8 +70,12 @@ def test_no_hidden_cell_is_determined_on_random_tables():
         rule = privacy.Disclosure(counts(table))
         months = rule.months
         atoms = [(d, m) for d in ds for m in months]
-        cells = [(None, m) for m in months] + [(d, m) for d in ds for m in months] + \
-                [(d, "FY2024") for d in ds] + [(None, "FY2024")]
+        cells = (
+            [(None, m) for m in months]
+            + [(d, m) for d in ds for m in months]
+            + [(d, "FY2024") for d in ds]
+            + [(None, "FY2024")]
+        )
 
         def vec(cell, atoms=atoms):
             d, p = cell
@@ -78,6 +84,7 @@ def test_no_hidden_cell_is_determined_on_random_tables():
                 if (d is None or ad == d) and (p == "FY2024" or am == p):
                     v[i] = 1
             return v
+
         hidden = rule.hidden_cells("consultations")
         basis = _basis([vec(c) for c in cells if c not in hidden])
         for c in hidden:
@@ -86,8 +93,9 @@ def test_no_hidden_cell_is_determined_on_random_tables():
         for c in cells:  # every small cell is hidden
             assert vec(c) @ values >= 5 or c in hidden, (table, c)
         # behind a shown total, the hidden cells never add up to a small count
-        rows = [((None, m), [(d, m) for d in ds]) for m in months] + \
-               [((d, "FY2024"), [(d, m) for m in months]) for d in ds]
+        rows = [((None, m), [(d, m) for d in ds]) for m in months] + [
+            ((d, "FY2024"), [(d, m) for m in months]) for d in ds
+        ]
         for total, members in rows:
             inside = [c for c in members if c in hidden]
             if total not in hidden and inside:
@@ -119,14 +127,19 @@ def test_school_districts_are_never_shown_to_viewers():
 
 
 def test_changes_rates_and_averages_need_both_sides_shown():
-    rule = privacy.Disclosure(counts({"a": [12, 3], "b": [30, 40], "c": [25, 45]},
-                                     {"a": [6, 1], "b": [10, 8], "c": [9, 10]}))
+    rule = privacy.Disclosure(
+        counts({"a": [12, 3], "b": [30, 40], "c": [25, 45]}, {"a": [6, 1], "b": [10, 8], "c": [9, 10]})
+    )
     a = rule.view(["a"])
     assert a.change("consultations", ["2024-05"], ["2024-04"]) is None  # 3 now: hidden
     assert a.rate(["2024-05"]) == "—"
     # a rate needs both counts shown: 04's referrals of a and b are complements of a's 1 in 05
-    assert rule.hidden_cells("referrals") == {("a", "2024-04"), ("a", "2024-05"), ("b", "2024-04"),
-                                              ("b", "2024-05")}
+    assert rule.hidden_cells("referrals") == {
+        ("a", "2024-04"),
+        ("a", "2024-05"),
+        ("b", "2024-04"),
+        ("b", "2024-05"),
+    }
     assert rule.view(["b"]).rate(["2024-04"]) == "—"
     assert rule.view(["c"]).rate(["2024-04"]) == "36.0%"  # 9 / 25
     assert rule.view(["b"]).change("consultations", ["2024-05"], ["2024-04"]) is None  # complement

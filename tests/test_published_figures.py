@@ -10,23 +10,39 @@ import pytest
 
 from tests.conftest import ROOT, q
 
-FISCAL_YEARS = ["平成28年度", "平成29年度", "平成30年度", "令和元年度", "令和2年度", "令和3年度",
-                "令和4年度", "令和5年度"]
+FISCAL_YEARS = [
+    "平成28年度",
+    "平成29年度",
+    "平成30年度",
+    "令和元年度",
+    "令和2年度",
+    "令和3年度",
+    "令和4年度",
+    "令和5年度",
+]
 ACTIVE = [430, 499, 600, 705, 771, 840, 876, 839]
 SUBSIDIZED = [160, 223, 263, 275, 290, 288, 305, 311]
 
 
 def test_kurashiki_places_per_fiscal_year(demo_db):
     rows = q(demo_db, "places_by_fiscal_year", municipality="倉敷市")
-    published = [(label, month, n, s) for label, month, n, s in
-                 zip(FISCAL_YEARS, [f"{y}-03" for y in range(2017, 2025)], ACTIVE, SUBSIDIZED)]
+    published = [
+        (label, month, n, s)
+        for label, month, n, s in zip(
+            FISCAL_YEARS, [f"{y}-03" for y in range(2017, 2025)], ACTIVE, SUBSIDIZED
+        )
+    ]
     assert [(r[1], r[2], r[3], r[4]) for r in rows[:8]] == published
 
 
 def test_mabi_places_before_and_after_the_2018_flood(demo_db):
     rows = q(demo_db, "places_by_fiscal_year", municipality="倉敷市", districts=["真備"])
     assert [(r[1], r[3]) for r in rows[:4]] == [
-        ("平成28年度", 38), ("平成29年度", 51), ("平成30年度", 58), ("令和元年度", 98)]
+        ("平成28年度", 38),
+        ("平成29年度", 51),
+        ("平成30年度", 58),
+        ("令和元年度", 98),
+    ]
 
 
 def test_kurashiki_area_summary(demo_db):
@@ -37,13 +53,22 @@ def test_kurashiki_area_summary(demo_db):
     assert row["n_school_districts"] == 63
     assert (row["min_school_aging_rate_pct"], row["max_school_aging_rate_pct"]) == (15.0, 50.0)
     assert [r[2] for r in q(demo_db, "districts", municipality="倉敷市")] == [
-        "倉敷", "水島", "児島", "玉島", "真備", "船穂"]
+        "倉敷",
+        "水島",
+        "児島",
+        "玉島",
+        "真備",
+        "船穂",
+    ]
 
 
-@pytest.mark.parametrize("month, expected", [
-    ("2022-10", [("倉敷", 29), ("水島", 15), ("児島", 11), ("玉島", 15), ("真備", 6), ("船穂", 3)]),
-    ("2024-07", [("倉敷", 29), ("水島", 19), ("児島", 17), ("玉島", 19), ("真備", 6), ("船穂", 5)]),
-])
+@pytest.mark.parametrize(
+    "month, expected",
+    [
+        ("2022-10", [("倉敷", 29), ("水島", 15), ("児島", 11), ("玉島", 15), ("真備", 6), ("船穂", 3)]),
+        ("2024-07", [("倉敷", 29), ("水島", 19), ("児島", 17), ("玉島", 19), ("真備", 6), ("船穂", 5)]),
+    ],
+)
 def test_pantry_sites_by_district(demo_db, month, expected):
     rows = q(demo_db, "pantry_sites_by_district", municipality="倉敷市", month=month)
     assert rows == expected
@@ -52,26 +77,54 @@ def test_pantry_sites_by_district(demo_db, month, expected):
 
 def test_pantry_activity_types(demo_db):
     assert q(demo_db, "pantry_by_activity_type", municipality="倉敷市", month="2022-10") == [
-        ("随時相談・対応", 28), ("既存の活動での相談支援", 17), ("フードシェア等イベント", 16),
-        ("子ども食堂・地域食堂", 11), ("見守り・訪問型", 7)]
+        ("随時相談・対応", 28),
+        ("既存の活動での相談支援", 17),
+        ("フードシェア等イベント", 16),
+        ("子ども食堂・地域食堂", 11),
+        ("見守り・訪問型", 7),
+    ]
     assert q(demo_db, "pantry_by_activity_type", municipality="倉敷市", month="2024-07") == [
-        ("随時相談・対応", 29), ("既存の活動での相談支援", 23), ("フードシェア等イベント", 19),
-        ("子ども食堂・地域食堂", 17), ("見守り・訪問型", 7)]
+        ("随時相談・対応", 29),
+        ("既存の活動での相談支援", 23),
+        ("フードシェア等イベント", 19),
+        ("子ども食堂・地域食堂", 17),
+        ("見守り・訪問型", 7),
+    ]
 
 
 def test_pantry_supporter_types(demo_db):
     got_2022 = dict(q(demo_db, "pantry_by_supporter_type", municipality="倉敷市", month="2022-10"))
     assert got_2022 == {
-        "障がい者（児）支援団体": 10, "子ども食堂・地域食堂": 9, "社会福祉法人": 7, "地域交流拠点": 9,
-        "子育て支援拠点": 8, "ボランティア個人・グループ": 10, "ボランティア・サロングループ": 16,
-        "地区社協・地区社協有志": 4, "駄菓子屋・喫茶店": 2, "フードシェアハウス": 1, "法律相談所": 1,
-        "障がい当事者団体": 1, "被災地支援団体": 1}
+        "障がい者（児）支援団体": 10,
+        "子ども食堂・地域食堂": 9,
+        "社会福祉法人": 7,
+        "地域交流拠点": 9,
+        "子育て支援拠点": 8,
+        "ボランティア個人・グループ": 10,
+        "ボランティア・サロングループ": 16,
+        "地区社協・地区社協有志": 4,
+        "駄菓子屋・喫茶店": 2,
+        "フードシェアハウス": 1,
+        "法律相談所": 1,
+        "障がい当事者団体": 1,
+        "被災地支援団体": 1,
+    }
     got_2024 = dict(q(demo_db, "pantry_by_supporter_type", municipality="倉敷市", month="2024-07"))
     assert got_2024 == {
-        "ボランティア・サロングループ": 22, "障がい者（児）支援団体": 13, "教会等": 11, "地域交流拠点": 10,
-        "ボランティア個人・グループ": 11, "子育て支援拠点": 8, "社会福祉法人": 7,
-        "地区社協・地区社協有志": 4, "駄菓子屋・喫茶店": 3, "学校・児童クラブ": 2,
-        "生活支援サービス団体": 1, "町内会・子ども会": 2, "法律相談所": 1}
+        "ボランティア・サロングループ": 22,
+        "障がい者（児）支援団体": 13,
+        "教会等": 11,
+        "地域交流拠点": 10,
+        "ボランティア個人・グループ": 11,
+        "子育て支援拠点": 8,
+        "社会福祉法人": 7,
+        "地区社協・地区社協有志": 4,
+        "駄菓子屋・喫茶店": 3,
+        "学校・児童クラブ": 2,
+        "生活支援サービス団体": 1,
+        "町内会・子ども会": 2,
+        "法律相談所": 1,
+    }
 
 
 def test_pantry_donors_and_start(demo_db):
@@ -94,11 +147,17 @@ def test_kurashiki_forums_every_fiscal_year(demo_db):
 
 
 def test_musashino_ibasho_events(demo_db):
-    rows = demo_db.query("forum_events", municipality="武蔵野市",
-                         event_type="居場所交流会・学習会").rows(named=True)
+    rows = demo_db.query("forum_events", municipality="武蔵野市", event_type="居場所交流会・学習会").rows(
+        named=True
+    )
     assert sorted((str(r["held_on"]), r["attendees_total"]) for r in rows) == [
-        ("2017-08-31", 23), ("2017-09-06", 16), ("2017-09-09", 15), ("2018-09-08", 58),
-        ("2020-01-25", 17), ("2021-03-13", 19)]
+        ("2017-08-31", 23),
+        ("2017-09-06", 16),
+        ("2017-09-09", 15),
+        ("2018-09-08", 58),
+        ("2020-01-25", 17),
+        ("2021-03-13", 19),
+    ]
     (musashino,) = [r for r in q(demo_db, "municipalities") if r[1] == "武蔵野市"]
     assert (musashino[6], musashino[7]) == (3, 13)  # 3 圏域, 13 地域社協 areas
 
@@ -111,16 +170,37 @@ def test_musashino_15_subsidised_groups_in_march_2021(demo_db):
 def test_summit_session(demo_db):
     rows = demo_db.query("forum_events", event_type="研修会・セミナー").rows(named=True)
     (summit,) = [r for r in rows if "サミット" in r["title"]]
-    assert (summit["attendees_total"], summit["attendees_online"], summit["attendees_onsite"],
-            summit["survey_responses"]) == (243, 234, 9, 70)
+    assert (
+        summit["attendees_total"],
+        summit["attendees_online"],
+        summit["attendees_onsite"],
+        summit["survey_responses"],
+    ) == (243, 234, 9, 70)
 
 
 def test_nagano_conference_municipalities(demo_db):
     nagano = {r[1]: r for r in q(demo_db, "municipalities", prefecture="長野県")}
     assert len(nagano) == 18
     assert set(nagano) == {
-        "立科町", "南箕輪村", "高森町", "天龍村", "南木曽町", "大桑村", "生坂村", "信濃町", "飯綱町",
-        "軽井沢町", "御代田町", "下諏訪町", "富士見町", "辰野町", "山形村", "池田町", "坂城町", "山ノ内町"}
+        "立科町",
+        "南箕輪村",
+        "高森町",
+        "天龍村",
+        "南木曽町",
+        "大桑村",
+        "生坂村",
+        "信濃町",
+        "飯綱町",
+        "軽井沢町",
+        "御代田町",
+        "下諏訪町",
+        "富士見町",
+        "辰野町",
+        "山形村",
+        "池田町",
+        "坂城町",
+        "山ノ内町",
+    }
     assert nagano["生坂村"][2] == 1_800 and nagano["生坂村"][5] == 41.0
     assert 19_000 <= nagano["軽井沢町"][2] <= 21_000
     assert nagano["南箕輪村"][6] == 12
@@ -129,24 +209,40 @@ def test_nagano_conference_municipalities(demo_db):
 
 def test_nagano_report_figures(demo_db):
     # 南箕輪村: 14 懇談会 in all 12 地区, 95% wanted closer neighbourly ties
-    (m,) = demo_db.query("forums_by_fiscal_year", municipality="南箕輪村",
-                         event_type="地区懇談会").filter(fiscal_year=2017).rows(named=True)
+    (m,) = (
+        demo_db.query("forums_by_fiscal_year", municipality="南箕輪村", event_type="地区懇談会")
+        .filter(fiscal_year=2017)
+        .rows(named=True)
+    )
     assert (m["n_events"], m["n_districts"], m["positive_rate_pct"]) == (14, 12, 95.0)
     # 飯綱町, H29: 45 学習会 in 28 of its 50 行政区
-    (i,) = demo_db.query("forums_by_fiscal_year", municipality="飯綱町",
-                         event_type="地区懇談会").filter(fiscal_year=2017).rows(named=True)
+    (i,) = (
+        demo_db.query("forums_by_fiscal_year", municipality="飯綱町", event_type="地区懇談会")
+        .filter(fiscal_year=2017)
+        .rows(named=True)
+    )
     assert (i["n_events"], i["n_districts"]) == (45, 28)
     # 軽井沢町: 情報市庭 monthly from November, about 25 people each
     events = demo_db.query("forum_events", municipality="軽井沢町", event_type="その他").rows(named=True)
     assert sorted(str(e["held_on"])[:7] for e in events) == [
-        "2017-11", "2017-12", "2018-01", "2018-02", "2018-03"]
+        "2017-11",
+        "2017-12",
+        "2018-01",
+        "2018-02",
+        "2018-03",
+    ]
     assert round(sum(e["attendees_total"] for e in events) / len(events)) == 25
     # 大桑村's 18 cafés; 南木曽町's about 30 salons with over 1,000 participations a year
-    oguwa = dict((r[0], r[1]) for r in q(demo_db, "places_breakdown", municipality="大桑村",
-                                         dimension="category"))
+    oguwa = dict(
+        (r[0], r[1]) for r in q(demo_db, "places_breakdown", municipality="大桑村", dimension="category")
+    )
     assert oguwa["カフェ"] == 18
-    nagiso = {r["value"]: r for r in demo_db.query(
-        "places_breakdown", municipality="南木曽町", dimension="category").rows(named=True)}
+    nagiso = {
+        r["value"]: r
+        for r in demo_db.query("places_breakdown", municipality="南木曽町", dimension="category").rows(
+            named=True
+        )
+    }
     assert nagiso["サロン"]["n_active"] == 30
     assert nagiso["サロン"]["participations_per_year"] > 1_000
 
@@ -154,8 +250,14 @@ def test_nagano_report_figures(demo_db):
 @pytest.fixture
 def cli(demo_dir):
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "tsunagu", *args, "--data-dir", str(demo_dir)],
-                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "tsunagu", *args, "--data-dir", str(demo_dir)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+
     return run
 
 
@@ -186,10 +288,26 @@ def test_school_districts_add_up_to_the_city(demo_db):
 
 
 def test_cli_accepts_one_district_or_a_list(cli):
-    one = cli("query", "pantry_sites_by_district", "--param", "municipality=倉敷市",
-              "--param", "district=玉島", "--param", "month=2024-07")
+    one = cli(
+        "query",
+        "pantry_sites_by_district",
+        "--param",
+        "municipality=倉敷市",
+        "--param",
+        "district=玉島",
+        "--param",
+        "month=2024-07",
+    )
     assert one.returncode == 0, one.stderr
     assert one.stdout.splitlines() == ["district,n_sites", "玉島,19"]
-    two = cli("query", "pantry_sites_by_district", "--param", "municipality=倉敷市",
-              "--param", "districts=玉島,真備", "--param", "month=2024-07")
+    two = cli(
+        "query",
+        "pantry_sites_by_district",
+        "--param",
+        "municipality=倉敷市",
+        "--param",
+        "districts=玉島,真備",
+        "--param",
+        "month=2024-07",
+    )
     assert two.stdout.splitlines() == ["district,n_sites", "玉島,19", "真備,6"]

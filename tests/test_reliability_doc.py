@@ -9,8 +9,12 @@ import re
 from tests.conftest import ROOT
 
 DOC = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
-HARDENING = ["tests/test_faults.py", "tests/test_hostile_input.py", "tests/test_access.py",
-             "tests/test_browser_attacks.py"]
+HARDENING = [
+    "tests/test_faults.py",
+    "tests/test_hostile_input.py",
+    "tests/test_access.py",
+    "tests/test_browser_attacks.py",
+]
 
 
 def functions_of(path: str) -> set[str]:

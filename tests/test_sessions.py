@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.test_app import signed_in
-from tsunagu import auth, users
-from tsunagu.auth import SESSION_ENDED, Throttle
+from tsunagu.access import auth, users
+from tsunagu.access.auth import SESSION_ENDED, Throttle
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +33,23 @@ def own_users(tmp_path, monkeypatch, hashes):
     the admin boss and the editor hanako, passwords `NAME-password-1`."""
     path = tmp_path / "users.yaml"
     monkeypatch.setenv("TSUNAGU_USERS_FILE", str(path))
-    users.save({name: {"name": name, "role": role, "password": hashes[name], "session_gen": f"{name}-gen-0"}
-                for name, role in (("boss", "admin"), ("hanako", "editor"))}, path)
+    users.save(
+        {
+            name: {"name": name, "role": role, "password": hashes[name], "session_gen": f"{name}-gen-0"}
+            for name, role in (("boss", "admin"), ("hanako", "editor"))
+        },
+        path,
+    )
     return path
 
 
 def cookie_of(user: users.User, expires_in: float = 3600) -> str:
     """The cookie a sign-in as `user` (just now) leaves in the browser."""
-    return jwt.encode({"username": user.username, "exp_date": time.time() + expires_in,
-                       "gen": user.session_gen}, users.cookie_key(), algorithm="HS256")
+    return jwt.encode(
+        {"username": user.username, "exp_date": time.time() + expires_in, "gen": user.session_gen},
+        users.cookie_key(),
+        algorithm="HS256",
+    )
 
 
 CHANGES = {
@@ -49,8 +57,10 @@ CHANGES = {
     "new password": lambda p: users.set_password("hanako", "another-password-2", p),
     "new role": lambda p: users.set_role("hanako", "viewer", p),
     "removed": lambda p: users.remove("hanako", p),
-    "removed and added again under the same name":
-        lambda p: (users.remove("hanako", p), users.add("hanako", "hanako-password-1", "editor", path=p)),
+    "removed and added again under the same name": lambda p: (
+        users.remove("hanako", p),
+        users.add("hanako", "hanako-password-1", "editor", path=p),
+    ),
 }
 
 
@@ -87,8 +97,9 @@ def test_other_users_and_unchanged_roles_keep_their_sign_in(own_users):
 
 def test_a_cookie_without_a_generation_is_refused(own_users):
     """A cookie from before generations (or made up without one) opens nothing."""
-    token = jwt.encode({"username": "hanako", "exp_date": time.time() + 3600}, users.cookie_key(),
-                       algorithm="HS256")
+    token = jwt.encode(
+        {"username": "hanako", "exp_date": time.time() + 3600}, users.cookie_key(), algorithm="HS256"
+    )
     assert auth.user_from_cookie(token) == (None, False)
     expired = cookie_of(users.start_session("hanako", own_users), expires_in=-1)
     assert auth.user_from_cookie(expired) == (None, False)
@@ -198,8 +209,14 @@ def test_a_record_without_a_generation_gets_one_at_sign_in(own_users):
 
 
 def run_users(*args, path, stdin=""):
-    return subprocess.run([sys.executable, "-m", "tsunagu", "users", *args, "--users-file", str(path)],
-                          input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "tsunagu", "users", *args, "--users-file", str(path)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
 
 
 def test_users_role_without_a_role_is_refused_and_changes_nothing(own_users):

@@ -15,9 +15,9 @@ import pytest
 
 from tests.conftest import ROOT, tree_digest
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
-from tsunagu.db import Database
-from tsunagu.ingest import ingest
-from tsunagu.store import Store
+from tsunagu.ingest.pipeline import ingest
+from tsunagu.query.database import Database
+from tsunagu.store.versions import Store
 
 TWO = places_csv().encode()
 ONE = places_csv(PLACES_ROWS[:1]).encode()
@@ -26,7 +26,8 @@ ONE = places_csv(PLACES_ROWS[:1]).encode()
 def glob_count(store: Store, month: str) -> int:
     return duckdb.sql(
         f"select count(*) from read_parquet('{store.root}/places/*/*.parquet', hive_partitioning = true)"
-        f" where month = '{month}'").fetchall()[0][0]
+        f" where month = '{month}'"
+    ).fetchall()[0][0]
 
 
 def test_reupload_replaces_the_month_and_keeps_the_old_version(store):
@@ -40,7 +41,9 @@ def test_reupload_replaces_the_month_and_keeps_the_old_version(store):
     assert sorted(p.name for p in month_dir.iterdir()) == ["data.parquet"]
     kept = store.versions("places", "2024-07")
     assert [(v["version"], v["rows"], v["live"]) for v in kept] == [
-        (first.version, 2, False), (second.version, 1, True)]
+        (first.version, 2, False),
+        (second.version, 1, True),
+    ]
     assert pl.read_parquet(store.root / kept[0]["file"]).height == 2
     # nothing kept lives under places/, where the glob would find it
     assert not any(store.root.joinpath("places").rglob(f"{first.version}*"))
@@ -51,8 +54,11 @@ def test_audit_log_records_who_when_what_and_outcome(store):
     ingest(b"PK\x03\x04", "places", "2024-07", store, user="sato", file_name="7月.xlsx")
     records = store.history("places")
     assert [(r["user"], r["file_name"], r["outcome"], r["rows"]) for r in records] == [
-        ("yamada", "7月.csv", "committed", 2), ("sato", "7月.xlsx", "refused", None)]
+        ("yamada", "7月.csv", "committed", 2),
+        ("sato", "7月.xlsx", "refused", None),
+    ]
     import hashlib
+
     assert records[0]["sha256"] == hashlib.sha256(TWO).hexdigest()
     assert records[1]["errors"] == 1 and "Excel ブック" in records[1]["first_errors"][0]
     assert all(r["at"] for r in records)
@@ -91,8 +97,8 @@ def test_exception_mid_write_leaves_previous_month_whole(store, monkeypatch):
 
 KILLER = r"""
 import os, signal, sys
-from tsunagu import store as st
-from tsunagu.ingest import ingest
+from tsunagu.store import versions as st
+from tsunagu.ingest.pipeline import ingest
 point = sys.argv[2]
 orig = {name: getattr(st.Store, name) for name in ("_write_manifest", "_publish", "audit")}
 def wrap(name, after):
@@ -111,26 +117,36 @@ ingest(content, "places", "2024-07", st.Store(sys.argv[1]))
 """
 
 
-@pytest.mark.parametrize("point, expect_new", [
-    ("before_write_manifest", False),   # parquet written, not committed
-    ("after_write_manifest", True),     # committed, live link not swapped yet
-    ("before_publish", True),
-    ("after_publish", True),            # audit not written yet
-    ("beforeaudit", True),
-])
+@pytest.mark.parametrize(
+    "point, expect_new",
+    [
+        ("before_write_manifest", False),  # parquet written, not committed
+        ("after_write_manifest", True),  # committed, live link not swapped yet
+        ("before_publish", True),
+        ("after_publish", True),  # audit not written yet
+        ("beforeaudit", True),
+    ],
+)
 def test_killed_process_leaves_a_whole_month(store, tmp_path, point, expect_new):
     assert ingest(TWO, "places", "2024-07", store).ok
     new_file = tmp_path / "new.csv"
     new_file.write_bytes(ONE)
-    proc = subprocess.run([sys.executable, "-c", KILLER, str(store.root), point, str(new_file)],
-                          cwd=ROOT, capture_output=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILLER, str(store.root), point, str(new_file)],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     # readers through the manifest see one whole version, never a mix or an error
     expected = 1 if expect_new else 2
-    assert Database(store).query("places_by_district", municipality="倉敷市",
-                                 month="2024-07")["n_active"].sum() + \
-        Database(store).query("places_by_district", municipality="倉敷市",
-                              month="2024-07")["n_paused"].sum() == expected
+    assert (
+        Database(store).query("places_by_district", municipality="倉敷市", month="2024-07")["n_active"].sum()
+        + Database(store)
+        .query("places_by_district", municipality="倉敷市", month="2024-07")["n_paused"]
+        .sum()
+        == expected
+    )
     # the next commit repairs: live link matches the manifest, the audit log tells the story
     assert ingest(ONE, "places", "2024-08", store).ok
     assert glob_count(store, "2024-07") == expected
@@ -152,8 +168,13 @@ def test_readers_during_replacement_see_old_or_new_never_a_mix(store):
     def read():
         while not stop.is_set():
             try:
-                seen.add(int(db.query("places_by_district", municipality="倉敷市",
-                                      month="2024-07")["n_active"].sum()))
+                seen.add(
+                    int(
+                        db.query("places_by_district", municipality="倉敷市", month="2024-07")[
+                            "n_active"
+                        ].sum()
+                    )
+                )
             except Exception as e:  # noqa: BLE001 - any error is a failure here
                 errors.append(e)
 
@@ -176,10 +197,27 @@ def test_concurrent_processes_commit_the_same_month(store, tmp_path):
         path = tmp_path / f"{i}.csv"
         path.write_bytes(content)
         files.append(path)
-    procs = [subprocess.Popen([sys.executable, "-m", "tsunagu", "ingest", "--dataset", "places",
-                               "--month", "2024-07", "--data-dir", str(store.root), str(f)],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for f in files]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tsunagu",
+                "ingest",
+                "--dataset",
+                "places",
+                "--month",
+                "2024-07",
+                "--data-dir",
+                str(store.root),
+                str(f),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for f in files
+    ]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     kept = store.versions("places", "2024-07")
     assert sorted(v["rows"] for v in kept) == [1, 2]
@@ -197,7 +235,10 @@ def test_restore_an_earlier_version(store):
     assert len(store.versions("places", "2024-07")) == 3  # nothing deleted
     last = store.history("places")[-1]
     assert (last["action"], last["restored_version"], last["version"]) == (
-        "restore", first.version, restored.version)
+        "restore",
+        first.version,
+        restored.version,
+    )
 
 
 def test_demo_and_real_data_never_mix(tmp_path, store):

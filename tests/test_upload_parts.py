@@ -6,21 +6,29 @@ import polars as pl
 
 from tests.conftest import PASSWORDS  # noqa: F401 - the users fixture sets TSUNAGU_USERS_FILE
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
-from tsunagu.diff import compare, template_csv
-from tsunagu.ingest import check, ingest
-from tsunagu.schema import DATASETS
+from tsunagu.contract.schema import DATASETS
+from tsunagu.ingest.diff import compare
+from tsunagu.ingest.pipeline import check, ingest
+from tsunagu.ingest.template import template_csv
 
 
 def test_places_diff_lists_added_removed_and_changed(store):
     assert ingest(places_csv().encode(), "places", "2024-07", store).ok
-    new = places_csv([PLACES_ROWS[0].replace("活動中", "休止中").replace("サロン", "カフェ"),
-                      "TM-003,新しいサロン,倉敷市,玉島,玉島小,サロン,いいえ,活動中,,,,,"])
-    change = compare("places", store.read_month("places", "2024-07"),
-                     check(new.encode(), "places", "2024-07", store).frame)
+    new = places_csv(
+        [
+            PLACES_ROWS[0].replace("活動中", "休止中").replace("サロン", "カフェ"),
+            "TM-003,新しいサロン,倉敷市,玉島,玉島小,サロン,いいえ,活動中,,,,,",
+        ]
+    )
+    change = compare(
+        "places", store.read_month("places", "2024-07"), check(new.encode(), "places", "2024-07", store).frame
+    )
     assert change.added["place_id"].to_list() == ["TM-003"]
     assert change.removed["place_id"].to_list() == ["TM-002"]
     assert change.changed.select("place_id", "what", "before", "after").rows() == [
-        ("TM-001", "状態", "活動中", "休止中"), ("TM-001", "種別", "サロン", "カフェ")]
+        ("TM-001", "状態", "活動中", "休止中"),
+        ("TM-001", "種別", "サロン", "カフェ"),
+    ]
     totals = dict(zip(change.totals["measure"], zip(change.totals["before"], change.totals["after"])))
     assert totals["活動中"] == (1, 1) and totals["休止中"] == (1, 1) and totals["うち補助金対象"] == (1, 0)
 
@@ -41,9 +49,14 @@ def test_templates_have_japanese_headers_and_open_in_excel(store):
         assert data.startswith(b"\xef\xbb\xbf")
         assert data[3:].decode("utf-8").strip() == ",".join(c.header for c in ds.columns)
     # a filled-in template is accepted as it is
-    filled = template_csv("places")[3:].decode() + PLACES_ROWS[0].replace(
-        "TM-001,ふれあいサロン①,倉敷市,玉島,玉島小,サロン,はい,活動中,R6.7,2,12,34.54,133.67",
-        "TM-001,ふれあいサロン①,,倉敷市,玉島,玉島小,サロン,,,,2,はい,活動中,R6.7,12,34.54,133.67") + "\r\n"
+    filled = (
+        template_csv("places")[3:].decode()
+        + PLACES_ROWS[0].replace(
+            "TM-001,ふれあいサロン①,倉敷市,玉島,玉島小,サロン,はい,活動中,R6.7,2,12,34.54,133.67",
+            "TM-001,ふれあいサロン①,,倉敷市,玉島,玉島小,サロン,,,,2,はい,活動中,R6.7,12,34.54,133.67",
+        )
+        + "\r\n"
+    )
     result = ingest(filled.encode("utf-8-sig"), "places", "2024-07", store)
     assert result.ok, [str(e) for e in result.errors]
     assert pl.Series(store.read_month("places", "2024-07")["sessions_per_month"]).to_list() == [2.0]

@@ -18,8 +18,10 @@ def _synth(args) -> int:
         print(f"{root} にはすでにデータがあります。空のフォルダを指定してください。", file=sys.stderr)
         return 2
     counts = write_synth(root, args.scale, progress=lambda m: print(f"  {m}", file=sys.stderr))
-    print(f"合成データ（{args.scale}）を作成しました: {root} "
-          + "、".join(f"{k} {v:,}行" for k, v in counts.items()))
+    print(
+        f"合成データ（{args.scale}）を作成しました: {root} "
+        + "、".join(f"{k} {v:,}行" for k, v in counts.items())
+    )
     return 0
 
 
@@ -41,32 +43,51 @@ def _bench(args) -> int:
             bench.show_in_readme(readme, text)
         print(text)
         return 0
-    text = bench.run(scales, work, Path(args.out), ingest_rows, sessions,
-                     log=lambda m: print(m, file=sys.stderr), readme=readme)
+    text = bench.run(
+        scales,
+        work,
+        Path(args.out),
+        ingest_rows,
+        sessions,
+        log=lambda m: print(m, file=sys.stderr),
+        readme=readme,
+    )
     print(text)
     return 0
 
 
 def build_parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="python -m tools", description="tsunagu の開発用の道具（合成データ・ベンチマーク）")
+    parser = ArgumentParser(
+        prog="python -m tools", description="tsunagu の開発用の道具（合成データ・ベンチマーク）"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="コマンド")
 
     p = sub.add_parser("synth", help="ベンチマーク用の合成データを作る（city / prefecture / nation）")
-    p.add_argument("--scale", choices=["city", "prefecture", "nation"], default="city",
-                   help="規模（市・県・全国）")
+    p.add_argument(
+        "--scale", choices=["city", "prefecture", "nation"], default="city", help="規模（市・県・全国）"
+    )
     p.add_argument("--data-dir", help="データフォルダ（既定: $TSUNAGU_DATA_DIR か data/）")
     p.set_defaults(func=_synth)
 
     p = sub.add_parser("bench", help="ベンチマークを実行して Markdown の表を書く")
-    p.add_argument("--scale", action="append", choices=["city", "prefecture", "nation"],
-                   help="測る規模（何度でも。既定: すべて）")
+    p.add_argument(
+        "--scale",
+        action="append",
+        choices=["city", "prefecture", "nation"],
+        help="測る規模（何度でも。既定: すべて）",
+    )
     p.add_argument("--work", default="data/bench", help="合成データを置くフォルダ（再利用します）")
     p.add_argument("--out", default="docs/benchmark.md", help="結果を書く Markdown ファイル")
     p.add_argument("--ingest-rows", type=int, default=1_000_000, help="取り込みを測る行数")
     p.add_argument("--sessions", type=int, default=20, help="同時に開くセッションの数")
-    p.add_argument("--quick", action="store_true", help="city だけ・小さな取り込み・2セッション（動作確認用）")
-    p.add_argument("--sessions-only", action="store_true",
-                   help="同時アクセスだけを測り直し、--out の該当部分を置き換える")
+    p.add_argument(
+        "--quick", action="store_true", help="city だけ・小さな取り込み・2セッション（動作確認用）"
+    )
+    p.add_argument(
+        "--sessions-only",
+        action="store_true",
+        help="同時アクセスだけを測り直し、--out の該当部分を置き換える",
+    )
     p.set_defaults(func=_bench)
     return parser
 

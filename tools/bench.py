@@ -29,12 +29,14 @@ import polars as pl
 
 from tools import synth
 from tsunagu.config import PROJECT_ROOT
-from tsunagu.db import Database
-from tsunagu.store import Store
+from tsunagu.query.database import Database
+from tsunagu.store.versions import Store
 
 PAGES = ["overview", "places", "pantry", "forums", "district", "prefecture", "present", "handouts"]
 TARGETS = {  # scale -> (query ms, page rerun ms)
-    "city": (10, 100), "prefecture": (75, 300), "nation": (75, 300),
+    "city": (10, 100),
+    "prefecture": (75, 300),
+    "nation": (75, 300),
 }
 REPEATS = 7
 
@@ -59,15 +61,20 @@ def machine() -> str:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     import duckdb
     import streamlit
-    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM; Python {platform.python_version()}, "
-            f"DuckDB {duckdb.__version__}, Polars {pl.__version__}, Streamlit {streamlit.__version__}; "
-            f"load average at start {os.getloadavg()[0]:.1f}")
+
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM; Python {platform.python_version()}, "
+        f"DuckDB {duckdb.__version__}, Polars {pl.__version__}, Streamlit {streamlit.__version__}; "
+        f"load average at start {os.getloadavg()[0]:.1f}"
+    )
 
 
 # ---------------------------------------------------------------- pages through AppTest
 
+
 def _bench_user(tmp: Path) -> None:
-    from tsunagu import users
+    from tsunagu.access import users
+
     path = tmp / "users.yaml"
     os.environ["TSUNAGU_USERS_FILE"] = str(path)
     if not path.exists():
@@ -85,8 +92,10 @@ def page_runs(root: Path, tmp: Path) -> tuple[dict, dict, dict, float]:
     calls: dict[str, list] = {}  # every query a page ran, over all the districts tried
     views: dict[str, list] = {}
     current: list = []
-    from tsunagu import auth, ui, users
-    original = ui.run_query
+    from tsunagu.access import auth, users
+    from tsunagu.dashboard import session
+
+    original = session.run_query
 
     # what the page asks for, cached or not (Database.query sees only the cache's misses)
     def recording(name, **params):
@@ -99,7 +108,7 @@ def page_runs(root: Path, tmp: Path) -> tuple[dict, dict, dict, float]:
             at.session_state[key] = value
         return at
 
-    ui.run_query = recording
+    session.run_query = recording
     try:
         t = time.perf_counter()
         first = app()
@@ -131,7 +140,7 @@ def page_runs(root: Path, tmp: Path) -> tuple[dict, dict, dict, float]:
             reruns[page] = statistics.median(times)
             calls[page] = sorted(set(current))
     finally:
-        ui.run_query = original
+        session.run_query = original
     return calls, views, reruns, first_load
 
 
@@ -146,6 +155,7 @@ def query_times(db: Database, calls: dict) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------- the pandas baseline
+
 
 def export_csv(db: Database, tmp: Path) -> dict[str, Path]:
     """The same data as CSV files, as a council would have them without the dashboard."""
@@ -189,23 +199,32 @@ def pandas_answers(files: dict[str, Path], muni: str, month: str) -> dict[str, f
         a = pd.read_csv(files["areas"])
         p = p[(p.municipality == muni) & (p.month == month)]
         p.groupby(["district", "status"]).size().unstack(fill_value=0).join(
-            a[a.municipality == muni].groupby("district").population_65plus.sum())
+            a[a.municipality == muni].groupby("district").population_65plus.sum()
+        )
 
     def pantry_monthly():
         s = pd.read_csv(files["pantry"])
-        s[s.municipality == muni].groupby("month")[["households_served", "consultations", "referrals",
-                                                     "new_donors"]].sum().cumsum()
+        s[s.municipality == muni].groupby("month")[
+            ["households_served", "consultations", "referrals", "new_donors"]
+        ].sum().cumsum()
 
     def prefecture_compare():
         p = pd.read_csv(files["places"])
         a = pd.read_csv(files["areas"])
         p[(p.month == month) & (p.status == "活動中")].groupby("municipality").size().to_frame("n").join(
-            a.groupby("municipality").population_65plus.sum()).rank()
+            a.groupby("municipality").population_65plus.sum()
+        ).rank()
 
-    return {name: timed(fn) for name, fn in [
-        ("overview", overview), ("places_by_fiscal_year", places_by_fiscal_year),
-        ("places_by_district", places_by_district), ("pantry_monthly", pantry_monthly),
-        ("prefecture_compare", prefecture_compare)]}
+    return {
+        name: timed(fn)
+        for name, fn in [
+            ("overview", overview),
+            ("places_by_fiscal_year", places_by_fiscal_year),
+            ("places_by_district", places_by_district),
+            ("pantry_monthly", pantry_monthly),
+            ("prefecture_compare", prefecture_compare),
+        ]
+    }
 
 
 # ---------------------------------------------------------------- memory of the dashboard
@@ -214,8 +233,8 @@ def pandas_answers(files: dict[str, Path], muni: str, month: str) -> dict[str, f
 # bench, with stores of its own loaded), which made this read 895 MB for a 535 MB process
 RSS_SCRIPT = """
 import json, sys
-from tsunagu.db import Database
-from tsunagu.store import Store
+from tsunagu.query.database import Database
+from tsunagu.store.versions import Store
 db = Database(Store(sys.argv[1]))
 db.refresh()
 for name, params in json.loads(sys.argv[2]):
@@ -226,24 +245,32 @@ print(next(int(l.split()[1]) // 1024 for l in open("/proc/self/status") if l.sta
 
 def dashboard_rss_mb(root: Path, calls: dict) -> int:
     unique = sorted({c for page in calls.values() for c in page})
-    run = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(root), json.dumps(unique)],
-                         capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", RSS_SCRIPT, str(root), json.dumps(unique)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=True,
+    )
     return int(run.stdout.strip().splitlines()[-1])
 
 
 # ---------------------------------------------------------------- ingest
 
+
 def ingest_1m(root: Path, tmp: Path, rows: int) -> tuple[float, float]:
     """Ingest `rows` places rows as one CP932 CSV into a fresh store with the same areas;
     returns (seconds, pandas read_csv seconds for the same bytes)."""
-    from tsunagu.ingest import ingest
-    from tsunagu.labels import COLUMNS
+    from tsunagu.contract.labels import COLUMNS
+    from tsunagu.ingest.pipeline import ingest
 
     db = Database(Store(root))
     month = db.query("months")["month"][0]
     frame = db.sql("select * exclude (month) from places_all order by month desc, place_id limit $n", n=rows)
     # one month's snapshot has unique IDs: repeat months get a suffix, like a big city's list
-    frame = frame.with_columns(pl.format("{}-{}", pl.col("place_id"), pl.int_range(pl.len())).alias("place_id"))
+    frame = frame.with_columns(
+        pl.format("{}-{}", pl.col("place_id"), pl.int_range(pl.len())).alias("place_id")
+    )
     headers = {c: COLUMNS.get(c, c) for c in frame.columns if c != "prefecture"}
     buf = io.StringIO()
     frame.drop("prefecture").rename(headers).with_columns(
@@ -259,6 +286,7 @@ def ingest_1m(root: Path, tmp: Path, rows: int) -> tuple[float, float]:
     if not result.ok:
         raise RuntimeError(f"ingest refused: {[str(e) for e in result.errors[:3]]}")
     import pandas as pd
+
     t = time.perf_counter()
     pd.read_csv(io.BytesIO(content), encoding="cp932", dtype=str)
     return seconds, time.perf_counter() - t
@@ -273,12 +301,18 @@ PACES = [("会議のペース", (4.0, 8.0)), ("せわしないペース", THINK_
 
 
 def district_heading(muni: str, district: str | None) -> str:
-    """What the page's h2 heading shows for this choice (ui.page_header, Filters.area_label)."""
+    """What the page's h2 heading shows for this choice (header.page_header, Filters.area_label)."""
     return f"{muni} {district}" if district else f"{muni}全域"
 
 
-def load_run(root: Path, tmp: Path, sessions: int = 20, changes: int = 5, seed: int = 0,
-             think: tuple[float, float] = THINK_S) -> dict:
+def load_run(
+    root: Path,
+    tmp: Path,
+    sessions: int = 20,
+    changes: int = 5,
+    seed: int = 0,
+    think: tuple[float, float] = THINK_S,
+) -> dict:
     """`sessions` websocket clients speaking Streamlit's own protocol (tools.stclient)
     against one real server on loopback: each signs in with the form, then chooses a
     different district `changes` times, with a think time between. A change's time is from
@@ -297,7 +331,8 @@ def load_run(root: Path, tmp: Path, sessions: int = 20, changes: int = 5, seed: 
         mine = areas.filter((pl.col("prefecture") == pref) & (pl.col("municipality") == muni))
         dists = mine["district"].unique(maintain_order=True).to_list()
         password = os.urandom(12).hex()
-        from tsunagu import users
+        from tsunagu.access import users
+
         users.set_password("bench", password, Path(os.environ["TSUNAGU_USERS_FILE"]))
         r = asyncio.run(_sessions(port, proc.pid, muni, dists, password, sessions, changes, seed, think))
         return r | {"think": think}
@@ -317,8 +352,17 @@ def _check(run, muni: str, district: str | None) -> str | None:
     return None
 
 
-async def _sessions(port: int, pid: int, muni: str, dists: list[str], password: str,
-                    sessions: int, changes: int, seed: int, think: tuple[float, float]) -> dict:
+async def _sessions(
+    port: int,
+    pid: int,
+    muni: str,
+    dists: list[str],
+    password: str,
+    sessions: int,
+    changes: int,
+    seed: int,
+    think: tuple[float, float],
+) -> dict:
     import random
 
     from tools.stclient import StreamClient
@@ -389,37 +433,56 @@ async def _sessions(port: int, pid: int, muni: str, dists: list[str], password: 
         await asyncio.wait(tasks, timeout=0.5)
     wall = time.perf_counter() - t
     lat = sorted(latencies)
-    return {"sessions": sessions, "changes": changes, "reruns": len(lat), "errors": errors,
-            "p50_ms": statistics.median(lat) * 1000 if lat else None,
-            "p95_ms": lat[int(0.95 * (len(lat) - 1))] * 1000 if lat else None,
-            "rss_before_mb": rss_before, "rss_peak_mb": rss_peak,
-            # the server's most resident since it started, the store's first load included
-            "server_hwm_mb": _rss_mb(pid, "VmHWM"),
-            "per_session_mb": (rss_peak - rss_before) / sessions,
-            "server_cpu_s": _cpu_s(pid) - cpu_before, "wall_s": wall,
-            # the clients' own CPU (this process): small, or the server was not what was measured
-            "client_cpu_s": time.process_time() - own_before}
+    return {
+        "sessions": sessions,
+        "changes": changes,
+        "reruns": len(lat),
+        "errors": errors,
+        "p50_ms": statistics.median(lat) * 1000 if lat else None,
+        "p95_ms": lat[int(0.95 * (len(lat) - 1))] * 1000 if lat else None,
+        "rss_before_mb": rss_before,
+        "rss_peak_mb": rss_peak,
+        # the server's most resident since it started, the store's first load included
+        "server_hwm_mb": _rss_mb(pid, "VmHWM"),
+        "per_session_mb": (rss_peak - rss_before) / sessions,
+        "server_cpu_s": _cpu_s(pid) - cpu_before,
+        "wall_s": wall,
+        # the clients' own CPU (this process): small, or the server was not what was measured
+        "client_cpu_s": time.process_time() - own_before,
+    }
 
 
 def sessions_section(scale: str, r: dict, pace: str = "") -> list[str]:
     n, changes = r["sessions"], r.get("changes", 5)
     lo, hi = r.get("think", THINK_S)
-    lines = [f"## 同時アクセス（{scale}、WebSocket クライアント {n} 本が同時に、サイドバーの地区を"
-             f"{changes}回ずつ選び直す{'、' + pace if pace else ''}）", "",
-             f"- 再表示 {r['reruns']} 回: p50 {r['p50_ms'] or 0:,.0f} ms、p95 {r['p95_ms'] or 0:,.0f} ms"
-             f"（目標 p95 ≤ 1,000 ms: {'達成' if (r['p95_ms'] or 1e9) <= 1000 else '未達'}）、エラー {len(r['errors'])} 件"
-             + (f"（{r['errors'][0]}）" if r["errors"] else ""),
-             f"- サーバーのメモリ: {n}セッションの前 {r['rss_before_mb']:,} MB → 最大 {r['rss_peak_mb']:,} MB"
-             f"（1セッションあたり約 {r['per_session_mb']:.0f} MB）"
-             + (f"。起動からの最大は {r['server_hwm_mb']:,} MB（ストアの最初の読み込みを含む）" if r.get("server_hwm_mb") else "")]
+    lines = [
+        f"## 同時アクセス（{scale}、WebSocket クライアント {n} 本が同時に、サイドバーの地区を"
+        f"{changes}回ずつ選び直す{'、' + pace if pace else ''}）",
+        "",
+        f"- 再表示 {r['reruns']} 回: p50 {r['p50_ms'] or 0:,.0f} ms、p95 {r['p95_ms'] or 0:,.0f} ms"
+        f"（目標 p95 ≤ 1,000 ms: {'達成' if (r['p95_ms'] or 1e9) <= 1000 else '未達'}）、エラー {len(r['errors'])} 件"
+        + (f"（{r['errors'][0]}）" if r["errors"] else ""),
+        f"- サーバーのメモリ: {n}セッションの前 {r['rss_before_mb']:,} MB → 最大 {r['rss_peak_mb']:,} MB"
+        f"（1セッションあたり約 {r['per_session_mb']:.0f} MB）"
+        + (
+            f"。起動からの最大は {r['server_hwm_mb']:,} MB（ストアの最初の読み込みを含む）"
+            if r.get("server_hwm_mb")
+            else ""
+        ),
+    ]
     if r.get("server_cpu_s") is not None:
-        lines.append(f"- サーバーの CPU 時間: {r['server_cpu_s']:.1f} 秒（全員のサインイン後、選び直しの {r['wall_s']:.0f} 秒の間。"
-                     f"クライアント側は合わせて {r.get('client_cpu_s', 0):.1f} 秒）")
-    lines += ["- 時間は、地区を選び直した要求をサーバーに送ってから、その再実行が終わった通知"
-              "（script_finished）を受け取るまで。クライアントはブラウザではなく、Streamlit の通信手順で"
-              f"話す軽い WebSocket クライアント（同じマシンのループバック）で、1人ずつ{ARRIVAL_S}秒おきにサインインフォームから"
-              f"サインインし、全員がそろってから、それぞれ{lo:g}〜{hi:g}秒考えては次の地区を選びます。"
-              "ブラウザの描画の時間は含まず、ほぼサーバーだけの時間です。", ""]
+        lines.append(
+            f"- サーバーの CPU 時間: {r['server_cpu_s']:.1f} 秒（全員のサインイン後、選び直しの {r['wall_s']:.0f} 秒の間。"
+            f"クライアント側は合わせて {r.get('client_cpu_s', 0):.1f} 秒）"
+        )
+    lines += [
+        "- 時間は、地区を選び直した要求をサーバーに送ってから、その再実行が終わった通知"
+        "（script_finished）を受け取るまで。クライアントはブラウザではなく、Streamlit の通信手順で"
+        f"話す軽い WebSocket クライアント（同じマシンのループバック）で、1人ずつ{ARRIVAL_S}秒おきにサインインフォームから"
+        f"サインインし、全員がそろってから、それぞれ{lo:g}〜{hi:g}秒考えては次の地区を選びます。"
+        "ブラウザの描画の時間は含まず、ほぼサーバーだけの時間です。",
+        "",
+    ]
     return lines
 
 
@@ -460,6 +523,7 @@ def _rss_mb(pid: int, field: str = "VmRSS") -> int:
 
 # ---------------------------------------------------------------- the report
 
+
 @contextlib.contextmanager
 def _env_kept():
     """The AppTest runs point TSUNAGU_DATA_DIR and TSUNAGU_USERS_FILE at the bench's own
@@ -475,18 +539,37 @@ def _env_kept():
                 os.environ[k] = v
 
 
-def run(scales: list[str], work: Path, out: Path, ingest_rows: int, sessions: int,
-        log=print, readme: Path | None = None) -> str:
+def run(
+    scales: list[str],
+    work: Path,
+    out: Path,
+    ingest_rows: int,
+    sessions: int,
+    log=print,
+    readme: Path | None = None,
+) -> str:
     with _env_kept():
         return _run(scales, work, out, ingest_rows, sessions, log, readme)
 
 
-def _run(scales: list[str], work: Path, out: Path, ingest_rows: int, sessions: int,
-         log=print, readme: Path | None = None) -> str:
-    lines = ["# ベンチマーク結果（`python -m tools bench`）", "",
-             f"測定日 {time.strftime('%Y-%m-%d')}。マシン: {machine()}", "",
-             "中央値（ウォームアップ1回のあと7回）。pandas は同じデータを CSV から読んで同じ答えを計算する、"
-             "よくあるやり方の基準値で、同じ実行の中で測っています（遅いので1回ずつ）。", ""]
+def _run(
+    scales: list[str],
+    work: Path,
+    out: Path,
+    ingest_rows: int,
+    sessions: int,
+    log=print,
+    readme: Path | None = None,
+) -> str:
+    lines = [
+        "# ベンチマーク結果（`python -m tools bench`）",
+        "",
+        f"測定日 {time.strftime('%Y-%m-%d')}。マシン: {machine()}",
+        "",
+        "中央値（ウォームアップ1回のあと7回）。pandas は同じデータを CSV から読んで同じ答えを計算する、"
+        "よくあるやり方の基準値で、同じ実行の中で測っています（遅いので1回ずつ）。",
+        "",
+    ]
     for scale in scales:
         root = work / scale
         if not (root / "_manifest.json").exists():
@@ -498,8 +581,10 @@ def _run(scales: list[str], work: Path, out: Path, ingest_rows: int, sessions: i
         db = Database(Store(root))
         db.refresh()
         load_s = time.perf_counter() - t
-        rows = db.sql("select (select count(*) from places_all) p, (select count(*) from pantry_all) s, "
-                      "(select count(*) from forums_all) f, (select count(*) from municipalities) m").row(0)
+        rows = db.sql(
+            "select (select count(*) from places_all) p, (select count(*) from pantry_all) s, "
+            "(select count(*) from forums_all) f, (select count(*) from municipalities) m"
+        ).row(0)
         log(f"{scale}: ページを AppTest で実行しています…")
         calls, views, reruns, first_load = page_runs(root, tmp)
         log(f"{scale}: クエリを測っています…")
@@ -511,39 +596,66 @@ def _run(scales: list[str], work: Path, out: Path, ingest_rows: int, sessions: i
         pandas_ms = pandas_answers(export_csv(db, tmp), muni, month)
         # an upload of one month: the dashboard reloads only that month
         store = Store(root)
-        store.commit("places", month, store.read_month("places", month), user="bench",
-                     source_name="bench-reload", source_sha256="", extra={"action": "bench"})
+        store.commit(
+            "places",
+            month,
+            store.read_month("places", month),
+            user="bench",
+            source_name="bench-reload",
+            source_sha256="",
+            extra={"action": "bench"},
+        )
         t = time.perf_counter()
         db.refresh()
         reload_s = time.perf_counter() - t
         q_target, p_target = TARGETS[scale]
-        lines += [f"## {scale}（通いの場 {rows[0]:,}行・パントリー {rows[1]:,}行・行事 {rows[2]:,}行・"
-                  f"{rows[3]:,}市町村）", "",
-                  f"- ストアの最初の読み込み {load_s:.1f} s、最初のページ表示（AppTest、読み込み込み） {first_load:,.0f} ms、"
-                  f"1か月分の登録後の再読み込み {reload_s:.2f} s",
-                  f"- ダッシュボードのプロセスのメモリ（全ページのクエリ後の最大 RSS） {rss:,} MB"
-                  + (f"（目標 600 MB 以下: {'達成' if rss <= 600 else f'{rss - 600:,} MB 超過'}）" if scale == "nation" else ""),
-                  "", "| ページ | 1画面のクエリ数 | 最も遅いクエリ (ms) | 1画面のクエリの合計 (ms) | 絞り込み後の再実行 (ms) | 目標 |",
-                  "|---|---:|---:|---:|---:|---|"]
+        lines += [
+            f"## {scale}（通いの場 {rows[0]:,}行・パントリー {rows[1]:,}行・行事 {rows[2]:,}行・"
+            f"{rows[3]:,}市町村）",
+            "",
+            f"- ストアの最初の読み込み {load_s:.1f} s、最初のページ表示（AppTest、読み込み込み） {first_load:,.0f} ms、"
+            f"1か月分の登録後の再読み込み {reload_s:.2f} s",
+            f"- ダッシュボードのプロセスのメモリ（全ページのクエリ後の最大 RSS） {rss:,} MB"
+            + (
+                f"（目標 600 MB 以下: {'達成' if rss <= 600 else f'{rss - 600:,} MB 超過'}）"
+                if scale == "nation"
+                else ""
+            ),
+            "",
+            "| ページ | 1画面のクエリ数 | 最も遅いクエリ (ms) | 1画面のクエリの合計 (ms) | 絞り込み後の再実行 (ms) | 目標 |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
         for page in PAGES:
             slowest = max((qt[c] for c in calls[page]), default=0)
             one_view = [qt[c] for c in views[page]]
             ok = slowest <= q_target and reruns[page] <= p_target
-            lines.append(f"| {page} | {len(one_view)} | {slowest:.1f} | {sum(one_view):.1f} | {reruns[page]:.0f} | "
-                         f"{'達成' if ok else '未達'}（≤{q_target} / ≤{p_target}） |")
+            lines.append(
+                f"| {page} | {len(one_view)} | {slowest:.1f} | {sum(one_view):.1f} | {reruns[page]:.0f} | "
+                f"{'達成' if ok else '未達'}（≤{q_target} / ≤{p_target}） |"
+            )
         slow = sorted(((ms, c) for c, ms in qt.items()), reverse=True)[:5]
-        lines += ["", "最も遅いクエリ: " + "、".join(f"`{c[0]}` {ms:.1f} ms" for ms, c in slow), "",
-                  "| 問い | DuckDB (ms) | pandas + CSV (ms) | 倍率 |", "|---|---:|---:|---:|"]
+        lines += [
+            "",
+            "最も遅いクエリ: " + "、".join(f"`{c[0]}` {ms:.1f} ms" for ms, c in slow),
+            "",
+            "| 問い | DuckDB (ms) | pandas + CSV (ms) | 倍率 |",
+            "|---|---:|---:|---:|",
+        ]
         total_d = total_p = 0.0
         for name, p_ms in pandas_ms.items():
             ours = [ms for c, ms in qt.items() if c[0] == name]
             d_ms = statistics.median(ours) if ours else None
-            lines.append(f"| `{name}` | {d_ms:.1f} | {p_ms:,.0f} | {p_ms / d_ms:,.0f}× |" if d_ms
-                         else f"| `{name}` | — | {p_ms:,.0f} | — |")
+            lines.append(
+                f"| `{name}` | {d_ms:.1f} | {p_ms:,.0f} | {p_ms / d_ms:,.0f}× |"
+                if d_ms
+                else f"| `{name}` | — | {p_ms:,.0f} | — |"
+            )
             if d_ms:
                 total_d, total_p = total_d + d_ms, total_p + p_ms
         if total_d:
-            lines.append(f"| 合計（目標 100× 以上） | {total_d:.1f} | {total_p:,.0f} | {total_p / total_d:,.0f}× |")
+            lines.append(
+                f"| 合計（目標 100× 以上） | {total_d:.1f} | {total_p:,.0f} | {total_p / total_d:,.0f}× |"
+            )
         lines.append("")
         log("\n".join(lines[-12:]))
     if ingest_rows:
@@ -552,16 +664,25 @@ def _run(scales: list[str], work: Path, out: Path, ingest_rows: int, sessions: i
         with tempfile.TemporaryDirectory(dir=work) as t:
             seconds, pandas_s = ingest_1m(root, Path(t), ingest_rows)
         rate = ingest_rows / seconds
-        lines += ["## 取り込み（CP932 の CSV、検証して保存まで）", "",
-                  f"- {ingest_rows:,}行: {seconds:.2f} s（{rate:,.0f}行/秒、目標 500,000行/秒: "
-                  f"{'達成' if rate >= 500_000 else '未達'}）。同じバイト列を pandas.read_csv で読むだけで {pandas_s:.2f} s。", ""]
+        lines += [
+            "## 取り込み（CP932 の CSV、検証して保存まで）",
+            "",
+            f"- {ingest_rows:,}行: {seconds:.2f} s（{rate:,.0f}行/秒、目標 500,000行/秒: "
+            f"{'達成' if rate >= 500_000 else '未達'}）。同じバイト列を pandas.read_csv で読むだけで {pandas_s:.2f} s。",
+            "",
+        ]
     if sessions:
         root = work / scales[-1]
         log(f"同時アクセス: {sessions}セッション…")
         try:
             runs = load_runs(root, work / f"{scales[-1]}-tmp", sessions)
         except Exception as e:  # the figures measured so far are still written
-            lines += [f"## 同時アクセス（{scales[-1]}）", "", f"- 測定できませんでした: {type(e).__name__}: {e}", ""]
+            lines += [
+                f"## 同時アクセス（{scales[-1]}）",
+                "",
+                f"- 測定できませんでした: {type(e).__name__}: {e}",
+                "",
+            ]
             runs = []
         for pace, r in runs:
             lines += sessions_section(scales[-1], r, pace)
@@ -584,4 +705,3 @@ def show_in_readme(readme: Path, text: str) -> None:
     table = "\n".join(("#" + line) if line.startswith("#") else line for line in text.splitlines())
     head, rest = body.split(START, 1)
     readme.write_text(f"{head}{START}\n{table}\n{END}{rest.split(END, 1)[1]}", encoding="utf-8")
-

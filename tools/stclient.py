@@ -19,10 +19,12 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY: "FINISHED_SUCCESSFULLY",
-            ForwardMsg.FINISHED_WITH_COMPILE_ERROR: "FINISHED_WITH_COMPILE_ERROR",
-            ForwardMsg.FINISHED_EARLY_FOR_RERUN: "FINISHED_EARLY_FOR_RERUN",
-            ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "FINISHED_FRAGMENT_RUN_SUCCESSFULLY"}
+FINISHED = {
+    ForwardMsg.FINISHED_SUCCESSFULLY: "FINISHED_SUCCESSFULLY",
+    ForwardMsg.FINISHED_WITH_COMPILE_ERROR: "FINISHED_WITH_COMPILE_ERROR",
+    ForwardMsg.FINISHED_EARLY_FOR_RERUN: "FINISHED_EARLY_FOR_RERUN",
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "FINISHED_FRAGMENT_RUN_SUCCESSFULLY",
+}
 
 
 class StreamError(Exception):
@@ -33,6 +35,7 @@ class StreamError(Exception):
 @dataclass
 class Run:
     """What one script run drew, as the browser would hold it when the run finished."""
+
     seconds: float  # from sending the rerun to its script_finished
     elements: dict[tuple[int, ...], object] = field(default_factory=dict)  # delta path -> Element
     exceptions: list[str] = field(default_factory=list)
@@ -70,8 +73,14 @@ class StreamClient:
 
     async def open(self) -> None:
         # a browser sends no pings and no Origin to check; no proxy on loopback
-        self.ws = await connect(self.url, subprotocols=["streamlit"], max_size=None, proxy=None,
-                                ping_interval=None, open_timeout=self.timeout)
+        self.ws = await connect(
+            self.url,
+            subprotocols=["streamlit"],
+            max_size=None,
+            proxy=None,
+            ping_interval=None,
+            open_timeout=self.timeout,
+        )
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -117,8 +126,10 @@ class StreamClient:
                 raise StreamError("the server referred to a cached message")
             elif kind == "delta":
                 self._apply(run, fwd)
-            elif kind == "session_event" and fwd.session_event.WhichOneof("type") == \
-                    "script_compilation_exception":
+            elif (
+                kind == "session_event"
+                and fwd.session_event.WhichOneof("type") == "script_compilation_exception"
+            ):
                 run.exceptions.append(fwd.session_event.script_compilation_exception.message)
             elif kind == "script_finished":
                 status = fwd.script_finished
@@ -134,7 +145,7 @@ class StreamClient:
         path = tuple(fwd.metadata.delta_path)
         delta = fwd.delta
         # an element or block put at a path replaces whatever was inside it (st.empty)
-        for p in [p for p in run.elements if p[:len(path)] == path]:
+        for p in [p for p in run.elements if p[: len(path)] == path]:
             del run.elements[p]
         if delta.WhichOneof("type") == "new_element":
             el = delta.new_element
@@ -152,11 +163,13 @@ class StreamClient:
         missing = [k for k, w in ids.items() if w is None]
         if missing:
             raise StreamError(f"no sign-in form (missing {missing})")
-        run = await self.rerun([
-            WidgetState(id=ids["sign_in_user"].id, string_value=user),
-            WidgetState(id=ids["sign_in_password"].id, string_value=password),
-            WidgetState(id=ids["sign_in_submit"].id, trigger_value=True),
-        ])
+        run = await self.rerun(
+            [
+                WidgetState(id=ids["sign_in_user"].id, string_value=user),
+                WidgetState(id=ids["sign_in_password"].id, string_value=password),
+                WidgetState(id=ids["sign_in_submit"].id, trigger_value=True),
+            ]
+        )
         if run.widget("sign_in_user") is not None:
             raise StreamError("still on the sign-in form: " + " / ".join(run.texts())[:200])
         return run

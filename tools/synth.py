@@ -15,15 +15,57 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from tsunagu.schema import DATASETS
-from tsunagu.store import Store
+from tsunagu.contract.schema import DATASETS
+from tsunagu.store.versions import Store
 
 PREFECTURES = [
-    "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県",
-    "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県",
-    "岐阜県", "静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県",
-    "鳥取県", "島根県", "岡山県", "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県",
-    "佐賀県", "長崎県", "熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
 ]
 
 
@@ -48,7 +90,7 @@ LAST_MONTH = "2025-03"
 
 
 def _values(dataset: str, key: str) -> list[str]:
-    """The contract's allowed values (tsunagu.schema), so synthetic rows pass validation."""
+    """The contract's allowed values (tsunagu.contract.schema), so synthetic rows pass validation."""
     return list(DATASETS[dataset].column(key).values)
 
 
@@ -111,25 +153,40 @@ def places(scale: Scale, area: pl.DataFrame, rng: np.random.Generator) -> tuple[
     base = _spread(area, n, rng).with_columns(
         place_id=pl.Series([f"S{i:07d}" for i in range(n)]),
         name=pl.Series([f"つどい{i:06d}" for i in range(n)]),
-        category=_enum(CATEGORIES, rng, n), venue_type=_enum(VENUES, rng, n),
-        operator_type=_enum(OPERATORS, rng, n), target=_enum(TARGETS, rng, n),
+        category=_enum(CATEGORIES, rng, n),
+        venue_type=_enum(VENUES, rng, n),
+        operator_type=_enum(OPERATORS, rng, n),
+        target=_enum(TARGETS, rng, n),
         sessions_per_month=pl.Series(rng.choice([0.5, 1.0, 2.0, 4.0, 8.0], n)),
         subsidized=pl.Series(rng.random(n) < 0.37),
         participants_avg=pl.Series(rng.integers(4, 40, n)),
         lat=pl.Series(np.round(rng.uniform(31.0, 43.0, n), 5)),
         lon=pl.Series(np.round(rng.uniform(130.0, 144.0, n), 5)),
-        _start=pl.Series(start), _end=pl.Series(end), _pause=pl.Series(rng.random(n) < 0.01),
+        _start=pl.Series(start),
+        _end=pl.Series(end),
+        _pause=pl.Series(rng.random(n) < 0.01),
     )
-    base = base.with_columns(started_on=pl.when(pl.col("_start") >= 0).then(
-        pl.col("_start").map_elements(lambda i: months[i], return_dtype=pl.String)).otherwise(None))
+    base = base.with_columns(
+        started_on=pl.when(pl.col("_start") >= 0)
+        .then(pl.col("_start").map_elements(lambda i: months[i], return_dtype=pl.String))
+        .otherwise(None)
+    )
     return base, months
 
 
 def place_month(base: pl.DataFrame, i: int, month: str) -> pl.DataFrame:
     cols = [c.key for c in DATASETS["places"].columns]
-    return base.filter((pl.col("_start") <= i) & (pl.col("_end") >= i)).with_columns(
-        status=pl.when(pl.col("_end") == i).then(pl.lit("終了"))
-        .when(pl.col("_pause")).then(pl.lit("休止中")).otherwise(pl.lit("活動中"))).select(cols)
+    return (
+        base.filter((pl.col("_start") <= i) & (pl.col("_end") >= i))
+        .with_columns(
+            status=pl.when(pl.col("_end") == i)
+            .then(pl.lit("終了"))
+            .when(pl.col("_pause"))
+            .then(pl.lit("休止中"))
+            .otherwise(pl.lit("活動中"))
+        )
+        .select(cols)
+    )
 
 
 def pantry(scale: Scale, area: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
@@ -150,14 +207,18 @@ def pantry_month(base: pl.DataFrame, month: str, rng: np.random.Generator) -> pl
     households = rng.poisson(lam)
     consultations = rng.binomial(households, 0.2)
     return base.with_columns(
-        new_donors=pl.Series(rng.poisson(0.3, n)), donations=pl.Series(rng.poisson(lam / 2)),
-        households_served=pl.Series(households), items_distributed=pl.Series(households * 3),
-        consultations=pl.Series(consultations), referrals=pl.Series(rng.binomial(consultations, 0.25)),
+        new_donors=pl.Series(rng.poisson(0.3, n)),
+        donations=pl.Series(rng.poisson(lam / 2)),
+        households_served=pl.Series(households),
+        items_distributed=pl.Series(households * 3),
+        consultations=pl.Series(consultations),
+        referrals=pl.Series(rng.binomial(consultations, 0.25)),
     ).select([c.key for c in DATASETS["pantry"].columns])
 
 
-def forums_month(scale: Scale, area: pl.DataFrame, month: str, serial: int,
-                 rng: np.random.Generator) -> pl.DataFrame:
+def forums_month(
+    scale: Scale, area: pl.DataFrame, month: str, serial: int, rng: np.random.Generator
+) -> pl.DataFrame:
     dists = area.select("prefecture", "municipality", "district").unique(maintain_order=True)
     n = max(1, int(rng.poisson(scale.events_per_municipality_month * scale.municipalities)))
     pick = dists[rng.integers(0, dists.height, n)]
@@ -169,8 +230,10 @@ def forums_month(scale: Scale, area: pl.DataFrame, month: str, serial: int,
         held_on=pl.Series([f"{y:04d}-{m:02d}-{d:02d}" for d in rng.integers(1, 29, n)]).str.to_date(),
         title=pl.Series([f"交流会{serial + i}" for i in range(n)]),
         event_type=_enum(_values("forums", "event_type"), rng, n),
-        venue=pl.lit("公民館"), format=_enum(_values("forums", "format")[:1] * 3 + _values("forums", "format"), rng, n),
-        attendees_onsite=pl.Series(onsite), attendees_online=pl.Series(np.zeros(n, dtype=np.int64)),
+        venue=pl.lit("公民館"),
+        format=_enum(_values("forums", "format")[:1] * 3 + _values("forums", "format"), rng, n),
+        attendees_onsite=pl.Series(onsite),
+        attendees_online=pl.Series(np.zeros(n, dtype=np.int64)),
         survey_responses=pl.Series(responses),
         survey_positive=pl.Series((responses * rng.uniform(0.6, 0.95, n)).astype(np.int64)),
     ).select([c.key for c in DATASETS["forums"].columns])
@@ -184,8 +247,15 @@ def write_synth(root, scale_name: str, progress: Callable[[str], None] | None = 
     store = Store(root)
 
     def commit(dataset: str, month: str, frame: pl.DataFrame) -> None:
-        store.commit(dataset, month, frame, user="synth", source_name=f"synth-{scale_name}",
-                     source_sha256="", extra={"action": "synth"})
+        store.commit(
+            dataset,
+            month,
+            frame,
+            user="synth",
+            source_name=f"synth-{scale_name}",
+            source_sha256="",
+            extra={"action": "synth"},
+        )
 
     counts = {"areas": 0, "places": 0, "pantry": 0, "forums": 0}
     area = areas(scale, rng)

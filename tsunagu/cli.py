@@ -17,8 +17,8 @@ from pathlib import Path
 
 from tsunagu.cliargs import ArgumentParser
 from tsunagu.config import data_dir
-from tsunagu.fsutil import write_atomic
-from tsunagu.schema import DATASETS
+from tsunagu.contract.schema import DATASETS
+from tsunagu.store.files import write_atomic
 
 
 class CommandError(Exception):
@@ -31,7 +31,7 @@ class CommandError(Exception):
 
 def _month(text: str) -> str:
     """--month as people type it (2024-07, 2024/7, 令和6年7月 …), or a Japanese usage error."""
-    from tsunagu.parse import parse_month
+    from tsunagu.contract.parse import parse_month
 
     try:
         return parse_month(text)
@@ -41,21 +41,26 @@ def _month(text: str) -> str:
 
 def _store(args, need_data: bool = False):
     """The store of --data-dir; a folder that is not there is an error, not an empty answer."""
-    from tsunagu.store import Store
+    from tsunagu.store.versions import Store
 
     root = data_dir(args.data_dir)
     if not root.is_dir():
-        raise CommandError(f"データフォルダ「{root}」がありません。--data-dir か環境変数 TSUNAGU_DATA_DIR を"
-                           "確かめてください。")
+        raise CommandError(
+            f"データフォルダ「{root}」がありません。--data-dir か環境変数 TSUNAGU_DATA_DIR を"
+            "確かめてください。"
+        )
     store = Store(root)
     if need_data and not store.manifest_path.exists() and not store.audit_path.exists():
-        raise CommandError(f"データフォルダ「{root}」にはまだ何も登録されていません。"
-                           "`python -m tsunagu ingest` か `python -m tsunagu demo` で登録してください。", 1)
+        raise CommandError(
+            f"データフォルダ「{root}」にはまだ何も登録されていません。"
+            "`python -m tsunagu ingest` か `python -m tsunagu demo` で登録してください。",
+            1,
+        )
     return store
 
 
 def _database(args):
-    from tsunagu.db import Database, SetupError
+    from tsunagu.query.database import Database, SetupError
 
     store = _store(args, need_data=True)
     try:
@@ -74,8 +79,8 @@ def _damage(db) -> int:
 
 
 def _ingest(args) -> int:
-    from tsunagu.ingest import ingest
-    from tsunagu.store import Store
+    from tsunagu.ingest.pipeline import ingest
+    from tsunagu.store.versions import Store
 
     path = Path(args.file)
     try:
@@ -84,8 +89,7 @@ def _ingest(args) -> int:
         print(f"ファイルを読めません: {path}（{e.strerror}）", file=sys.stderr)
         return 2
     store = Store(data_dir(args.data_dir))
-    result = ingest(content, args.dataset, args.month, store, user=args.user,
-                    file_name=path.name)
+    result = ingest(content, args.dataset, args.month, store, user=args.user, file_name=path.name)
     out = sys.stdout if result.ok else sys.stderr
     for issue in result.errors + result.warnings:
         # a damaged stored file goes to stderr even when the upload went through
@@ -95,7 +99,7 @@ def _ingest(args) -> int:
 
 
 def _demo(args) -> int:
-    from tsunagu.demo import write_demo
+    from tsunagu.demo.build import write_demo
 
     root = data_dir(args.data_dir)
 
@@ -112,7 +116,7 @@ MONTH_PARAMS = {"month", "from_month", "to_month"}
 
 
 def _query(args) -> int:
-    from tsunagu.db import QueryError, load_query
+    from tsunagu.query.database import QueryError, load_query
 
     try:  # an unknown name is the first thing to say, whatever the data folder holds
         load_query(args.name)
@@ -150,24 +154,39 @@ def _history(args) -> int:
     if args.month:
         records = [r for r in records if r.get("month") == args.month]
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    cols = ["at", "action", "outcome", "dataset", "month", "user", "file_name", "rows",
-            "errors", "version", "replaced_version", "sha256"]
+    cols = [
+        "at",
+        "action",
+        "outcome",
+        "dataset",
+        "month",
+        "user",
+        "file_name",
+        "rows",
+        "errors",
+        "version",
+        "replaced_version",
+        "sha256",
+    ]
     writer.writerow(cols)
-    for r in records[-args.limit:] if args.limit else records:
+    for r in records[-args.limit :] if args.limit else records:
         writer.writerow(["" if r.get(c) is None else r.get(c) for c in cols])
     return 0
 
 
 def _handout(args) -> int:
-    from tsunagu import handout
+    from tsunagu.documents import handout
 
     db = _database(args)
     munis = db.query("municipalities", prefecture=args.prefecture)
     found = munis.filter(munis["municipality"] == args.municipality)
     if found.height != 1:
         known = "、".join(munis["municipality"].unique(maintain_order=True).to_list()) or "なし"
-        print(f"市町村「{args.municipality}」が{'複数の都道府県にあります。--prefecture で選んでください' if found.height else 'ありません'}。"
-              f"（使える市町村: {known}）", file=sys.stderr)
+        print(
+            f"市町村「{args.municipality}」が{'複数の都道府県にあります。--prefecture で選んでください' if found.height else 'ありません'}。"
+            f"（使える市町村: {known}）",
+            file=sys.stderr,
+        )
         return 2
     pref = found["prefecture"][0]
     districts = db.query("districts", prefecture=pref, municipality=args.municipality)["district"].to_list()
@@ -175,8 +194,10 @@ def _handout(args) -> int:
         chosen = [None, *districts]
     elif args.district:
         if args.district not in districts:
-            print(f"地区「{args.district}」は{args.municipality}にありません。（使える地区: {'、'.join(districts)}）",
-                  file=sys.stderr)
+            print(
+                f"地区「{args.district}」は{args.municipality}にありません。（使える地区: {'、'.join(districts)}）",
+                file=sys.stderr,
+            )
             return 2
         chosen = [args.district]
     else:
@@ -184,8 +205,10 @@ def _handout(args) -> int:
     months = db.query("months")["month"].to_list()
     month = args.month or (months[0] if months else None)
     if month not in months:
-        print(f"{args.month or ''}の月次データがありません。（登録されている月: {'、'.join(months[:12]) or 'なし'}…）",
-              file=sys.stderr)
+        print(
+            f"{args.month or ''}の月次データがありません。（登録されている月: {'、'.join(months[:12]) or 'なし'}…）",
+            file=sys.stderr,
+        )
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -201,7 +224,7 @@ def _handout(args) -> int:
 
 
 def _check(args) -> int:
-    from tsunagu import integrity
+    from tsunagu.store import integrity
 
     store = _store(args, need_data=True)
     problems = integrity.check(store)
@@ -212,8 +235,10 @@ def _check(args) -> int:
         print(f"保存されているデータに問題はありません（{n}か月分を確認）: {store.root}")
         return 0
     if not args.repair:
-        print(f"{len(problems)}件の問題があります。--repair を付けると、読める前の版に戻します（何も削除しません）。",
-              file=sys.stderr)
+        print(
+            f"{len(problems)}件の問題があります。--repair を付けると、読める前の版に戻します（何も削除しません）。",
+            file=sys.stderr,
+        )
         return 1
     for line in integrity.repair(store, user=args.user):
         print(line)
@@ -234,15 +259,17 @@ def _read_password(confirm: bool = True) -> str:
 
 
 def _users(args) -> int:
-    from tsunagu import users
+    from tsunagu.access import users
 
     path = Path(args.users_file) if args.users_file else None
     try:
         if args.action == "init":
             password = users.ensure_first_admin(path)
             if password:
-                print(f"最初の管理者を作成しました。ユーザー名: admin  パスワード: {password}\n"
-                      "（この表示は一度だけです。サインイン後に python -m tsunagu users passwd admin で変更してください）")
+                print(
+                    f"最初の管理者を作成しました。ユーザー名: admin  パスワード: {password}\n"
+                    "（この表示は一度だけです。サインイン後に python -m tsunagu users passwd admin で変更してください）"
+                )
             return 0
         if args.action == "list":
             writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -254,20 +281,26 @@ def _users(args) -> int:
             print("ユーザー名を指定してください。", file=sys.stderr)
             return 2
         if args.action == "role" and not args.role:  # never a silent demotion to a default role
-            print(f"新しい役割を --role で指定してください（{', '.join(users.ROLES)} のどれか）。"
-                  f"例: python -m tsunagu users role {args.username} --role manager"
-                  "（ユーザーファイルは変更していません）", file=sys.stderr)
+            print(
+                f"新しい役割を --role で指定してください（{', '.join(users.ROLES)} のどれか）。"
+                f"例: python -m tsunagu users role {args.username} --role manager"
+                "（ユーザーファイルは変更していません）",
+                file=sys.stderr,
+            )
             return 2
         if args.action == "add":
-            user = users.add(args.username, _read_password(), args.role or "viewer", args.name,
-                             args.district, path)
+            user = users.add(
+                args.username, _read_password(), args.role or "viewer", args.name, args.district, path
+            )
             print(f"追加しました: {user.username}（{users.ROLE_LABELS[user.role]}）")
         elif args.action == "passwd":
             users.set_password(args.username, _read_password(), path)
             print(f"パスワードを変えました: {args.username}（これまでのサインインはすべて終了しました）")
         elif args.action == "role":
             if users.set_role(args.username, args.role, path):
-                print(f"役割を変えました: {args.username} → {args.role}（これまでのサインインはすべて終了しました）")
+                print(
+                    f"役割を変えました: {args.username} → {args.role}（これまでのサインインはすべて終了しました）"
+                )
             else:
                 print(f"役割は変わりません: {args.username} はすでに {args.role} です。")
         elif args.action == "signout":
@@ -283,7 +316,9 @@ def _users(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = ArgumentParser(prog="python -m tsunagu", description="tsunagu（つなぐ）: 地域づくりダッシュボード")
+    parser = ArgumentParser(
+        prog="python -m tsunagu", description="tsunagu（つなぐ）: 地域づくりダッシュボード"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="コマンド")
 
     def add_data_dir(p):
@@ -322,26 +357,36 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--district", help="地区（省略すると市町村全域）")
     group.add_argument("--all-districts", action="store_true", help="全域と全地区のすべて")
     p.add_argument("--month", type=_month, help="対象月（既定: 最新の月）")
-    p.add_argument("--kind", choices=["handout", "places", "both"], default="both",
-                   help="配布資料・通いの場一覧表・両方")
+    p.add_argument(
+        "--kind", choices=["handout", "places", "both"], default="both", help="配布資料・通いの場一覧表・両方"
+    )
     p.add_argument("--out", default=".", help="書き出すフォルダ")
     add_data_dir(p)
     p.set_defaults(func=_handout)
 
-    p = sub.add_parser("check", help="保存されているファイルが壊れていないか確かめる（--repair で前の版に戻す）")
+    p = sub.add_parser(
+        "check", help="保存されているファイルが壊れていないか確かめる（--repair で前の版に戻す）"
+    )
     p.add_argument("--repair", action="store_true", help="壊れた月を、読める前の版に戻す（監査ログに記録）")
     p.add_argument("--user", default=getpass.getuser(), help="監査ログに残す作業者名")
     add_data_dir(p)
     p.set_defaults(func=_check)
 
-    p = sub.add_parser("users", help="サインインできるユーザーを管理する（パスワードは標準入力か入力画面から）")
+    p = sub.add_parser(
+        "users", help="サインインできるユーザーを管理する（パスワードは標準入力か入力画面から）"
+    )
     p.add_argument("action", choices=["init", "add", "passwd", "role", "signout", "remove", "list"])
     p.add_argument("username", nargs="?")
-    p.add_argument("--role", choices=["viewer", "manager", "editor", "admin"],
-                   help="役割（add では省略すると viewer。role では必須）")
+    p.add_argument(
+        "--role",
+        choices=["viewer", "manager", "editor", "admin"],
+        help="役割（add では省略すると viewer。role では必須）",
+    )
     p.add_argument("--name", help="表示名")
     p.add_argument("--district", help="担当地区（サインイン時に選ばれる）")
-    p.add_argument("--users-file", help="ユーザーファイル（既定: $TSUNAGU_USERS_FILE か .streamlit/users.yaml）")
+    p.add_argument(
+        "--users-file", help="ユーザーファイル（既定: $TSUNAGU_USERS_FILE か .streamlit/users.yaml）"
+    )
     p.set_defaults(func=_users)
     return parser
 
@@ -351,8 +396,10 @@ def _crash_log(argv: list[str] | None) -> str | None:
     try:
         fd, path = tempfile.mkstemp(prefix="tsunagu-error-", suffix=".log")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(f"{dt.datetime.now().isoformat(timespec='seconds')}\n"
-                    f"python -m tsunagu {' '.join(sys.argv[1:] if argv is None else argv)}\n\n")
+            f.write(
+                f"{dt.datetime.now().isoformat(timespec='seconds')}\n"
+                f"python -m tsunagu {' '.join(sys.argv[1:] if argv is None else argv)}\n\n"
+            )
             f.write(traceback.format_exc())
         return path
     except OSError:
@@ -378,7 +425,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         log = _crash_log(argv)
         where = f"詳しい記録を {log} に書きました。" if log else ""
-        print(f"思いがけない問題が起きたため、処理を中止しました。{where}管理者に知らせてください"
-              "（環境変数 TSUNAGU_DEBUG=1 を付けて実行すると、詳しい内容をここに表示します）。",
-              file=sys.stderr)
+        print(
+            f"思いがけない問題が起きたため、処理を中止しました。{where}管理者に知らせてください"
+            "（環境変数 TSUNAGU_DEBUG=1 を付けて実行すると、詳しい内容をここに表示します）。",
+            file=sys.stderr,
+        )
         return 1

@@ -23,8 +23,7 @@ MESSAGES = {
     "the following arguments are required: %s": "次の指定が必要です: %s",
     "one of the arguments %s is required": "%s のどれかを指定してください",
     "unrecognized arguments: %s": "わからない指定があります: %s",
-    "invalid choice: %(value)r (choose from %(choices)s)":
-        "「%(value)s」は使えません。次のどれかです: %(choices)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "「%(value)s」は使えません。次のどれかです: %(choices)s",
     "invalid %(type)s value: %(value)r": "「%(value)s」は数として読めません",
     "expected one argument": "値を1つ続けてください",
     "expected at most one argument": "値は1つまでです",
@@ -32,21 +31,31 @@ MESSAGES = {
     "expected %s argument": "値を%s個続けてください",
     "expected %s arguments": "値を%s個続けてください",
     "not allowed with argument %s": "%s と一緒には指定できません",
-    "ambiguous option: %(option)s could match %(matches)s":
-        "%(option)s は %(matches)s のどれのことか決められません。全部書いてください",
+    "ambiguous option: %(option)s could match %(matches)s": "%(option)s は %(matches)s のどれのことか決められません。全部書いてください",
     "ignored explicit argument %r": "%r は値を取りません",
-    "unknown parser %(parser_name)r (choices: %(choices)s)":
-        "コマンド「%(parser_name)s」はありません。次のどれかです: %(choices)s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "コマンド「%(parser_name)s」はありません。次のどれかです: %(choices)s",
     "unexpected option string: %s": "思いがけないオプションです: %s",
 }
 
 # what a value stands for, by dest: shown in usage instead of MONTH, DATA_DIR, file …
 METAVARS = {
-    "file": "ファイル", "name": "名前", "username": "ユーザー名", "month": "年月",
-    "data_dir": "フォルダ", "out": "フォルダ", "work": "フォルダ", "user": "名前",
-    "users_file": "ファイル", "limit": "件数", "municipality": "市町村",
-    "prefecture": "都道府県", "district": "地区", "ingest_rows": "行数", "sessions": "数",
-    "param": "キー=値", "action": "操作",
+    "file": "ファイル",
+    "name": "名前",
+    "username": "ユーザー名",
+    "month": "年月",
+    "data_dir": "フォルダ",
+    "out": "フォルダ",
+    "work": "フォルダ",
+    "user": "名前",
+    "users_file": "ファイル",
+    "limit": "件数",
+    "municipality": "市町村",
+    "prefecture": "都道府県",
+    "district": "地区",
+    "ingest_rows": "行数",
+    "sessions": "数",
+    "param": "キー=値",
+    "action": "操作",
 }
 
 
@@ -79,8 +88,12 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def _add_action(self, action):
         # every argument passes here, also those of a mutually exclusive group
-        if action.metavar is None and action.nargs != 0 and action.dest in METAVARS \
-                and (not action.option_strings or action.choices is None):
+        if (
+            action.metavar is None
+            and action.nargs != 0
+            and action.dest in METAVARS
+            and (not action.option_strings or action.choices is None)
+        ):
             action.metavar = METAVARS[action.dest]  # a positional is named even with choices
             if action.choices is not None and action.help is None:
                 action.help = "次のどれか: " + "、".join(map(str, action.choices))
@@ -105,5 +118,4 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):
         with japanese():
             self.print_usage(sys.stderr)
-            self.exit(2, _gettext("%(prog)s: error: %(message)s\n")
-                      % {"prog": self.prog, "message": message})
+            self.exit(2, _gettext("%(prog)s: error: %(message)s\n") % {"prog": self.prog, "message": message})

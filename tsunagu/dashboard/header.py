@@ -1,0 +1,86 @@
+"""The top of every page: the gate, the title, banners about the data, the shared filters,
+and the area and period always on screen."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tsunagu.access import auth, users
+from tsunagu.contract import fmt
+from tsunagu.dashboard import filters
+from tsunagu.dashboard.filters import Filters
+from tsunagu.dashboard.gate import require
+from tsunagu.dashboard.session import db, districts_of, run_query
+
+DEMO_NOTICE = (
+    ":material/info: **デモデータを表示しています。** 倉敷市・武蔵野市・長野県の公表資料にある数値は"
+    "そのまま再現し、資料にない数値は架空のものです。実際の登録データとは混ざりません。"
+)
+
+
+def demo_banner() -> None:
+    database = db()
+    database.refresh()
+    if database.is_demo:
+        st.info(DEMO_NOTICE)
+    damaged_banner()
+
+
+def damaged_banner() -> None:
+    """Months left out because their stored file is damaged: named, with what to do."""
+    database = db()
+    database.refresh()
+    for problem in database.problems:
+        st.error(
+            fmt.plain(f"一部のデータを読み込めないため、その月を除いて表示しています。{problem}"),
+            icon=":material/broken_image:",
+        )
+
+
+def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> Filters | None:
+    """Role check, title, demo banner, the shared filters, and the area and period always
+    on screen; stops with a message when there is nothing to show."""
+    user = require(role)
+    st.session_state["_png_seq"] = 0
+    sign_out_button(user)
+    st.title(title)
+    demo_banner()
+    if not with_filters:
+        return None
+    database = db()
+    database.refresh()  # a stat of the manifest; the flag is kept from its last read
+    if not database.has_data:
+        st.warning(
+            "まだデータが登録されていません。デモデータで試すには `python -m tsunagu demo`、"
+            "実データは「データ更新」ページか `python -m tsunagu ingest` で登録してください（README を参照）。",
+            icon=":material/inbox:",
+        )
+        st.stop()
+    f = filters.sidebar(
+        run_query("municipalities"), run_query("months"), districts_of, home_district=user.district
+    )
+    if f is None:
+        st.warning(
+            "圏域マスタ（areas）か月次データが未登録のため、表示できません。先に登録してください。",
+            icon=":material/inbox:",
+        )
+        st.stop()
+    st.markdown(
+        f"## :material/location_on: {fmt.plain(f.prefecture + f.area_label)}　"
+        f":material/calendar_month: {f.period_label}"
+    )
+    return f
+
+
+def sign_out_button(user) -> None:
+    """Who is signed in, and the way out, in the sidebar of every page."""
+    st.sidebar.caption(f":material/person: {fmt.plain(user.name)}（{users.ROLE_LABELS[user.role]}）")
+    if st.sidebar.button(
+        "サインアウト",
+        key="sign_out",
+        icon=":material/logout:",
+        help="この端末だけでなく、このユーザーのすべての端末でサインインが終わります。",
+    ):
+        auth.sign_out(user)
+        st.success("サインアウトしました。", icon=":material/logout:")
+        st.stop()

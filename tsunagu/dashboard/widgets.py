@@ -1,0 +1,104 @@
+"""Tables and charts as every page shows them: Japanese headers, 1,234-style numbers, and the
+downloads each role may have."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import streamlit as st
+
+from tsunagu.contract.labels import COLUMNS
+from tsunagu.dashboard.export import to_excel_csv
+from tsunagu.dashboard.gate import can
+from tsunagu.display import charts
+
+YEAR_COLUMNS = {"fiscal_year"}
+# what a table shows for a missing value (Streamlit's own default is the word "None")
+EMPTY_CELL = "—"
+
+
+def yes_no(df: pl.DataFrame) -> pl.DataFrame:
+    """True/false columns as はい/いいえ: the grid reads them out (and copies them) as
+    "true"/"false" otherwise."""
+    return df.with_columns(
+        pl.col(c).replace_strict({True: "はい", False: "いいえ"}, default=None, return_dtype=pl.String)
+        for c, t in df.schema.items()
+        if t == pl.Boolean
+    )
+
+
+def table(
+    df: pl.DataFrame,
+    file_name: str,
+    empty: str = "該当するデータはありません。",
+    key: str | None = None,
+    height: int | str = "auto",
+    detail: bool = False,
+) -> None:
+    """A table with Japanese headers and, for managers and up, a CSV download that Excel
+    opens cleanly. A `detail` table (names of places and sites, event lists) is for
+    managers and up only."""
+    if detail and not can("manager"):
+        st.caption(":material/lock: 詳細な表とダウンロードは「管理職」以上の役割で表示されます。")
+        return
+    if df.is_empty():
+        st.info(empty, icon=":material/search_off:")
+        return
+    shown = yes_no(df).rename({c: COLUMNS.get(c, c) for c in df.columns})
+    # 1,234 style: numbers follow the reader's locale (ja-JP) rather than raw digits
+    numbers = {
+        c: st.column_config.NumberColumn(format="localized")
+        for c, t in shown.schema.items()
+        if t.is_numeric()
+    }
+    for c in YEAR_COLUMNS & set(df.columns):  # a year is 2024, never 2,024
+        numbers[COLUMNS.get(c, c)] = st.column_config.NumberColumn(format="%d")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        height=height,
+        column_config=numbers,
+        placeholder=EMPTY_CELL,
+        alt=file_name.removesuffix(".csv").replace("_", " "),
+    )
+    if not can("manager"):
+        return
+    # made when clicked, not on every rerun (~5 ms a table, seven tables on a page)
+    st.download_button(
+        "CSVでダウンロード",
+        data=lambda: to_excel_csv(df),
+        file_name=file_name,
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key=key or f"dl-{file_name}",
+    )
+
+
+def chart(spec, empty: bool = False, message: str = "該当するデータはありません。", png: bool = True) -> None:
+    """A chart across the page, with a PNG download for slides and reports (drawn only when
+    clicked, offline, with the Japanese font embedded)."""
+    if empty:
+        st.info(message, icon=":material/search_off:")
+        return
+    # the spec made here, not by st.altair_chart: it validates every chart against the schema
+    # again and serialises conversions behind one lock for all sessions
+    title = spec.title if isinstance(getattr(spec, "title", None), str) else "グラフ"
+    st.vega_lite_chart(charts.spec(spec), width="stretch", alt=title)  # read out by screen readers
+    if png:
+        name = re.sub(r'[\\/:*?"<>|\s]+', "_", title).strip("_") + ".png"
+        # numbered in page order (reset by page_header each run): stable across reruns, and
+        # cheap — hashing the chart's data cost ~15 ms a chart
+        seq = st.session_state.get("_png_seq", 0) + 1
+        st.session_state["_png_seq"] = seq
+        st.download_button(
+            "PNGで保存",
+            data=lambda: charts.to_png(spec),
+            file_name=name,
+            mime="image/png",
+            icon=":material/image:",
+            on_click="ignore",
+            type="tertiary",
+            key=f"png-{seq}",
+        )

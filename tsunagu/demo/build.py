@@ -1,0 +1,222 @@
+"""The demo written as the CSVs a coordinator would export from Excel (CP932, UTF-8 with
+BOM, plain UTF-8) and stored through the real ingest path, as a user would."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from tsunagu.contract.schema import DATASETS
+from tsunagu.demo.areas import KURASHIKI, area_rows
+from tsunagu.demo.simulate import (
+    AREAS_MONTH,
+    PANTRY_MONTHS,
+    PLACES_MONTHS,
+    SEED,
+    Event,
+    Place,
+    Site,
+    build_forums,
+    build_pantry,
+    build_places,
+    donors_by_month,
+    month_range,
+)
+from tsunagu.ingest.pipeline import ingest
+from tsunagu.store.versions import Store
+
+
+def _fmt_month_variants(month: str | None, rng: random.Random) -> str:
+    """Months as people type them: 2016-04, 2016/4, 平成28年4月, R2.7 …"""
+    if not month:
+        return ""
+    import datetime as dt
+
+    from tsunagu.contract.wareki import _era_of_date  # noqa: PLC0415 - a demo-only detail
+
+    y, m = int(month[:4]), int(month[5:])
+    name, n = _era_of_date(dt.date(y, m, 1))
+    initial = {"令和": "R", "平成": "H", "昭和": "S"}[name]
+    return rng.choice([month, f"{y}/{m}", f"{name}{'元' if n == 1 else n}年{m}月", f"{initial}{n}.{m}"])
+
+
+def place_rows(places: list[Place], month: str, rng: random.Random) -> list[dict]:
+    rows = []
+    for p in places:
+        status = p.status.get(month)
+        if status is None:
+            continue
+        rows.append(
+            {
+                "通いの場ID": p.place_id,
+                "名称": p.name,
+                "都道府県": p.prefecture,
+                "市町村": p.municipality,
+                "地区": p.district,
+                "小学校区": p.school,
+                "種別": p.category,
+                "会場種別": p.venue or "",
+                "運営主体": p.operator or "",
+                "対象": p.target or "",
+                "開催頻度（回/月）": "" if p.sessions is None else f"{p.sessions:g}",
+                "補助金対象": "はい" if p.subsidized.get(month) else "いいえ",
+                "状態": status,
+                "開始年月": _fmt_month_variants(p.started_on, rng),
+                "平均参加者数": "" if p.participants is None else p.participants,
+                "緯度": p.latlon[0] if p.latlon else "",
+                "経度": p.latlon[1] if p.latlon else "",
+            }
+        )
+    return rows
+
+
+def pantry_rows(sites: list[Site], month: str, donors: int, rng: random.Random) -> list[dict]:
+    live = [s for s in sites if s.opened <= month and (s.closed is None or month < s.closed)]
+    kurashiki = [s for s in live if s.municipality == KURASHIKI]
+    share = Counter(rng.choices(range(len(kurashiki)), k=donors)) if kurashiki else Counter()
+    rows = []
+    for s in live:
+        i = kurashiki.index(s) if s in kurashiki else None
+        households = rng.randint(3, 28)
+        consultations = rng.choice([0, 0, 1, 1, 2, 3, 4, 6, 8])
+        rows.append(
+            {
+                "パントリーID": s.pantry_id,
+                "設置場所名": s.site_name,
+                "都道府県": s.prefecture,
+                "市町村": s.municipality,
+                "地区": s.district,
+                "小学校区": s.school,
+                "サポーター種別": s.supporter,
+                "活動種別": s.activity,
+                "設置年月": _fmt_month_variants(s.opened, rng),
+                "新規提供者数": share.get(i, 0) if i is not None else rng.randint(0, 2),
+                "提供件数": rng.randint(2, 18),
+                "利用世帯数": households,
+                "配布点数": households * rng.randint(3, 8),
+                "相談件数": consultations,
+                "つなぎ件数": min(consultations, rng.choice([0, 0, 1, 1, 2])),
+            }
+        )
+    return rows
+
+
+def forum_rows(events: list[Event], month: str) -> list[dict]:
+    return [
+        {
+            "行事ID": e.event_id,
+            "開催日": e.held_on.replace("-", "/"),
+            "行事名": e.title,
+            "種別": e.event_type,
+            "都道府県": e.prefecture,
+            "市町村": e.municipality,
+            "地区": e.district or "",
+            "会場": e.venue or "",
+            "開催形式": e.format,
+            "会場参加者数": e.onsite,
+            "オンライン参加者数": e.online,
+            "アンケート回答数": "" if e.responses is None else e.responses,
+            "肯定的回答数": "" if e.positive is None else e.positive,
+        }
+        for e in events
+        if e.held_on[:7] == month
+    ]
+
+
+def to_csv(rows: list[dict], headers: list[str], encoding: str) -> bytes:
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=headers, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue().encode(encoding)
+
+
+def headers(dataset: str) -> list[str]:
+    return [c.header for c in DATASETS[dataset].columns]
+
+
+@dataclass
+class DemoFiles:
+    """Every demo CSV, in the order it is uploaded: (dataset, month, file name, bytes)."""
+
+    files: list[tuple[str, str, str, bytes]]
+
+
+def build(seed: int = SEED) -> DemoFiles:
+    rng = random.Random(seed)
+    files = []
+    # areas as UTF-8 with BOM ("CSV UTF-8" in Excel)
+    files.append(
+        (
+            "areas",
+            AREAS_MONTH,
+            f"areas_{AREAS_MONTH}.csv",
+            to_csv(area_rows(rng), headers("areas"), "utf-8-sig"),
+        )
+    )
+    places = build_places(rng)
+    for month in month_range(*PLACES_MONTHS):
+        # places as CP932, Excel's default "CSV (コンマ区切り)" in Japan
+        files.append(
+            (
+                "places",
+                month,
+                f"places_{month}.csv",
+                to_csv(place_rows(places, month, rng), headers("places"), "cp932"),
+            )
+        )
+    sites = build_pantry(rng)
+    months = month_range(*PANTRY_MONTHS)
+    donors = donors_by_month(months, rng)
+    for month in months:
+        files.append(
+            (
+                "pantry",
+                month,
+                f"pantry_{month}.csv",
+                to_csv(pantry_rows(sites, month, donors[month], rng), headers("pantry"), "cp932"),
+            )
+        )
+    events = build_forums(rng)
+    for month in month_range("2016-04", "2025-03"):
+        files.append(
+            (
+                "forums",
+                month,
+                f"forums_{month}.csv",
+                to_csv(forum_rows(events, month), headers("forums"), "utf-8"),
+            )
+        )
+    return DemoFiles(files)
+
+
+def write_demo(data_dir: Path, progress=None) -> list[str]:
+    """Write the demo CSVs beside the store and ingest each one, as a user would."""
+    store = Store(data_dir)
+    if store.manifest()["datasets"] and not store.is_demo():
+        raise SystemExit(
+            f"{data_dir} には実データがあります。デモは別のフォルダ（--data-dir）に作成してください。"
+        )
+    demo = build()
+    csv_dir = data_dir / "_demo_csv"
+    if csv_dir.exists():
+        shutil.rmtree(csv_dir)
+    summaries = []
+    for i, (dataset, month, name, content) in enumerate(demo.files):
+        path = csv_dir / dataset / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        result = ingest(content, dataset, month, store, user="demo", file_name=name, demo=True)
+        if not result.ok:
+            raise RuntimeError(
+                f"demo file {name} was refused:\n" + "\n".join(str(e) for e in result.errors[:20])
+            )
+        summaries.append(result.summary)
+        if progress:
+            progress(i + 1, len(demo.files), result)
+    return summaries

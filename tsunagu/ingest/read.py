@@ -1,0 +1,226 @@
+"""Turn the bytes Excel gives us into text cells with Excel's row numbers.
+
+Nothing is interpreted here beyond the file's shape: every cell stays text, so the
+validators decide types and can name the exact cell that is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import polars as pl
+
+from tsunagu.contract.issues import Issue, RefusedError
+
+
+@dataclass
+class RawTable:
+    header: list[str]  # stripped header cells, one per kept column
+    letters: list[str]  # Excel column letters of those columns (A, B, …)
+    header_row: int  # Excel row number of the header (1 unless blank rows precede it)
+    data: pl.DataFrame  # columns "0".."n-1" (text or null) and "_row" (Excel row number)
+    encoding: str
+
+
+def column_letter(index: int) -> str:
+    """0 -> 'A', 25 -> 'Z', 26 -> 'AA', as Excel labels columns."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+_NOT_CSV = (
+    (b"PK\x03\x04", "Excel ブック（.xlsx）のファイルです"),
+    (b"\xd0\xcf\x11\xe0", "古い形式の Excel ブック（.xls）のファイルです"),
+    (b"%PDF", "PDF ファイルです"),
+)
+SAVE_AS_CSV = "Excel の「名前を付けて保存」で「CSV UTF-8（コンマ区切り）」か「CSV（コンマ区切り）」を選んで保存し直してください。"
+
+
+def decode(content: bytes) -> tuple[bytes, str]:
+    """Bytes -> (the text as UTF-8 bytes, the encoding's name). Excel writes UTF-8 (with
+    BOM), CP932, or UTF-16. The CSV parser takes bytes, so no str of the whole file is
+    made: a 1 M-row file's str takes ~300 MB and polars would encode it again (~0.5 s)."""
+    for magic, what in _NOT_CSV:
+        if content.startswith(magic):
+            raise RefusedError([Issue(None, None, f"CSV ではなく{what}。{SAVE_AS_CSV}")])
+    try:
+        if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return content.decode("utf-16").encode("utf-8"), "UTF-16"
+        if content.startswith(b"\xef\xbb\xbf"):
+            return _valid_utf8(content[3:]), "UTF-8（BOM付き）"
+        try:
+            return _valid_utf8(content), "UTF-8"
+        except UnicodeDecodeError:
+            return content.decode("cp932").encode("utf-8"), "Shift_JIS（CP932）"
+    except UnicodeDecodeError:
+        raise RefusedError(
+            [
+                Issue(
+                    None,
+                    None,
+                    "文字コードを読み取れません。UTF-8 か Shift_JIS（Excel の「CSV（コンマ区切り）」）で"
+                    "保存したCSVファイルを選んでください。",
+                )
+            ]
+        ) from None
+
+
+def _valid_utf8(data: bytes) -> bytes:
+    data.decode("utf-8")  # raises if it is not; the str itself is not needed
+    return data
+
+
+def _first_line(utf8: bytes) -> tuple[int, bytes]:
+    """(Excel row number, bytes) of the first line with content, found without splitting
+    the whole file into lines."""
+    start, row = 0, 1
+    while start < len(utf8):
+        end = utf8.find(b"\n", start)
+        end = len(utf8) if end < 0 else end
+        line = utf8[start:end].rstrip(b"\r")
+        if line.strip(b" ,\t"):
+            return row, line
+        start, row = end + 1, row + 1
+    return row, b""
+
+
+MAX_COLUMNS = 1000  # the widest dataset has about 20; far more is another kind of file
+
+
+def _separator(line: bytes) -> bytes:
+    return b"\t" if line.count(b"\t") > line.count(b",") else b","
+
+
+def _check_width(row: int, line: bytes, sep: bytes) -> None:
+    """Refuse a header far wider than any dataset before parsing it: 100,000 columns took
+    21 s to read only to be refused. Trailing empty cells (Excel pads lines) do not count."""
+    width = line.rstrip(b" ,\t").count(sep) + 1
+    if width > MAX_COLUMNS:
+        raise RefusedError(
+            [
+                Issue(
+                    row,
+                    None,
+                    (
+                        f"見出し行に {width:,} 列あります。このデータで使う列は多くても {MAX_COLUMNS:,} 列までです。"
+                        "別のファイルを選んでいないか、見出し行が正しいかを確かめてください。"
+                    ),
+                )
+            ]
+        )
+
+
+def _parse(utf8: bytes, sep: str) -> pl.DataFrame:
+    """Cells as text; blank lines stay as all-null rows so row numbers match Excel."""
+    try:
+        # the fast path; polars keeps blank lines as null rows
+        df = pl.read_csv(
+            utf8,
+            has_header=False,
+            infer_schema=False,
+            separator=sep,
+            quote_char='"',
+            raise_if_empty=False,
+        )
+        return df.rename({c: str(i) for i, c in enumerate(df.columns)})
+    except (pl.exceptions.PolarsError, ValueError):  # ragged or odd files: the slow reader takes anything
+        text = utf8.decode("utf-8")
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+        width = max((len(r) for r in rows), default=0)
+        cols = {str(i): [r[i] if i < len(r) else None for r in rows] for i in range(width)}
+        return pl.DataFrame(cols, schema={k: pl.String for k in cols})
+
+
+def read_table(content: bytes) -> RawTable:
+    if not content or content.isspace():  # not strip(): that copies a 100 MB file
+        raise RefusedError(
+            [
+                Issue(
+                    None,
+                    None,
+                    "ファイルが空です。見出し行（1行目）とデータのあるCSVファイルを選んでください。",
+                )
+            ]
+        )
+    utf8, encoding = decode(content)
+    # NUL is one 0 byte in UTF-8 and no other character has one: searching bytes is fast
+    if b"\x00" in utf8:
+        raise RefusedError(
+            [Issue(None, None, f"CSV ではないファイルです（文字以外のデータを含みます）。{SAVE_AS_CSV}")]
+        )
+    if b"\r" in utf8 and b"\n" not in utf8:  # Excel for Mac's "CSV (Macintosh)" ends lines with CR only
+        utf8 = utf8.replace(b"\r", b"\n")
+    row, first = _first_line(utf8)
+    sep = b"\t" if encoding == "UTF-16" else _separator(first)
+    _check_width(row, first, sep)
+    df = _parse(utf8, sep.decode())
+    if df.width == 0 or df.height == 0:
+        raise RefusedError(
+            [
+                Issue(
+                    None,
+                    None,
+                    "ファイルが空です。見出し行（1行目）とデータのあるCSVファイルを選んでください。",
+                )
+            ]
+        )
+    cols = df.columns
+    # one pass per column: trim, then an empty cell is a missing value
+    df = (
+        df.select([pl.col(c).str.strip_chars().replace("", None).alias(c) for c in cols])
+        .with_row_index("_row", offset=1)
+        .with_columns(pl.col("_row").cast(pl.Int64))
+    )
+    non_empty = df.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cols]))
+    if non_empty.height == 0:
+        raise RefusedError(
+            [
+                Issue(
+                    None,
+                    None,
+                    "ファイルが空です。見出し行（1行目）とデータのあるCSVファイルを選んでください。",
+                )
+            ]
+        )
+    header_row = non_empty["_row"][0]
+    header_cells = [non_empty[c][0] for c in cols]
+    data = non_empty.slice(1)
+
+    issues: list[Issue] = []
+    kept: list[str] = []
+    # which columns hold any value, in one pass: Excel can pad every line with thousands of
+    # empty columns, and a filter per column made that quadratic (16,384 columns took 47 s)
+    has_value = (
+        data.select([pl.col(c).is_not_null().any() for c in cols]).row(0)
+        if data.height
+        else (False,) * len(cols)
+    )
+    for i, c in enumerate(cols):
+        if header_cells[i] is not None:
+            kept.append(c)
+            continue
+        # a column without a header: Excel leaves these empty at the right; values are an error
+        if has_value[i]:
+            filled = data.filter(pl.col(c).is_not_null())
+            issues.append(
+                Issue(
+                    int(filled["_row"][0]),
+                    f"{column_letter(i)}列",
+                    f"見出しのない列に値「{filled[c][0]}」があります。1行目に列名を入れるか、値を消してください。",
+                )
+            )
+    if issues:
+        raise RefusedError(issues)
+    return RawTable(
+        header=[header_cells[int(c)] for c in kept],
+        letters=[column_letter(int(c)) for c in kept],
+        header_row=int(header_row),
+        data=data.select([*kept, "_row"]),
+        encoding=encoding,
+    )

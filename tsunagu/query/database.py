@@ -1,0 +1,365 @@
+"""DuckDB over the snapshot store, and the runner for the named queries in queries/.
+
+One connection per process; every call gets its own cursor, because Streamlit serves
+sessions on threads and a shared connection fails with "connection is busy". The store's
+live files are loaded into tables (in a DuckDB file of this process, see Database) once
+per data version, inside one transaction, so a query sees either the whole old data or
+the whole new data.
+
+Views that pages read (the on-disk layout is known only here):
+    areas          the latest areas upload (it validates uploads and gives populations)
+    places, pantry, forums   every month, with a `month` column ('YYYY-MM')
+    places_latest  the latest month of places
+    municipalities, districts   one row per area of `areas`, with populations
+    uploads        the live version of every uploaded month (a month may have no rows)
+Macros: fiscal_year('YYYY-MM') -> 2024, fiscal_year_label(2024) -> '令和6年度',
+month_before('2024-01') -> '2023-12', area_match(...) for the shared area filters
+(null = all; $districts is a list).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import threading
+import warnings
+import weakref
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from tsunagu.config import QUERIES_DIR
+from tsunagu.contract.schema import DATASETS, POLARS_TYPES
+from tsunagu.store import integrity
+from tsunagu.store.versions import Store
+
+_DUCK_TYPES = {
+    pl.String: "varchar",
+    pl.Int64: "bigint",
+    pl.Float64: "double",
+    pl.Boolean: "boolean",
+    pl.Date: "date",
+}
+LIST_PARAMS = {"districts"}  # bound as lists; the command line gives them comma-separated
+_PARAM = re.compile(r"(?<![\w$:])\$([A-Za-z_]\w*)")
+
+
+def _remove_cache(con, folder: str) -> None:
+    con.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+# DuckDB warns that Arrow from execute() copies the rows once: for the small frames pages
+# get, that copy costs far less than the second bind of con.sql() (see Database.sql)
+warnings.filterwarnings("ignore", message="Arrow output on a DB-API result", category=UserWarning)
+
+
+class QueryError(Exception):
+    """A query that does not exist or was called wrongly, said in Japanese."""
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _empty_select(dataset: str) -> str:
+    cols = [f"null::{_DUCK_TYPES[POLARS_TYPES[c.type]]} as {c.key}" for c in DATASETS[dataset].columns]
+    return f"select {', '.join(cols)}, null::varchar as month where false"
+
+
+def load_query(name: str, queries_dir: Path = QUERIES_DIR) -> str:
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise QueryError(f"クエリ名「{name}」は使えません（英小文字・数字・_ のみ）。")
+    path = queries_dir / f"{name}.sql"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in queries_dir.glob("*.sql")))
+        raise QueryError(f"クエリ「{name}」はありません。使えるクエリ: {known}")
+    return path.read_text(encoding="utf-8")
+
+
+def query_params(sql: str) -> list[str]:
+    """Names of the $parameters a query uses (comments and strings ignored)."""
+    body = re.sub(r"--[^\n]*", "", sql)
+    body = re.sub(r"'(?:[^']|'')*'", "''", body)
+    return sorted(set(_PARAM.findall(body)))
+
+
+class SetupError(Exception):
+    """The database cannot start as configured (e.g. $TSUNAGU_DB_MEMORY), said in Japanese."""
+
+
+DEFAULT_MEMORY = "400MB"
+MIN_MEMORY = 100_000_000  # catches a slip like 400KB for 400MB, which fails only at the first load
+_UNITS = {
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+
+
+def _connect(path: str, spill: str):
+    """The DuckDB file of this process, with $TSUNAGU_DB_MEMORY as its memory limit; a value
+    DuckDB cannot use (or too small to load anything) is said in Japanese."""
+    memory = os.environ.get("TSUNAGU_DB_MEMORY") or DEFAULT_MEMORY
+    small = SetupError(
+        f"環境変数 TSUNAGU_DB_MEMORY の値「{memory}」では小さすぎて、データベースを開けません。"
+        f"100MB 以上にしてください（既定は {DEFAULT_MEMORY}）。"
+    )
+    size = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)\s*", memory, re.IGNORECASE)
+    if size and float(size[1]) * _UNITS[size[2].lower()] < MIN_MEMORY:
+        raise small
+    try:
+        return duckdb.connect(path, config={"memory_limit": memory, "temp_directory": spill})
+    except duckdb.OutOfMemoryException:
+        raise small from None
+    except duckdb.Error:
+        raise SetupError(
+            f"環境変数 TSUNAGU_DB_MEMORY の値「{memory}」は使えません。"
+            f"メモリの上限を 400MB や 2GB のように、半角の数と単位（MB・GB）で指定してください"
+            f"（既定は {DEFAULT_MEMORY}）。"
+        ) from None
+
+
+class Database:
+    """The store, queried through DuckDB. Tables live in a DuckDB file of this process (in a
+    temporary folder), not in memory: DuckDB keeps only what queries touch in its buffer
+    pool ($TSUNAGU_DB_MEMORY, default 400MB), so a nation-size store (14 M place rows) runs
+    in a few hundred MB. Rows are sorted by prefecture, municipality and month, so a filter
+    on a municipality reads only its row groups. After the first load, an upload reloads
+    only the months that changed."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._dir = tempfile.mkdtemp(prefix="tsunagu-db-")
+        try:
+            self.con = _connect(os.path.join(self._dir, "cache.duckdb"), os.path.join(self._dir, "spill"))
+        except SetupError:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
+        weakref.finalize(self, _remove_cache, self.con, self._dir)
+        self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._loaded: dict | None = None  # {(dataset, month): version} of what the tables hold
+        self._stamp: tuple | None = None  # the manifest file's identity when last loaded
+        self._data_version = 0
+        self.problems: list = []  # damaged months left out of the last load (integrity.Problem)
+        # what pages ask on every run, kept from the manifest last read (not parsed per run)
+        self.is_demo = False
+        self.has_data = False
+
+    @staticmethod
+    def _versions(manifest: dict) -> dict:
+        return {
+            (ds, month): entry["version"]
+            for ds, months in manifest["datasets"].items()
+            for month, entry in months.items()
+        }
+
+    def refresh(self) -> int:
+        """Load the store's current versions if they changed since the last call. Every query
+        calls this: the manifest is only re-read when its file changed (it is replaced by
+        rename, so a new commit is a new inode). A damaged file must not take every page
+        down, nor be served: each file's checksum is checked when a new manifest is loaded
+        (hashed once per file, see store.verify), the months that pass are served, the
+        others are named in `problems`."""
+        try:
+            info = os.stat(self.store.manifest_path)
+            stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if stamp is not None and stamp == self._stamp:
+            return self._data_version
+        with self._refresh_lock:  # sessions arriving together hash each new file once
+            if stamp is not None and stamp == self._stamp:
+                return self._data_version
+            manifest = self.store.manifest()
+            problems = integrity.verified(self.store, manifest)
+            try:
+                return self._refresh(stamp, manifest, problems)
+            except duckdb.Error:
+                # a file with the right checksum that still does not read (written damaged)
+                screened = integrity.screen(self.store, manifest)
+                if len(screened) == len(problems):
+                    raise
+                return self._refresh(stamp, manifest, screened)
+
+    def _refresh(self, stamp: tuple | None, manifest: dict, problems: list) -> int:
+        self._data_version = manifest.get("data_version", 0)
+        self.is_demo, self.has_data = bool(manifest.get("demo")), bool(manifest["datasets"])
+        if problems:
+            manifest = integrity.without(manifest, problems)
+        versions = self._versions(manifest)
+        if versions == self._loaded and not (problems or self.problems):
+            self._stamp = stamp
+            return self._data_version
+        with self._lock:
+            if versions == self._loaded and not (problems or self.problems):
+                return self._data_version  # another thread loaded it meanwhile
+            cur = self.con.cursor()
+            cur.execute("begin transaction")
+            try:
+                for ds in DATASETS:
+                    self._load(cur, ds, manifest, versions)
+                cur.execute(_UPLOADS_TABLE)
+                uploads = [
+                    (ds, month, e["rows"], e["version"], e["committed_at"], e["user"], e["source_name"])
+                    for ds, months in manifest["datasets"].items()
+                    for month, e in months.items()
+                ]
+                if uploads:
+                    cur.executemany("insert into uploads values (?, ?, ?, ?, ?, ?, ?)", uploads)
+                cur.execute(_VIEWS)
+                cur.execute("commit")
+            except Exception:
+                cur.execute("rollback")
+                raise
+            finally:
+                cur.close()
+            self._loaded = versions
+            self.problems = list(problems or [])
+        self._stamp = stamp
+        return manifest.get("data_version", 0)
+
+    def _load(self, cur, ds: str, manifest: dict, versions: dict) -> None:
+        """Bring one dataset's table up to the manifest: whole on the first load (and for
+        areas, whose file order matters), else only the months whose version changed."""
+
+        def source(files: list[Path]) -> str:
+            listed = ", ".join(_sql_string(str(f)) for f in files)
+            return (
+                f"select * from read_parquet([{listed}], hive_partitioning = true,"
+                " hive_types = {'month': varchar}, union_by_name = true)"
+            )
+
+        def mine(v: dict) -> dict:
+            return {k: x for k, x in v.items() if k[0] == ds}
+
+        if self._loaded is not None and mine(self._loaded) == mine(versions):
+            return
+        if self._loaded is None or ds == "areas":
+            files = self.store.live_files(ds, manifest)
+            select = source(files) if files else _empty_select(ds)
+            if ds == "areas":  # area_order keeps districts in the order the areas file lists them
+                cur.execute(
+                    f"create or replace table areas_all as "
+                    f"select *, row_number() over () as area_order from ({select})"
+                )
+            else:
+                cur.execute(
+                    f"create or replace table {ds}_all as select * from ({select}) "
+                    "order by prefecture, municipality, month"
+                )
+            return
+        old, new = mine(self._loaded), mine(versions)
+        changed = sorted(
+            {m for (_, m), v in new.items() if old.get((ds, m)) != v}
+            | {m for (_, m) in old if (ds, m) not in new}
+        )
+        cur.execute(f"delete from {ds}_all where list_contains($months, month)", {"months": changed})
+        entries = manifest["datasets"].get(ds, {})
+        files = [self.store.root / entries[m]["file"] for m in changed if m in entries]
+        if files:
+            cur.execute(
+                f"insert into {ds}_all by name select * from ({source(files)}) "
+                "order by prefecture, municipality, month"
+            )
+
+    def query(self, name: str, **params) -> pl.DataFrame:
+        sql = load_query(name)
+        return self.sql(sql, **params)
+
+    def sql(self, sql: str, **params) -> pl.DataFrame:
+        self.refresh()
+        wanted = query_params(sql)
+        if "district" in params and "district" not in wanted and "districts" in wanted:
+            # one district, as people naturally type it: the same as a list of one
+            params = dict(params)
+            params.setdefault("districts", params.pop("district"))
+            params.pop("district", None)
+        unknown = sorted(set(params) - set(wanted))
+        if unknown:
+            raise QueryError(
+                f"このクエリにないパラメータです: {', '.join(unknown)}"
+                f"（使えるもの: {', '.join(wanted) or 'なし'}）"
+            )
+        # a parameter left out is NULL: queries treat NULL as "all" or "the latest"
+        bound = {k: (None if params.get(k) in (None, "") else params[k]) for k in wanted}
+        for k in LIST_PARAMS & set(bound):
+            if isinstance(bound[k], str):
+                bound[k] = [v.strip() for v in re.split(r"[,、]", bound[k]) if v.strip()]
+            elif bound[k] is not None:
+                bound[k] = list(bound[k])
+        cur = self.con.cursor()
+        try:
+            # execute() binds and plans once; sql() binds to build a relation and again to
+            # run it, a few ms more per query (most of a query's time at city size)
+            result = cur.execute(sql, bound) if bound else cur.execute(sql)
+            return pl.from_arrow(result.to_arrow_reader().read_all())
+        finally:
+            cur.close()
+
+
+_UPLOADS_TABLE = """
+create or replace table uploads (
+    dataset varchar, month varchar, n_rows bigint, version varchar, committed_at varchar,
+    user_name varchar, source_name varchar
+)
+"""
+
+_VIEWS = """
+create or replace macro fiscal_year(m) as
+    case when m[6:7]::int >= 4 then m[1:4]::int else m[1:4]::int - 1 end;
+create or replace macro fiscal_year_label(fy) as
+    case
+        when fy >= 2019 then '令和' || case when fy = 2019 then '元' else (fy - 2018)::varchar end
+        when fy >= 1989 then '平成' || case when fy = 1989 then '元' else (fy - 1988)::varchar end
+        else '昭和' || (fy - 1925)::varchar
+    end || '年度';
+create or replace macro area_match(pref, muni, dist, school, p_pref, p_muni, p_dists, p_school) as
+    (p_muni is null or muni = p_muni)
+    and (p_pref is null or pref = p_pref)
+    and (p_dists is null or len(p_dists) = 0 or list_contains(p_dists, dist))
+    and (p_school is null or school = p_school);
+create or replace macro month_before(m) as
+    strftime(strptime(m || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m');
+create or replace view areas as
+    select * from areas_all where month = (select max(month) from areas_all);
+create or replace view places as select * from places_all;
+create or replace view places_latest as
+    select * from places_all where month = (select max(month) from uploads where dataset = 'places');
+create or replace view pantry as select * from pantry_all;
+create or replace view forums as select * from forums_all;
+create or replace view municipalities as
+    select
+        prefecture,
+        municipality,
+        sum(population) as population,
+        sum(population_65plus) as population_65plus,
+        sum(households) as households,
+        count(distinct district) as n_districts,
+        count(*) as n_school_districts,
+        min(area_order) as area_order,
+    from areas
+    group by prefecture, municipality;
+create or replace view districts as
+    select
+        prefecture,
+        municipality,
+        district,
+        sum(population) as population,
+        sum(population_65plus) as population_65plus,
+        sum(households) as households,
+        count(*) as n_school_districts,
+        min(area_order) as area_order,
+    from areas
+    group by prefecture, municipality, district;
+"""
