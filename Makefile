@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= data/demo
 PORT ?= 8501
 
-.PHONY: setup tools-setup demo run test lint bench clean-demo
+.PHONY: setup tools-setup demo run test lint bench docs clean-demo
 
 setup: $(VENV)/.installed
 
@@ -47,6 +47,10 @@ bench: setup tools-setup
 lint: setup
 	$(BIN)/pip install --quiet ruff
 	$(BIN)/ruff check tsunagu tools tests pages app.py
+
+# the column tables of docs/contract.md, rendered from tsunagu/contract/schema.py
+docs: setup
+	$(BIN)/python -m tsunagu contract-doc --write
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

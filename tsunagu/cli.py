@@ -1,4 +1,5 @@
-"""python -m tsunagu ingest | demo | query | history | handout | check | users (see README).
+"""python -m tsunagu ingest | demo | query | history | handout | check | users | contract-doc
+(see README).
 
 The development tools (synthetic stores, the benchmark) have their own: python -m tools."""
 
@@ -16,7 +17,7 @@ import traceback
 from pathlib import Path
 
 from tsunagu.cliargs import ArgumentParser
-from tsunagu.config import data_dir
+from tsunagu.config import PROJECT_ROOT, data_dir
 from tsunagu.contract.schema import DATASETS
 from tsunagu.store.files import write_atomic
 
@@ -315,6 +316,29 @@ def _users(args) -> int:
     return 0
 
 
+def _contract_doc(args) -> int:
+    from tsunagu.contract import document
+
+    if not args.write:
+        print(document.render_tables())
+        return 0
+    path = Path(args.file) if args.file else PROJECT_ROOT / "docs" / "contract.md"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise CommandError(f"ファイルを読めません: {path}（{e.strerror}）", 1) from None
+    try:
+        new = document.with_tables(text)
+    except ValueError as e:
+        raise CommandError(f"{path} に表を書く位置がわかりません: {e}", 1) from None
+    if new == text:
+        print(f"変更はありません（表は schema.py のとおりです）: {path}")
+        return 0
+    write_atomic(path, new.encode("utf-8"), mode=path.stat().st_mode & 0o777)
+    print(f"列の表を schema.py から書き直しました: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="python -m tsunagu", description="tsunagu（つなぐ）: 地域づくりダッシュボード"
@@ -388,6 +412,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--users-file", help="ユーザーファイル（既定: $TSUNAGU_USERS_FILE か .streamlit/users.yaml）"
     )
     p.set_defaults(func=_users)
+
+    p = sub.add_parser("contract-doc", help="データの約束（docs/contract.md）の列の表を schema.py から作る")
+    p.add_argument("--write", action="store_true", help="表を表示せず、docs/contract.md の表を書き直す")
+    p.add_argument("--file", help="書き直すファイル（既定: docs/contract.md）")
+    p.set_defaults(func=_contract_doc)
     return parser
 
 

@@ -145,16 +145,17 @@ def parse_number(text: str) -> float:
     raise ValueError("数値（例: 2、0.5、34.6）で入力してください")
 
 
-_TRUE = {"はい", "○", "〇", "◯", "true", "1", "有", "あり", "対象", "yes", "y"}
-_FALSE = {"いいえ", "×", "✕", "false", "0", "無", "なし", "対象外", "no", "n"}
+# every spelling read as yes / no (after NFKC, any case), in the order docs/contract.md lists them
+TRUE_WORDS = ("はい", "○", "〇", "◯", "true", "1", "有", "あり", "対象", "yes", "y")
+FALSE_WORDS = ("いいえ", "×", "✕", "false", "0", "無", "なし", "対象外", "no", "n")
 BOOL_EXPECTED = "はい／いいえ、○／×、true／false、1／0 のいずれか"
 
 
 def parse_bool(text: str) -> bool:
     s = nfkc(text).lower()
-    if s in _TRUE:
+    if s in TRUE_WORDS:
         return True
-    if s in _FALSE:
+    if s in FALSE_WORDS:
         return False
     raise ValueError(f"{BOOL_EXPECTED}で入力してください")
 

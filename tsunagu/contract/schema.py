@@ -1,4 +1,4 @@
-"""The data contract (../shared/contract.md) as data: datasets, columns, types and rules.
+"""The data contract (docs/contract.md) as data: datasets, columns, types and rules.
 
 Everything that validates, stores, documents or templates a dataset reads it from here,
 so the contract is written down once.
@@ -105,7 +105,12 @@ AREAS = Dataset(
         Column("prefecture", "都道府県", AREA),
         Column("municipality", "市町村", AREA),
         Column("district", "地区", AREA),
-        Column("school_district", "小学校区", AREA),
+        Column(
+            "school_district",
+            "小学校区",
+            AREA,
+            note="同じ都道府県・市町村・地区・小学校区の行はファイルの中で1回だけ",
+        ),
         _count("population", "人口"),
         _count("population_65plus", "65歳以上人口", note="人口以下"),
         _count("households", "世帯数", required=False),
