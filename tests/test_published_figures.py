@@ -1,5 +1,6 @@
-"""Every published figure of ../shared/domain.md, read back through the named queries over
-the demo store (which was built through the real ingest path)."""
+"""Every published figure (tsunagu/demo/published.py; docs/published-figures.md names the
+documents), read back through the named queries over the demo store (which was built through
+the real ingest path)."""
 
 from __future__ import annotations
 

@@ -1,15 +1,23 @@
 """Areas of the demo: 倉敷市, 武蔵野市 and the 18 長野県 municipalities.
 
-Published figures (../shared/domain.md) are exact: 倉敷市 人口 478,570, 世帯 218,097,
-高齢化率 27.8%, 63 小学校区 from 15% to 50%; 生坂村 about 1,800 people at 41%; 南箕輪村's
-12 地区; 飯綱町's 50 行政区; 武蔵野市's 13 地域社協 areas in 3 圏域. Everything else (how
-people split between school districts, the other municipalities' sizes) is plausible and
+Published figures (published.py, docs/published-figures.md) are exact: 倉敷市 人口 478,570,
+世帯 218,097, 高齢化率 27.8%, 63 小学校区 from 15% to 50%; 生坂村 about 1,800 people at 41%;
+南箕輪村's 12 地区; 飯綱町's 50 行政区; 武蔵野市's 13 地域社協 areas in 3 圏域. Everything else
+(how people split between school districts, the other municipalities' sizes) is plausible and
 deterministic, not published.
 """
 
 from __future__ import annotations
 
 import random
+
+from tsunagu.demo.published import (
+    IKUSAKA_AGING_RATE_PCT,
+    IKUSAKA_POPULATION,
+    KURASHIKI_HOUSEHOLDS,
+    KURASHIKI_POPULATION,
+    KURASHIKI_SCHOOL_AGING_RATE_RANGE_PCT,
+)
 
 KURASHIKI = "倉敷市"
 KURASHIKI_SCHOOLS: dict[str, list[str]] = {
@@ -68,9 +76,7 @@ _KURASHIKI_DISTRICT_POP = {
     "真備": 22_200,
     "船穂": 6_970,
 }
-KURASHIKI_POPULATION = 478_570
-KURASHIKI_HOUSEHOLDS = 218_097
-KURASHIKI_65PLUS = 133_043  # 27.80%
+KURASHIKI_65PLUS = 133_043  # 27.80% of the published population: the published 27.8%
 _YOUNGEST, _OLDEST = ("倉敷", "中庄"), ("児島", "下津井西")  # 15.0% and 50.0%
 
 MUSASHINO = "武蔵野市"
@@ -111,7 +117,7 @@ NAGANO: dict[str, tuple[int, float, dict[str, list[str]]]] = {
     "天龍村": (1_100, 0.612, {"平岡": ["天龍小"], "神原": ["天龍小"]}),
     "南木曽町": (3_900, 0.451, {"読書": ["読書小"], "吾妻": ["吾妻小"], "田立": ["田立小"]}),
     "大桑村": (3_400, 0.432, {"須原": ["大桑小"], "長野": ["大桑小"], "殿": ["大桑小"], "野尻": ["大桑小"]}),
-    "生坂村": (1_800, 0.410, {"生坂": ["生坂小"], "草尾": ["生坂小"]}),
+    "生坂村": (IKUSAKA_POPULATION, IKUSAKA_AGING_RATE_PCT / 100, {"生坂": ["生坂小"], "草尾": ["生坂小"]}),
     "信濃町": (7_600, 0.432, {"柏原": ["信濃小中学校"], "古間": ["信濃小中学校"], "野尻": ["信濃小中学校"]}),
     "飯綱町": (
         10_500,
@@ -159,7 +165,8 @@ def _kurashiki_rows(rng: random.Random) -> list[dict]:
     # the district shares above are rounded guesses: scale to the published total
     pops = _split(KURASHIKI_POPULATION, pops, rng)
     rates = [rng.uniform(0.20, 0.38) for _ in schools]
-    fixed = {schools.index(_YOUNGEST): 0.150, schools.index(_OLDEST): 0.500}
+    youngest, oldest = (pct / 100 for pct in KURASHIKI_SCHOOL_AGING_RATE_RANGE_PCT)
+    fixed = {schools.index(_YOUNGEST): youngest, schools.index(_OLDEST): oldest}
     for i, r in fixed.items():
         rates[i] = r
     # scale the free rates until the city's 65+ matches the published 27.8% exactly

@@ -1,13 +1,14 @@
 """Deterministic demo data, written as the CSVs a coordinator would export from Excel and
 stored through the real ingest path.
 
-What is published (../shared/domain.md) is reproduced exactly: 倉敷市's 通いの場 and
-補助金対象サロン per 年度 (H28–R5) and 真備's (H28–R1); the 互近助パントリー sites by
-district, supporter type and activity type at 2022-10 and 2024-07, with cumulative donors
-over 350 and 760, starting 1.5 years before 2022-10; forums twice a year, 通いの場交流会 in
-all six districts and the nine-session サポーター養成講座; 武蔵野市's six 交流会; the summit
-session (243 = 234 online + 9 on site, 70 answers); the 長野県 report's figures for FY2017
-(H29). Everything else is plausible and comes from a fixed seed: the same every run.
+What is published (published.py; docs/published-figures.md names the documents) is
+reproduced exactly: 倉敷市's 通いの場 and 補助金対象サロン per 年度 (H28–R5) and 真備's (H28–R1);
+the 互近助パントリー sites by district, supporter type and activity type at 2022-10 and
+2024-07, with cumulative donors over 350 and 760, starting 1.5 years before 2022-10; forums
+twice a year, 通いの場交流会 in all six districts and the nine-session サポーター養成講座;
+武蔵野市's six 交流会; the summit session (243 = 234 online + 9 on site, 70 answers); the
+長野県 report's figures for FY2017 (H29). Everything else is plausible and comes from a
+fixed seed: the same every run.
 """
 
 from __future__ import annotations
@@ -28,22 +29,40 @@ from tsunagu.demo.areas import (
 from tsunagu.demo.published import (
     ACTIVITY_2022_10,
     ACTIVITY_2024_07,
-    DONORS_BY_2022_10,
-    DONORS_BY_2024_07,
+    IIZUNA_DISTRICTS_WITH_SESSIONS,
+    IIZUNA_SESSIONS,
+    KARUIZAWA_MARKET_FIRST_MONTH,
     MABI_ACTIVE,
     MUSASHINO_EVENTS,
+    MUSASHINO_SUBSIDIZED_GROUPS,
+    NAGANO_REPORT_FISCAL_YEAR,
+    NAGISO_SALONS,
+    OGUWA_CAFES,
     PANTRY_2022_10,
     PANTRY_2024_07,
+    PANTRY_STARTED,
     PLACES_ACTIVE,
     PLACES_SUBSIDIZED,
+    SUMMIT_ONLINE,
+    SUMMIT_ONSITE,
+    SUMMIT_RESPONSES,
     SUPPORTER_2022_10,
     SUPPORTER_2024_07,
+    SUPPORTER_COURSE_SESSIONS,
 )
 
 SEED = 20161
 AREAS_MONTH = "2022-09"  # 倉敷市's published population is as of 令和4年9月末
 PLACES_MONTHS = ("2016-04", "2025-03")
-PANTRY_MONTHS = ("2021-04", "2025-03")
+PANTRY_MONTHS = (PANTRY_STARTED, "2025-03")
+
+# what no document gives, filled in plausibly: the R6 (FY2024) counts, 真備 after R1, and
+# how many donors exactly where the published figure is "over" a number
+ACTIVE_TARGET = PLACES_ACTIVE | {2024: 852}
+SUBSIDIZED_TARGET = PLACES_SUBSIDIZED | {2024: 318}
+MABI_TARGET = MABI_ACTIVE | {2020: 101, 2021: 104, 2022: 106, 2023: 101, 2024: 103}
+DONORS_BY_2022_10 = 362  # published: over 350
+DONORS_BY_2024_07 = 771  # published: over 760
 
 DISTRICT_CODES = {"倉敷": "KRS", "水島": "MZS", "児島": "KJM", "玉島": "TMS", "真備": "MBI", "船穂": "FNO"}
 _CENTERS = {
@@ -340,16 +359,16 @@ def _static_places(
 
 
 def build_places(rng: random.Random) -> list[Place]:
-    fys = sorted(PLACES_ACTIVE)
+    fys = sorted(ACTIVE_TARGET)
     not_mabi = [d for d in KURASHIKI_DISTRICTS if d != "真備"]
     factory = PlaceFactory(rng, KURASHIKI, "岡山県", KURASHIKI_SCHOOLS, DISTRICT_CODES)
-    mabi_sub = {fy: round(PLACES_SUBSIDIZED[fy] * MABI_ACTIVE[fy] / PLACES_ACTIVE[fy]) for fy in fys}
+    mabi_sub = {fy: round(SUBSIDIZED_TARGET[fy] * MABI_TARGET[fy] / ACTIVE_TARGET[fy]) for fy in fys}
     places = _simulate_group(
         rng,
         factory,
         ["真備"],
         [1],
-        MABI_ACTIVE,
+        MABI_TARGET,
         mabi_sub,
         # the July 2018 flood: most 真備 places paused for months; the pandemic in 2020
         disrupted={2018: (["真備"], 0.8), 2020: ([], 0.5)},
@@ -359,8 +378,8 @@ def build_places(rng: random.Random) -> list[Place]:
         factory,
         not_mabi,
         [45, 18, 15, 16, 4],
-        {fy: PLACES_ACTIVE[fy] - MABI_ACTIVE[fy] for fy in fys},
-        {fy: PLACES_SUBSIDIZED[fy] - mabi_sub[fy] for fy in fys},
+        {fy: ACTIVE_TARGET[fy] - MABI_TARGET[fy] for fy in fys},
+        {fy: SUBSIDIZED_TARGET[fy] - mabi_sub[fy] for fy in fys},
         disrupted={2020: ([], 0.5)},
     )
     all_months = month_range(*PLACES_MONTHS)
@@ -374,7 +393,7 @@ def build_places(rng: random.Random) -> list[Place]:
         month_range("2016-09", PLACES_MONTHS[1]),
         0.0,
     )
-    for i, p in enumerate(musa_places[:15]):
+    for i, p in enumerate(musa_places[:MUSASHINO_SUBSIDIZED_GROUPS]):
         first = month_range("2016-09", "2021-03")[i * 3]
         for m in p.status:
             p.subsidized[m] = m >= first
@@ -389,9 +408,9 @@ def build_places(rng: random.Random) -> list[Place]:
             "カフェ": max(1, round(n65 / 800)),
         }
         if muni == "大桑村":
-            counts |= {"カフェ": 18, "サロン": 4}
+            counts |= {"カフェ": OGUWA_CAFES, "サロン": 4}
         if muni == "南木曽町":
-            counts |= {"サロン": 30}
+            counts |= {"サロン": NAGISO_SALONS}
         places += _static_places(rng, f, list(areas), counts, all_months, 0.35)
     nagiso_salons = [p for p in places if p.municipality == "南木曽町" and p.category == "サロン"]
     for p in nagiso_salons:  # over 1,000 participations a year: 30 salons × 1/month × ~3-4
@@ -476,7 +495,7 @@ def build_pantry(rng: random.Random) -> list[Site]:
             rng.shuffle(values)
         groups.append(lists)
     assert all(len(g[0]) == 67 and len(g[1]) == 12 and len(g[2]) == 28 for g in groups)
-    growth = month_range("2021-04", "2022-10")
+    growth = month_range(PANTRY_STARTED, "2022-10")
     between = month_range("2022-11", "2024-07")
     sites: list[Site] = []
     counter: Counter = Counter()
@@ -489,7 +508,7 @@ def build_pantry(rng: random.Random) -> list[Site]:
         return Site(pid, name, KURASHIKI, district, f"{school}小", supporter, activity, opened, closed)
 
     # the first 79 open over the project's first year and a half (8 boxes in the first month)
-    opened = ["2021-04"] * 8 + sorted(rng.choice(growth[1:]) for _ in range(71))
+    opened = [PANTRY_STARTED] * 8 + sorted(rng.choice(growth[1:]) for _ in range(71))
     firsts = list(zip(*[g[0] + g[1] for g in groups]))
     for (district, activity, supporter), month in zip(firsts, opened):
         sites.append(site(district, activity, supporter, month))
@@ -522,7 +541,7 @@ def build_pantry(rng: random.Random) -> list[Site]:
 def donors_by_month(months: list[str], rng: random.Random) -> dict[str, int]:
     """New donors per month: cumulative 362 by 2022-10 and 771 by 2024-07."""
     spans = (
-        (month_range("2021-04", "2022-10"), DONORS_BY_2022_10),
+        (month_range(PANTRY_STARTED, "2022-10"), DONORS_BY_2022_10),
         (month_range("2022-11", "2024-07"), DONORS_BY_2024_07 - DONORS_BY_2022_10),
         (month_range("2024-08", "2025-03"), 118),
     )
@@ -649,7 +668,7 @@ def build_forums(rng: random.Random) -> list[Event]:
             )
         # the nine-session サポーター養成講座
         cohort = rng.randint(22, 34)
-        for k, month in enumerate(fy_months(fy)[2:11]):
+        for k, month in enumerate(fy_months(fy)[2 : 2 + SUPPORTER_COURSE_SESSIONS]):
             add(
                 _day(rng, month, weekend=False),
                 f"生活・介護支援サポーター養成講座（第{k + 1}回）",
@@ -711,9 +730,9 @@ def build_forums(rng: random.Random) -> list[Event]:
         None,
         "オンライン併用",
         "ハイブリッド",
-        9,
-        234,
-        (70, 61),
+        SUMMIT_ONSITE,
+        SUMMIT_ONLINE,
+        (SUMMIT_RESPONSES, 61),  # how many answered positively is not published
         prefecture="東京都",
         prefix="MS",
     )
@@ -727,7 +746,7 @@ def _nagano_events(rng: random.Random, add) -> None:
     # 南箕輪村, FY2017: 地区懇談会 in all 12 地区, two more in the model districts (14);
     # 95% wished for closer ties with neighbours
     districts = list(nagano["南箕輪村"])
-    months = fy_months(2017)[2:9]
+    months = fy_months(NAGANO_REPORT_FISCAL_YEAR)[2:9]
     counts = [2 if d in ("大泉", "北原") else 1 for d in districts]
     responses_total, positive_total = 240, 228  # 95.0%
     resp = [20] * 12 + [0, 0]
@@ -752,12 +771,13 @@ def _nagano_events(rng: random.Random, add) -> None:
             )
             k += 1
     # 飯綱町, FY2017 (H29): 45 学習会 in 28 of the 50 行政区
-    chosen = rng.sample(list(nagano["飯綱町"]), 28)
-    per = [2] * 17 + [1] * 11  # 45
+    chosen = rng.sample(list(nagano["飯綱町"]), IIZUNA_DISTRICTS_WITH_SESSIONS)
+    twice = IIZUNA_SESSIONS - IIZUNA_DISTRICTS_WITH_SESSIONS  # 17 行政区 twice, 11 once
+    per = [2] * twice + [1] * (IIZUNA_DISTRICTS_WITH_SESSIONS - twice)
     for d, c in zip(chosen, per):
         for _ in range(c):
             add(
-                _day(rng, rng.choice(fy_months(2017)[1:11])),
+                _day(rng, rng.choice(fy_months(NAGANO_REPORT_FISCAL_YEAR)[1:11])),
                 f"つながり隊 {d} 学習会",
                 "地区懇談会",
                 "飯綱町",
@@ -769,7 +789,7 @@ def _nagano_events(rng: random.Random, add) -> None:
                 prefix="N09-",
             )
     # 軽井沢町: the 情報市庭 every month from November, about 25 people each
-    for month in month_range("2017-11", "2018-03"):
+    for month in month_range(KARUIZAWA_MARKET_FIRST_MONTH, f"{NAGANO_REPORT_FISCAL_YEAR + 1}-03"):
         add(
             _day(rng, month, weekend=False),
             "情報市庭",
