@@ -71,3 +71,18 @@ def test_the_contract_prose_names_only_columns_that_exist():
     assert {"district", "school_district", "areas"} <= named
     keys = {k for ds in DATASETS.values() for k in ds.keys}
     assert named - keys - set(DATASETS) == set()
+
+
+def test_the_docs_link_only_to_files_a_clone_has():
+    """The README and docs/ once pointed to ../shared/, outside the repository."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "../shared" not in text, page.name
+        prose = re.sub(r"`[^`\n]*`", "", text)  # a link written as code is an example, not a link
+        for target in re.findall(r"\]\(([^)#]+)[^)]*\)", prose):
+            if not target.startswith(("http://", "https://", "mailto:")):
+                assert (page.parent / target).exists(), (page.name, target)
+    assert "[docs/contract.md](docs/contract.md)" in README
+    assert "[docs/published-figures.md](docs/published-figures.md)" in README
+    assert "[docs/architecture.md](docs/architecture.md)" in README

@@ -1,6 +1,6 @@
 """The snapshot store: one live Parquet file per dataset and month, every version kept.
 
-Layout under the data dir (see ../shared/contract.md):
+Layout under the data dir (see docs/contract.md):
 
     <dataset>/month=YYYY-MM/data.parquet     the live month, for any Parquet tool
     _archive/<dataset>/month=YYYY-MM/<version>.parquet (+ .json once committed)
