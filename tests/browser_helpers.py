@@ -67,12 +67,35 @@ def chromium():
         b.close()
 
 
-def open_page(browser, url, width=1920, height=1080, user="kacho", ready="h1", password=None):
-    """A new browser (its own cookies), signed in as `user`, showing `url`."""
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
+# what a signed-in browser keeps (its cookie), per server and user: a test that only needs to
+# be signed in reuses it instead of filling the form again (sign-in itself is tested first)
+_SIGNED_IN: dict[tuple[str, str], dict] = {}
+
+
+def _server_of(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def open_page(browser, url, width=1920, height=1080, user="kacho", ready="h1", password=None, fresh=False):
+    """A new browser (its own tab and cookies), signed in as `user`, showing `url`: through the
+    form the first time (or with `fresh`, or a `password`), with the cookie kept from then on.
+    A kept cookie that no longer signs in (the user signed out since) means the form again."""
+    key = (_server_of(url), user)
+    kept = None if fresh or password is not None else _SIGNED_IN.get(key)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="ja-JP", storage_state=kept
+    )
     page = context.new_page()
     page.goto(url)
+    if kept is not None:
+        page.locator(f"{ready}, [data-testid='stForm']").first.wait_for(timeout=60_000)
+        if page.get_by_label("ユーザー名").count() == 0:
+            wait_idle(page, ready)
+            return page
     sign_in(page, user, ready, password)
+    if password is None:
+        _SIGNED_IN[key] = context.storage_state()
     return page
 
 
@@ -105,9 +128,12 @@ def sign_in(page, user, ready="h1", password=None):
 
 
 def wait_idle(page, selector="h1"):
-    """Until Streamlit has finished running the script and drawn the page."""
+    """Until Streamlit has finished running the script and drawn the page: no running
+    indicator, twice in a row a moment apart (a run can start another: the cookie component
+    reports back once after a load)."""
     page.wait_for_selector(selector, timeout=60_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
-    page.wait_for_timeout(800)
+    for _ in range(2):
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+        )
+        page.wait_for_timeout(250)

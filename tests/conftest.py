@@ -17,8 +17,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo")
-    write_demo(path)
+    """The demo store, built once per run: with several workers (pytest -n), the first builds
+    it under a lock in the run's shared folder and the others read the same one. Tests read
+    it only; a test that writes copies it first."""
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder all workers of this run share
+    path = shared / "demo"
+    with open(shared / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "demo.ready").exists():
+            if path.exists():  # a build that did not finish
+                import shutil
+
+                shutil.rmtree(path)
+            path.mkdir()
+            write_demo(path)
+            (shared / "demo.ready").touch()
     return path
 
 

@@ -489,12 +489,14 @@ def _set(at, kind: str, key: str, value) -> None:
     assert not at.exception, [e.message for e in at.exception]
 
 
-def sweep(audit: Audit, prefecture: str, municipality: str, areas=None, paper=None) -> Audit:
+def sweep(audit: Audit, prefecture: str, municipality: str, areas=None, paper=None, months=None) -> Audit:
     """Everything a viewer sees about the municipality: ホーム, 互近助パントリー (each month and
     each 年度), 地区カルテ, every slide of 作戦会議モード for 全域 and each district, and, with
     `paper` (a Database), the handout's printed cells — for every pantry month, for the whole
-    municipality and each district (or the `areas` given: None for the whole, or a district)."""
+    municipality and each district (or the `areas` given: None for the whole, or a district);
+    `months` (default: every month) limits the months read one by one, not the 年度 views."""
     t = audit.truth
+    shown = t.months if months is None else [m for m in t.months if m in months]
     base = {"pref": prefecture, "muni": municipality}
     fys = sorted({int(m[:4]) - (1 if int(m[5:]) < 4 else 0) for m in t.months})
     for area in [None, *t.districts] if areas is None else areas:
@@ -502,11 +504,11 @@ def sweep(audit: Audit, prefecture: str, municipality: str, areas=None, paper=No
         districts = None if area is None else list(area) if isinstance(area, tuple) else [area]
         q = {**base, **({"d": ",".join(districts)} if districts else {})}
         at = viewer_app("pages/overview.py", {**q, "m": t.months[-1]})
-        for m in t.months:
+        for m in shown:
             _set(at, "selectbox", "f_month", m)
             audit.read_overview(at, districts, m)
         at = viewer_app("pages/pantry.py", {**q, "m": t.months[-1]})
-        for m in t.months:
+        for m in shown:
             _set(at, "selectbox", "f_month", m)
             audit.read_pantry(at, districts, [m])
         _set(at, "radio", "f_mode", "fy")
@@ -517,7 +519,7 @@ def sweep(audit: Audit, prefecture: str, municipality: str, areas=None, paper=No
             continue
         if area:
             at = viewer_app("pages/district.py", {**q, "m": t.months[-1]})
-            for m in t.months:
+            for m in shown:
                 _set(at, "selectbox", "f_month", m)
                 audit.read_district_card(at, area, m)
         at = viewer_app("pages/present.py", {**base, "district": area or "全域"})
@@ -527,14 +529,14 @@ def sweep(audit: Audit, prefecture: str, municipality: str, areas=None, paper=No
         if paper is not None:
             from tsunagu.documents import handout
 
-            for m in t.months:
+            for m in shown:
                 one = handout.Area(prefecture, municipality, area, m)
                 cards, _ = handout.headline_cards(paper, one)
                 audit.read_handout(cards, None if area else handout.district_rows(paper, one), districts, m)
     return audit
 
 
-def _sweep_part(data_dir: str, prefecture: str, municipality: str, areas, paper: bool):
+def _sweep_part(data_dir: str, prefecture: str, municipality: str, areas, paper: bool, months=None):
     import logging
     import os
 
@@ -546,7 +548,7 @@ def _sweep_part(data_dir: str, prefecture: str, municipality: str, areas, paper:
     logging.disable(logging.WARNING)  # AppTest's "missing ScriptRunContext" on every call
     try:
         audit = Audit(Truth.read(Path(data_dir), municipality))
-        sweep(audit, prefecture, municipality, areas, Database(Store(data_dir)) if paper else None)
+        sweep(audit, prefecture, municipality, areas, Database(Store(data_dir)) if paper else None, months)
         return audit.seen, audit.rates, audit.problems
     finally:
         logging.disable(logging.NOTSET)
@@ -563,9 +565,11 @@ def audit_store(
     paper: bool = True,
     workers: int = 2,
     together: tuple = (),
+    months=None,
 ) -> Audit:
-    """The whole sweep, its areas shared among `workers` processes (AppTest is single-threaded
-    Python: the two cores of a CI machine halve the time), then one check over everything."""
+    """The whole sweep (of `months`, default every month), its areas shared among `workers`
+    processes (AppTest is single-threaded Python: two cores halve the time), then one check
+    over everything."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -573,13 +577,14 @@ def audit_store(
     areas = [None, *audit.truth.districts, *together]  # `together`: districts chosen at once
     if workers == 1:
         audit.seen, audit.rates, audit.problems = _sweep_part(
-            str(data_dir), prefecture, municipality, areas, paper
+            str(data_dir), prefecture, municipality, areas, paper, months
         )
         return audit
     parts = [areas[i::workers] for i in range(workers)]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         for seen, rates, problems in pool.map(
-            _sweep_part, *zip(*[(str(data_dir), prefecture, municipality, part, paper) for part in parts])
+            _sweep_part,
+            *zip(*[(str(data_dir), prefecture, municipality, part, paper, months) for part in parts]),
         ):
             audit.seen += seen
             audit.rates += rates

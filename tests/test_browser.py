@@ -83,7 +83,7 @@ def test_manager_filters_to_tamashima(browser, server):
     copied = page.url
     page.context.close()
 
-    other = open_page(browser, copied)  # a colleague opens the copied link and signs in
+    other = open_page(browser, copied, fresh=True)  # a colleague opens the copied link and signs in
     wait_idle(other, "h2")
     assert metric(other, "設置数") == "19か所"
     assert "倉敷市 玉島" in other.locator("h2").first.inner_text()
@@ -350,10 +350,21 @@ def test_viewer_reads_every_slide_and_recovers_no_small_count(browser, server, d
     read = {}
     for area in [None, *audit.truth.districts]:
         page.goto(f"{server}/present?pref=岡山県&muni=倉敷市&district={area or '全域'}")
+        title = None
         for i in range(1, 8):
             page.get_by_text(f"{i} / 7").wait_for(timeout=60_000)
-            page.locator(".slide-title").first.wait_for()
-            wait_idle(page, ".slide-title")
+            if title is None:
+                wait_idle(page, ".slide-title")
+            else:  # the run that drew the new counter also replaces the title, then the number
+                page.wait_for_function(
+                    "t => { const e = document.querySelector('.slide-title'); return e && e.innerText !== t; }",
+                    arg=title,
+                    timeout=60_000,
+                )
+                page.wait_for_function(
+                    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+                )
+                page.wait_for_timeout(150)
             title = page.locator(".slide-title").first.inner_text()
             number = (
                 page.locator(".slide-number").first.inner_text()

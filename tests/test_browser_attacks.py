@@ -14,10 +14,9 @@ import jwt
 import pytest
 
 from tests.browser_helpers import (
-    ARGS,
     ARTIFACTS,
-    CHROMIUM,
     _need_browser,
+    chromium,
     dismiss_dialog,
     open_page,
     served,
@@ -100,13 +99,8 @@ def hostile(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(hostile):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def title(page) -> str:
@@ -207,18 +201,19 @@ def test_tampered_or_expired_cookies_are_refused(browser, hostile):
     form, never the admin's pages and never a traceback. The real cookie still works."""
     url, _ = hostile
     real = real_cookie(browser, url)
+    # one browser for every attempt (its cache kept, as a person retrying would), its cookies
+    # replaced before each
+    context = browser.new_context(locale="ja-JP")
+    page = context.new_page()
     for label, value in tampered_cookies(real).items():
-        context = browser.new_context(locale="ja-JP")
+        context.clear_cookies()
         context.add_cookies([{"name": COOKIE_NAME, "value": value, "url": url}])
-        page = context.new_page()
         page.goto(f"{url}/history")
         assert shows_only_sign_in(page), label
         assert page.get_by_text("Traceback").count() == 0 and page.get_by_text("Error").count() == 0, label
-        context.close()
     # the control: the untouched cookie signs the viewer in, so the refusals above are real
-    context = browser.new_context(locale="ja-JP")
+    context.clear_cookies()
     context.add_cookies([{"name": COOKIE_NAME, "value": real, "url": url}])
-    page = context.new_page()
     page.goto(f"{url}/places")
     wait_idle(page, "h2")
     assert title(page) == "居場所・通いの場"

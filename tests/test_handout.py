@@ -87,13 +87,42 @@ def _make_handout(root: str, area: handout.Area) -> bytes:
     return handout.district_handout(_worker_db, area, today=TODAY)
 
 
+# a few areas standing for all: the city and its largest and smallest districts (船穂's counts
+# are the smallest), a city of three 圏域, a village of two 地区, a town of 50 行政区
+REPRESENTATIVE = {
+    ("倉敷市", None),
+    ("倉敷市", "玉島"),
+    ("倉敷市", "船穂"),
+    ("倉敷市", "真備"),
+    ("武蔵野市", None),
+    ("武蔵野市", "中央"),
+    ("生坂村", "草尾"),
+    ("飯綱町", None),
+}
+
+
+def test_representative_areas_get_a_clean_handout(demo_db, glyphs):
+    month = demo_db.query("months")["month"][0]
+    areas = [a for a in every_area(demo_db, month) if (a.municipality, a.district) in REPRESENTATIVE]
+    assert len(areas) == len(REPRESENTATIVE)
+    check_handouts(demo_db, areas, [handout.district_handout(demo_db, a, today=TODAY) for a in areas], glyphs)
+
+
+@pytest.mark.slow
 def test_every_district_of_the_demo_gets_a_clean_handout(demo_dir, demo_db, glyphs):
+    """Every area of the demo (make test-all): ~140 documents on both cores."""
     month = demo_db.query("months")["month"][0]
     areas = every_area(demo_db, month)
     assert len(areas) >= 100  # 6 + 3 districts of 倉敷市 and 武蔵野市, 100+ in 長野県, and each municipality
-    # ~140 documents: made on both cores (each takes about a second: font subsetting, chart)
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         made = list(pool.map(_make_handout, [str(demo_dir)] * len(areas), areas, chunksize=8))
+    check_handouts(demo_db, areas, made, glyphs)
+
+
+def check_handouts(demo_db, areas, made, glyphs) -> None:
+    """Each handout names its area and month, and prints the overview's figures and the
+    consultations and referrals as the disclosure rule gives them to paper."""
+    month = areas[0].month
     for area, data in zip(areas, made, strict=True):
         texts = check_document(data, glyphs)
         first, everything = texts[0], flat("".join(texts))
