@@ -17,7 +17,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tsunagu.contract.schema import PLACE_CATEGORIES
+from tsunagu.contract.schema import OPERATOR_TYPES, PLACE_CATEGORIES, VENUE_TYPES
 from tsunagu.demo.areas import (
     KURASHIKI,
     KURASHIKI_DISTRICTS,
@@ -126,28 +126,12 @@ _NICKNAMES = [
     "なかよし",
 ]
 _CATEGORY_WEIGHTS = [34, 9, 26, 10, 5, 4, 5, 3, 4]
-_VENUES = [
-    "集会所・公民館",
-    "個人宅",
-    "コミュニティセンター",
-    "店舗・喫茶店",
-    "福祉施設",
-    "空き家",
-    "屋外",
-    "その他",
-]
-_VENUE_WEIGHTS = [52, 14, 12, 7, 7, 3, 3, 2]
-_OPERATORS = [
-    "住民グループ",
-    "地区社協",
-    "町内会・自治会",
-    "NPO・ボランティア団体",
-    "社会福祉法人",
-    "社協直営",
-    "個人",
-    "その他",
-]
-_OPERATOR_WEIGHTS = [40, 18, 16, 9, 6, 3, 6, 2]
+# how often each venue and operator of the contract is drawn (in this order: the demo's draws
+# depend on it)
+_VENUE_WEIGHTS = {"集会所・公民館": 52, "個人宅": 14, "コミュニティセンター": 12, "店舗・喫茶店": 7}
+_VENUE_WEIGHTS |= {"福祉施設": 7, "空き家": 3, "屋外": 3, "その他": 2}
+_OPERATOR_WEIGHTS = dict(zip(OPERATOR_TYPES, [40, 18, 16, 9, 6, 3, 6, 2], strict=True))
+assert set(_VENUE_WEIGHTS) == set(VENUE_TYPES)
 
 
 @dataclass
@@ -201,8 +185,12 @@ class PlaceFactory:
             district=district,
             school=school,
             category=category,
-            venue=rng.choices(_VENUES, _VENUE_WEIGHTS)[0] if rng.random() < 0.9 else None,
-            operator=rng.choices(_OPERATORS, _OPERATOR_WEIGHTS)[0] if rng.random() < 0.85 else None,
+            venue=rng.choices(list(_VENUE_WEIGHTS), list(_VENUE_WEIGHTS.values()))[0]
+            if rng.random() < 0.9
+            else None,
+            operator=rng.choices(list(_OPERATOR_WEIGHTS), list(_OPERATOR_WEIGHTS.values()))[0]
+            if rng.random() < 0.85
+            else None,
             target=(
                 "子ども・子育て"
                 if category == "子ども食堂"

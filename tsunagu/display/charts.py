@@ -129,11 +129,7 @@ def district_lines(
         alt.Chart(df)
         .mark_line(point=True)
         .encode(
-            x=alt.X(
-                "month:N",
-                title="月",
-                axis=alt.Axis(labelAngle=-45, values=_tick_months(df["month"].to_list())),
-            ),
+            x=_month_axis(df),
             y=alt.Y(f"{value}:Q", title=value_title),
             color=alt.Color(
                 "district:N",
@@ -152,10 +148,11 @@ def district_lines(
     return chart.properties(title=title, height=320)
 
 
-def _tick_months(months: list[str]) -> list[str]:
-    unique = sorted(set(months))
-    step = max(1, len(unique) // 12)
-    return unique[::step]
+def _month_axis(df: pl.DataFrame) -> alt.X:
+    """Months across, slanted, about twelve of them labelled however many there are."""
+    unique = sorted(set(df["month"].to_list()))
+    ticks = unique[:: max(1, len(unique) // 12)]
+    return alt.X("month:N", title="月", axis=alt.Axis(labelAngle=-45, values=ticks))
 
 
 def monthly_lines(df: pl.DataFrame, columns: dict[str, str], title: str, y_title: str) -> alt.Chart:
@@ -170,11 +167,7 @@ def monthly_lines(df: pl.DataFrame, columns: dict[str, str], title: str, y_title
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
-            x=alt.X(
-                "month:N",
-                title="月",
-                axis=alt.Axis(labelAngle=-45, values=_tick_months(df["month"].to_list())),
-            ),
+            x=_month_axis(df),
             y=alt.Y("value:Q", title=y_title),
             color=alt.Color(
                 "measure:N",
@@ -203,11 +196,7 @@ def stacked_attendance(df: pl.DataFrame, title: str) -> alt.Chart:
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X(
-                "month:N",
-                title="月",
-                axis=alt.Axis(labelAngle=-45, values=_tick_months(df["month"].to_list())),
-            ),
+            x=_month_axis(df),
             y=alt.Y("people:Q", title="参加者数（人）", stack=True),
             color=alt.Color(
                 "where:N",
