@@ -2,12 +2,12 @@
 damaged files in the store, and many uploads at once. After each, a month is whole (the old
 version or the new one), the audit log tells what happened, and nothing is lost.
 
-tests/test_store.py kills at 5 named points; here the child process traces every write,
-fsync, rename and link an upload makes and is killed before each one in turn, plus in the
-middle of the Parquet write and of the audit line."""
+The child process traces every write, fsync, rename and link an upload makes and is killed
+before each one in turn, plus in the middle of the Parquet write and of the audit line."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -160,6 +160,17 @@ def assert_whole_and_consistent(store: Store, allowed: set[int], label: str) -> 
     return rows
 
 
+def story_of_a_killed_upload(done: list[str]) -> list[str]:
+    """What the audit log says, once the next writer has repaired, of an upload killed after
+    the steps `done`: nothing before its commit marker exists, "interrupted" before the
+    manifest switch, "committed (recovered)" after it until its own line is written."""
+    if "rename _manifest.json" in done:
+        return ["committed"] if "audit committed" in done else ["committed (recovered)"]
+    if any(op.startswith("rename _pending/") for op in done):
+        return ["interrupted"]
+    return []
+
+
 def test_kill_9_at_every_file_system_step_of_an_upload(base, tmp_path):
     """Power cut at any moment of a re-upload: July stays whole (2 rows or 1), the audit
     log names the live version, and nothing is left half done."""
@@ -181,6 +192,9 @@ def test_kill_9_at_every_file_system_step_of_an_upload(base, tmp_path):
         assert proc.returncode == -signal.SIGKILL, (op, proc.stderr)
         expect = {1} if n > commit_point + 1 else {2}
         rows = assert_whole_and_consistent(store, expect, f"killed before {op}")
+        # July's first upload, the killed one as the log tells it, the repairing August
+        outcomes_logged = [r["outcome"] for r in store.history("places")]
+        assert outcomes_logged == ["committed", *story_of_a_killed_upload(ops[: n - 1]), "committed"], op
         outcomes.append((op, rows))
     print(f"\n{len(ops)} kill points survived:", *(f"{op} -> {rows}" for op, rows in outcomes), sep="\n  ")
 
@@ -343,6 +357,39 @@ def test_file_size_limit_refuses_cleanly(base, tmp_path):
     assert [r["outcome"] for r in store.history("places")][-1] == "failed"
     assert ingest(ONE, "places", "2024-08", store).ok
     assert [r["outcome"] for r in store.history("places")][-2:] == ["interrupted", "committed"]
+
+
+def test_an_error_at_the_commit_point_refuses_cleanly(base, monkeypatch, tmp_path):
+    """The disk fails in the manifest switch itself (the commit point), after the new Parquet
+    file is written: the same Japanese refusal, July as it was (the new file is kept in the
+    archive but never live), and the next writer records the attempt as interrupted."""
+    store = copy_store(base, tmp_path / "data")
+    before = data_digest(store.root)
+
+    def disk_full(*a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Store, "_write_manifest", disk_full)
+    result = ingest(ONE, "places", "2024-07", store)
+    monkeypatch.undo()
+    assert not result.ok
+    [error] = result.errors
+    assert error.message.startswith("保存中に問題が起きたため登録を中止しました（No space left on device）")
+    assert "前のデータはそのまま残っています" in error.message
+    after = data_digest(store.root)
+    assert {k: after.get(k) for k in before} == before
+    [orphan] = set(after) - set(before)
+    assert orphan.startswith("_archive/places/month=2024-07/v") and orphan.endswith(".parquet")
+    assert store.read_month("places", "2024-07").height == 2
+    assert glob_rows(store.root, "2024-07") == 2
+    assert ingest(ONE, "places", "2024-08", store).ok  # the next writer carries on
+    assert [r["outcome"] for r in store.history("places")] == [
+        "committed",
+        "failed",
+        "interrupted",
+        "committed",
+    ]
+    assert integrity.check(store) == []
 
 
 # damaged files in the store
@@ -675,7 +722,11 @@ def test_many_concurrent_uploads_of_the_same_and_other_months(base, tmp_path):
     assert codes == [0] * len(jobs), [p.stderr.read().decode() for p in procs]
     assert errors == [] and reads[0] > 0
     july = store.versions("places", "2024-07")
-    assert len(july) == 5 and sum(v["live"] for v in july) == 1  # the base one + four
+    rows_of = {TWO: 2, ONE: 1}
+    # every version kept, the base one and the four uploads, and one of them live
+    assert sorted(v["rows"] for v in july) == sorted([2] + [rows_of[c] for m, c in jobs if m == "2024-07"])
+    [live] = [v for v in july if v["live"]]
+    assert store.read_month("places", "2024-07").height == live["rows"]
     for month in ("2024-07", "2024-08", "2024-09", "2024-10", "2024-11"):
         rows = store.read_month("places", month).height
         assert glob_rows(store.root, month) == rows and rows in (1, 2)
