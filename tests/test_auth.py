@@ -1,4 +1,5 @@
-"""Sign-in, roles, throttling and the users file, as people meet them."""
+"""Sign-in, throttling, what a role sees on a page, and the users file, as people meet them.
+Which pages each role (and no session) can open is swept in tests/test_access.py."""
 
 from __future__ import annotations
 
@@ -74,45 +75,6 @@ def test_throttle_is_a_time_window_not_a_permanent_lock(tmp_path):
     assert t.blocked("a", now=110.0)
     assert not t.blocked("a", now=170.0)  # the oldest failure has left the window
     assert not t.blocked("b", now=110.0)
-
-
-@pytest.mark.parametrize(
-    "username, upload, history",
-    [
-        ("etsuran", False, False),
-        ("kacho", False, False),
-        ("sc_tanaka", True, False),
-        ("kanri", True, True),
-    ],
-)
-def test_each_role_reaches_only_its_pages(fresh, username, upload, history):
-    for page, allowed in (
-        ("pages/upload.py", upload),
-        ("pages/history.py", history),
-        ("pages/admin_users.py", history),
-    ):
-        at = fresh()
-        signed_in(at, username)
-        at.run()
-        if allowed:
-            at.switch_page(page).run()
-            assert not at.exception and not at.error, page
-        else:  # not registered for this session at all
-            with pytest.raises(ValueError, match="Could not find a navigation page"):
-                at.switch_page(page)
-
-
-@pytest.mark.parametrize("page", ["pages/upload.py", "pages/history.py", "pages/admin_users.py"])
-def test_guarded_pages_check_the_role_themselves(demo_dir, monkeypatch, page):
-    """Run on its own (as Streamlit may do), a guarded page still refuses a viewer."""
-    monkeypatch.setenv("TSUNAGU_DATA_DIR", str(demo_dir))
-    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
-    signed_in(at, "etsuran")
-    at.run()
-    assert at.error[0].value == "このページを使う権限がありません。"
-    assert not at.get("file_uploader") and not at.get("button")
-    anonymous = AppTest.from_file(str(ROOT / page), default_timeout=60).run()
-    assert anonymous.warning[0].value == "サインインしてください。"
 
 
 def test_viewer_sees_no_detailed_tables_or_downloads(fresh):

@@ -2,12 +2,12 @@
 damaged files in the store, and many uploads at once. After each, a month is whole (the old
 version or the new one), the audit log tells what happened, and nothing is lost.
 
-tests/test_store.py kills at 5 named points; here the child process traces every write,
-fsync, rename and link an upload makes and is killed before each one in turn, plus in the
-middle of the Parquet write and of the audit line."""
+The child process traces every write, fsync, rename and link an upload makes and is killed
+before each one in turn, plus in the middle of the Parquet write and of the audit line."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -95,16 +95,20 @@ print(json.dumps({"ok": result.ok, "ops": ops}, ensure_ascii=False))
 """
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory) -> Path:
-    """A store with areas and July (2 places); every fault starts from a copy of it."""
+def make_base(root: Path) -> Path:
+    """A store with areas and July (2 places)."""
     from tests.conftest import AREAS_CSV
 
-    root = tmp_path_factory.mktemp("fault-base") / "data"
     store = Store(root)
     assert ingest(AREAS_CSV.encode(), "areas", "2024-04", store).ok
     assert ingest(TWO, "places", "2024-07", store, file_name="7月.csv").ok
     return root
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    """Every fault starts from a copy of this store."""
+    return make_base(tmp_path_factory.mktemp("fault-base") / "data")
 
 
 def copy_store(base: Path, dest: Path) -> Store:
@@ -160,20 +164,34 @@ def assert_whole_and_consistent(store: Store, allowed: set[int], label: str) -> 
     return rows
 
 
-def test_kill_9_at_every_file_system_step_of_an_upload(base, tmp_path):
-    """Power cut at any moment of a re-upload: July stays whole (2 rows or 1), the audit
-    log names the live version, and nothing is left half done."""
+def story_of_a_killed_upload(done: list[str]) -> list[str]:
+    """What the audit log says, once the next writer has repaired, of an upload killed after
+    the steps `done`: nothing before its commit marker exists, "interrupted" before the
+    manifest switch, "committed (recovered)" after it until its own line is written."""
+    if "rename _manifest.json" in done:
+        return ["committed"] if "audit committed" in done else ["committed (recovered)"]
+    if any(op.startswith("rename _pending/") for op in done):
+        return ["interrupted"]
+    return []
+
+
+def upload_steps(base: Path, tmp_path: Path) -> tuple[list[str], Path]:
+    """The file-system steps of re-uploading July (1 place) over a copy of `base`, in order,
+    and the file uploaded (docs/reliability.md counts the steps from here too)."""
     source = tmp_path / "new.csv"
     source.write_bytes(ONE)
     trace = run_child(copy_store(base, tmp_path / "trace").root, "trace", 0, source)
     assert trace.returncode == 0, trace.stderr
-    ops = json.loads(trace.stdout.splitlines()[-1])["ops"]
+    return json.loads(trace.stdout.splitlines()[-1])["ops"], source
+
+
+def test_kill_9_at_every_file_system_step_of_an_upload(base, tmp_path):
+    """Power cut at any moment of a re-upload: July stays whole (2 rows or 1), the audit
+    log names the live version, and nothing is left half done."""
+    ops, source = upload_steps(base, tmp_path)
     # the commit point: once the manifest is renamed into place, the new version is live
     commit_point = ops.index("rename _manifest.json")
     assert ops[0] == "commit starts", ops
-    # docs/reliability.md gives the number of kill points: keep it true
-    doc = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
-    assert f"ファイル操作 {len(ops)} か所" in doc, ops
     outcomes = []
     for n, op in enumerate(ops, start=1):
         store = copy_store(base, tmp_path / f"kill-{n}")
@@ -181,6 +199,9 @@ def test_kill_9_at_every_file_system_step_of_an_upload(base, tmp_path):
         assert proc.returncode == -signal.SIGKILL, (op, proc.stderr)
         expect = {1} if n > commit_point + 1 else {2}
         rows = assert_whole_and_consistent(store, expect, f"killed before {op}")
+        # July's first upload, the killed one as the log tells it, the repairing August
+        outcomes_logged = [r["outcome"] for r in store.history("places")]
+        assert outcomes_logged == ["committed", *story_of_a_killed_upload(ops[: n - 1]), "committed"], op
         outcomes.append((op, rows))
     print(f"\n{len(ops)} kill points survived:", *(f"{op} -> {rows}" for op, rows in outcomes), sep="\n  ")
 
@@ -343,6 +364,39 @@ def test_file_size_limit_refuses_cleanly(base, tmp_path):
     assert [r["outcome"] for r in store.history("places")][-1] == "failed"
     assert ingest(ONE, "places", "2024-08", store).ok
     assert [r["outcome"] for r in store.history("places")][-2:] == ["interrupted", "committed"]
+
+
+def test_an_error_at_the_commit_point_refuses_cleanly(base, monkeypatch, tmp_path):
+    """The disk fails in the manifest switch itself (the commit point), after the new Parquet
+    file is written: the same Japanese refusal, July as it was (the new file is kept in the
+    archive but never live), and the next writer records the attempt as interrupted."""
+    store = copy_store(base, tmp_path / "data")
+    before = data_digest(store.root)
+
+    def disk_full(*a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Store, "_write_manifest", disk_full)
+    result = ingest(ONE, "places", "2024-07", store)
+    monkeypatch.undo()
+    assert not result.ok
+    [error] = result.errors
+    assert error.message.startswith("保存中に問題が起きたため登録を中止しました（No space left on device）")
+    assert "前のデータはそのまま残っています" in error.message
+    after = data_digest(store.root)
+    assert {k: after.get(k) for k in before} == before
+    [orphan] = set(after) - set(before)
+    assert orphan.startswith("_archive/places/month=2024-07/v") and orphan.endswith(".parquet")
+    assert store.read_month("places", "2024-07").height == 2
+    assert glob_rows(store.root, "2024-07") == 2
+    assert ingest(ONE, "places", "2024-08", store).ok  # the next writer carries on
+    assert [r["outcome"] for r in store.history("places")] == [
+        "committed",
+        "failed",
+        "interrupted",
+        "committed",
+    ]
+    assert integrity.check(store) == []
 
 
 # damaged files in the store
@@ -611,22 +665,25 @@ def test_damaged_month_shows_a_message_on_the_page(three_months, monkeypatch):
 
 # many uploads at once
 
+# (month, file) of each coordinator uploading at the same moment
+CONCURRENT = [
+    ("2024-07", TWO),
+    ("2024-07", ONE),
+    ("2024-07", TWO),
+    ("2024-07", ONE),
+    ("2024-08", TWO),
+    ("2024-09", ONE),
+    ("2024-10", TWO),
+    ("2024-11", ONE),
+]
+
 
 def test_many_concurrent_uploads_of_the_same_and_other_months(base, tmp_path):
     """Eight coordinators upload at once, four of them the same month, while the dashboard
     reads: every process succeeds, each month is one whole version, every version is kept
     and logged, and no reader sees an error."""
     store = copy_store(base, tmp_path / "data")
-    jobs = [
-        ("2024-07", TWO),
-        ("2024-07", ONE),
-        ("2024-07", TWO),
-        ("2024-07", ONE),
-        ("2024-08", TWO),
-        ("2024-09", ONE),
-        ("2024-10", TWO),
-        ("2024-11", ONE),
-    ]
+    jobs = CONCURRENT
     db = Database(store)
     errors, reads = [], [0]
     stop = threading.Event()
@@ -675,7 +732,11 @@ def test_many_concurrent_uploads_of_the_same_and_other_months(base, tmp_path):
     assert codes == [0] * len(jobs), [p.stderr.read().decode() for p in procs]
     assert errors == [] and reads[0] > 0
     july = store.versions("places", "2024-07")
-    assert len(july) == 5 and sum(v["live"] for v in july) == 1  # the base one + four
+    rows_of = {TWO: 2, ONE: 1}
+    # every version kept, the base one and the four uploads, and one of them live
+    assert sorted(v["rows"] for v in july) == sorted([2] + [rows_of[c] for m, c in jobs if m == "2024-07"])
+    [live] = [v for v in july if v["live"]]
+    assert store.read_month("places", "2024-07").height == live["rows"]
     for month in ("2024-07", "2024-08", "2024-09", "2024-10", "2024-11"):
         rows = store.read_month("places", month).height
         assert glob_rows(store.root, month) == rows and rows in (1, 2)

@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -41,10 +43,10 @@ TARGETS = {  # scale -> (query ms, page rerun ms)
 REPEATS = 7
 
 
-def median_ms(fn, repeats: int = REPEATS) -> float:
+def median_ms(fn, repeats: int | None = None) -> float:
     fn()  # warm-up
     times = []
-    for _ in range(repeats):
+    for _ in range(repeats or REPEATS):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
@@ -72,13 +74,15 @@ def machine() -> str:
 # ---------------------------------------------------------------- pages through AppTest
 
 
-def _bench_user(tmp: Path) -> None:
+def _bench_user(tmp: Path) -> Path:
+    """The bench's own users file, with one manager; TSUNAGU_USERS_FILE points at it."""
     from tsunagu.access import users
 
     path = tmp / "users.yaml"
     os.environ["TSUNAGU_USERS_FILE"] = str(path)
     if not path.exists():
         users.add("bench", os.urandom(12).hex(), "manager", path=path)
+    return path
 
 
 def page_runs(root: Path, tmp: Path) -> tuple[dict, dict, dict, float]:
@@ -305,9 +309,43 @@ def district_heading(muni: str, district: str | None) -> str:
     return f"{muni} {district}" if district else f"{muni}全域"
 
 
+@dataclass(frozen=True)
+class Served:
+    """A dashboard process serving `root` on loopback, with the bench's users file."""
+
+    root: Path
+    pid: int
+    port: int
+    users_file: Path
+
+
+@contextlib.contextmanager
+def serve(root: Path, tmp: Path) -> Iterator[Served]:
+    """One real server (tools.server) for load runs; the caller's environment is left as it was."""
+    from tools import server
+
+    with contextlib.ExitStack() as stack:
+        with _env_kept():  # the server copies the environment when it starts
+            users_file = _bench_user(tmp)
+            proc, port = stack.enter_context(server.running(root, wait_s=300))
+        yield Served(root, proc.pid, port, users_file)
+
+
 def load_run(
     root: Path,
     tmp: Path,
+    sessions: int = 20,
+    changes: int = 5,
+    seed: int = 0,
+    think: tuple[float, float] = THINK_S,
+) -> dict:
+    """A load run against a server of its own (see load_on)."""
+    with serve(root, tmp) as served:
+        return load_on(served, sessions, changes, seed, think)
+
+
+def load_on(
+    served: Served,
     sessions: int = 20,
     changes: int = 5,
     seed: int = 0,
@@ -318,24 +356,20 @@ def load_run(
     different district `changes` times, with a think time between. A change's time is from
     sending the rerun to the server's script_finished; the clients cost little, so it is
     the server that is measured."""
-    from tools import server
+    from tsunagu.access import users
 
-    _bench_user(tmp)
-    with server.running(root, wait_s=300) as (proc, port):
-        store = Store(root)
-        areas = store.read_month("areas", store.latest_month("areas"))
-        # the dashboard opens on the first municipality of the first prefecture, in the
-        # order of the municipalities query (by name)
-        pref = areas["prefecture"].min()
-        muni = areas.filter(pl.col("prefecture") == pref).sort("municipality")["municipality"][0]
-        mine = areas.filter((pl.col("prefecture") == pref) & (pl.col("municipality") == muni))
-        dists = mine["district"].unique(maintain_order=True).to_list()
-        password = os.urandom(12).hex()
-        from tsunagu.access import users
-
-        users.set_password("bench", password, Path(os.environ["TSUNAGU_USERS_FILE"]))
-        r = asyncio.run(_sessions(port, proc.pid, muni, dists, password, sessions, changes, seed, think))
-        return r | {"think": think}
+    store = Store(served.root)
+    areas = store.read_month("areas", store.latest_month("areas"))
+    # the dashboard opens on the first municipality of the first prefecture, in the
+    # order of the municipalities query (by name)
+    pref = areas["prefecture"].min()
+    muni = areas.filter(pl.col("prefecture") == pref).sort("municipality")["municipality"][0]
+    mine = areas.filter((pl.col("prefecture") == pref) & (pl.col("municipality") == muni))
+    dists = mine["district"].unique(maintain_order=True).to_list()
+    password = os.urandom(12).hex()
+    users.set_password("bench", password, served.users_file)
+    r = asyncio.run(_sessions(served.port, served.pid, muni, dists, password, sessions, changes, seed, think))
+    return r | {"think": think}
 
 
 def _area_headings(run) -> list[str]:

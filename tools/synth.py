@@ -9,7 +9,7 @@ benchmark reads exactly what an ingested store would hold. Names are obviously m
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -239,14 +239,32 @@ def forums_month(
     ).select([c.key for c in DATASETS["forums"].columns])
 
 
-def write_synth(root, scale_name: str, progress: Callable[[str], None] | None = None) -> dict:
-    """Write a whole synthetic store; returns the row counts per dataset."""
+def frames(scale_name: str) -> Iterator[tuple[str, str, pl.DataFrame]]:
+    """Every (dataset, month, frame) of a synthetic store, in the order they are committed;
+    the same each time (a fixed seed per scale)."""
     scale = SCALES[scale_name]
     seed = int(hashlib.sha256(scale_name.encode()).hexdigest()[:8], 16)
     rng = np.random.default_rng(seed)
-    store = Store(root)
+    area = areas(scale, rng)
+    yield "areas", "2015-04", area
+    base, months = places(scale, area, rng)
+    for i, month in enumerate(months):
+        yield "places", month, place_month(base, i, month)
+    sites = pantry(scale, area, rng)
+    serial = 0
+    for month in months_back(LAST_MONTH, scale.pantry_months):
+        yield "pantry", month, pantry_month(sites, month, rng)
+        events = forums_month(scale, area, month, serial, rng)
+        serial += events.height
+        yield "forums", month, events
 
-    def commit(dataset: str, month: str, frame: pl.DataFrame) -> None:
+
+def write_synth(root, scale_name: str, progress: Callable[[str], None] | None = None) -> dict:
+    """Write a whole synthetic store; returns the row counts per dataset."""
+    store = Store(root)
+    counts = {"areas": 0, "places": 0, "pantry": 0, "forums": 0}
+    places_done = 0
+    for dataset, month, frame in frames(scale_name):
         store.commit(
             dataset,
             month,
@@ -256,28 +274,11 @@ def write_synth(root, scale_name: str, progress: Callable[[str], None] | None = 
             source_sha256="",
             extra={"action": "synth"},
         )
-
-    counts = {"areas": 0, "places": 0, "pantry": 0, "forums": 0}
-    area = areas(scale, rng)
-    commit("areas", "2015-04", area)
-    counts["areas"] = area.height
-    base, months = places(scale, area, rng)
-    for i, month in enumerate(months):
-        frame = place_month(base, i, month)
-        commit("places", month, frame)
-        counts["places"] += frame.height
-        if progress and i % 12 == 11:
-            progress(f"places {month}: {counts['places']:,} rows")
-    sites = pantry(scale, area, rng)
-    serial = 0
-    for month in months_back(LAST_MONTH, scale.pantry_months):
-        frame = pantry_month(sites, month, rng)
-        commit("pantry", month, frame)
-        counts["pantry"] += frame.height
-        events = forums_month(scale, area, month, serial, rng)
-        serial += events.height
-        commit("forums", month, events)
-        counts["forums"] += events.height
+        counts[dataset] += frame.height
+        if dataset == "places":
+            places_done += 1
+            if progress and places_done % 12 == 0:
+                progress(f"places {month}: {counts['places']:,} rows")
     if progress:
         progress(f"done: {counts}")
     return counts
