@@ -34,6 +34,7 @@ URLS = {
     "district": "viewer",
     "prefecture": "viewer",
     "present": "viewer",
+    "handouts": "viewer",
     "upload": "editor",
     "history": "admin",
     "users": "admin",
