@@ -3,6 +3,7 @@
 import polars as pl
 import streamlit as st
 
+from tsunagu.contract import fmt
 from tsunagu.contract.labels import ACTIONS, OUTCOMES
 from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.wareki import month_label
@@ -108,5 +109,11 @@ if st.button("この版に戻す", type="primary", disabled=not sure, icon=":mat
             f"戻しました。新しい版 {info.version}（{info.rows:,}行）として記録しました。",
             icon=":material/check_circle:",
         )
+        if info.unfinished:
+            st.warning(
+                f"保存の後片付けの途中で問題が起きました（{fmt.plain(info.unfinished)}）。"
+                "次の登録のときに自動で仕上がります。続くようなら管理者に連絡してください。",
+                icon=":material/warning:",
+            )
     except StoreError as e:
         st.error(str(e))

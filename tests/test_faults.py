@@ -399,6 +399,35 @@ def test_an_error_at_the_commit_point_refuses_cleanly(base, monkeypatch, tmp_pat
     assert integrity.check(store) == []
 
 
+@pytest.mark.parametrize("step", ["_publish", "audit"])
+def test_an_error_after_the_commit_point_says_the_month_is_stored(base, monkeypatch, tmp_path, step):
+    """The disk fails after the manifest names the new version (making the live link, or
+    writing the audit line): the new month is what everyone sees, so the user is told it is
+    stored, with a warning, never that the old data stayed; the next writer finishes it."""
+    store = copy_store(base, tmp_path / "data")
+
+    def disk_full(*a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Store, step, disk_full)
+    result = ingest(ONE, "places", "2024-07", store)
+    monkeypatch.undo()
+    assert result.ok and not result.errors
+    [warning] = [w for w in result.warnings if "後片付け" in w.message]
+    assert warning.message.startswith("登録しました（この月は新しいデータで表示されます）")
+    assert "No space left on device" in warning.message
+    assert "前のデータはそのまま" not in warning.message
+    assert store.read_month("places", "2024-07").height == 1  # the dashboard reads the new month
+    assert ingest(ONE, "places", "2024-08", store).ok  # the next writer finishes the first
+    assert glob_rows(store.root, "2024-07") == 1
+    assert [(r["month"], r["outcome"]) for r in store.history("places")] == [
+        ("2024-07", "committed"),
+        ("2024-07", "committed (recovered)"),  # recorded by the next writer
+        ("2024-08", "committed"),
+    ]
+    assert integrity.check(store) == []
+
+
 # damaged files in the store
 
 

@@ -60,6 +60,9 @@ class Version:
     committed_at: str
     user: str
     source_name: str
+    # committed, but what follows the commit point (sidecar, live link, audit line) failed
+    # with this error: the next writer finishes it from the _pending marker
+    unfinished: str | None = None
 
 
 ENTRY_KEYS = ("version", "file", "rows", "sha256", "committed_at", "user", "source_name")
@@ -361,9 +364,14 @@ class Store:
             new["demo"] = bool(demo or manifest.get("demo"))
             new["data_version"] = int(manifest.get("data_version", 0)) + 1
             new["datasets"].setdefault(dataset, {})[month] = {k: meta[k] for k in ENTRY_KEYS}
-            self._write_manifest(new)  # the commit point
-            self._finish(meta, replaced["version"] if replaced else None, audited=set())
-            return Version(**{k: meta[k] for k in ENTRY_KEYS}, dataset=dataset, month=month), replaced
+            self._write_manifest(new)  # the commit point: from here on the new version is live
+            unfinished = None
+            try:
+                self._finish(meta, replaced["version"] if replaced else None, audited=set())
+            except OSError as e:  # a refusal now would say the old data stayed, which is untrue
+                unfinished = e.strerror or str(e)
+            entry = {k: meta[k] for k in ENTRY_KEYS}
+            return Version(**entry, dataset=dataset, month=month, unfinished=unfinished), replaced
 
     def _write_json(self, path: Path, data: dict) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
