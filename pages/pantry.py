@@ -66,14 +66,18 @@ if tab_types.open:
     with tab_types:
         left, right = st.columns(2)
         with left:
-            sup = session.run_query("pantry_by_supporter_type", **f.area(), month=f.month)
+            sup = session.run_query(
+                "pantry_breakdown", **f.area(), dimension="supporter_type", month=f.month
+            ).rename({"value": "supporter_type"})  # the column's own name labels the table and CSV
             widgets.chart(
                 charts.bars(sup, "supporter_type", "n_sites", "か所", f"サポーター種別（{area}、{when}）"),
                 empty=sup.is_empty(),
             )
             widgets.table(sup, "パントリー_サポーター種別.csv")
         with right:
-            act = session.run_query("pantry_by_activity_type", **f.area(), month=f.month)
+            act = session.run_query(
+                "pantry_breakdown", **f.area(), dimension="activity_type", month=f.month
+            ).rename({"value": "activity_type"})
             widgets.chart(
                 charts.bars(
                     act,

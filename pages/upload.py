@@ -13,7 +13,7 @@ from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.wareki import month_label
 from tsunagu.dashboard import gate, header, session, widgets
 from tsunagu.ingest.diff import compare
-from tsunagu.ingest.pipeline import check, ingest
+from tsunagu.ingest.pipeline import ingest, validate_upload
 from tsunagu.ingest.template import template_csv
 from tsunagu.store.versions import StoreError
 
@@ -70,7 +70,7 @@ digest = hashlib.sha256(content).hexdigest()
 current = store.current(dataset, month)
 st.markdown(f"## {fmt.plain(uploaded.name)} → {DATASETS[dataset].label}・{month_label(month)}")
 try:
-    result = check(content, dataset, month, store)
+    result = validate_upload(content, dataset, month, store)
 except (RefusedError, StoreError) as e:
     # a damaged stored file (areas, last month) is said like any other refusal
     issues = e.issues if isinstance(e, RefusedError) else [Issue(None, None, str(e))]

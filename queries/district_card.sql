@@ -2,7 +2,8 @@
 -- municipality's: the average district for counts, the whole municipality for rates.
 -- params: $municipality (text), $prefecture (text, optional), $district (text),
 --         $month (text 'YYYY-MM', optional: null = the latest month),
---         $from_month, $to_month (text 'YYYY-MM': the period for events)
+--         $from_month, $to_month (text 'YYYY-MM', optional: the period for events; null = from
+--         the first / to the latest month on record)
 with dists as (
     select *
     from districts
@@ -42,7 +43,8 @@ forum_counts as (
         count(*) as n_events,
         sum(attendees_onsite + attendees_online) as attendees_total,
     from forums
-    where month between $from_month::varchar and $to_month::varchar
+    where ($from_month::varchar is null or month >= $from_month)
+      and ($to_month::varchar is null or month <= $to_month)
       and municipality = $municipality
       and ($prefecture::varchar is null or prefecture = $prefecture)
       and district is not null

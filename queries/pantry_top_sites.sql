@@ -1,11 +1,13 @@
 -- pantry_top_sites: the most active pantry sites over a period, by households served.
 -- params: $municipality (text), $prefecture (text, optional), $districts (list of text,
 --         optional: empty = every district), $school_district (text, optional)
---         $from_month, $to_month (text 'YYYY-MM'), $limit (integer, optional: 10)
+--         $from_month, $to_month (text 'YYYY-MM', optional: null = from the first / to the
+--         latest month on record), $limit (integer, optional: 10)
 with period as (
     select *
     from pantry
-    where month between $from_month::varchar and $to_month::varchar
+    where ($from_month::varchar is null or month >= $from_month)
+      and ($to_month::varchar is null or month <= $to_month)
       and area_match(prefecture, municipality, district, school_district,
                  $prefecture::varchar, $municipality::varchar, $districts::varchar[], $school_district::varchar)
 ),

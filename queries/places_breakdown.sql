@@ -2,7 +2,8 @@
 -- category (種別), venue_type (会場種別), operator_type (運営主体) or target (対象).
 -- params: $municipality (text), $prefecture (text, optional), $districts (list of text,
 --         optional: empty = every district), $school_district (text, optional)
---         $dimension (text: category | venue_type | operator_type | target),
+--         $dimension (text: category | venue_type | operator_type | target; any other
+--         value, or none, gives no rows),
 --         $month (text 'YYYY-MM', optional: null = the latest month)
 with snapshot as (
     select
@@ -16,6 +17,7 @@ with snapshot as (
     from places
     where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'places'))
       and status = '活動中'
+      and $dimension::varchar in ('category', 'venue_type', 'operator_type', 'target')
       and area_match(prefecture, municipality, district, school_district,
                  $prefecture::varchar, $municipality::varchar, $districts::varchar[], $school_district::varchar)
 ),

@@ -3,8 +3,17 @@
 -- month before the period and 休止中 at its end; ended = marked 終了 in the period.
 -- params: $municipality (text), $prefecture (text, optional), $districts (list of text,
 --         optional: empty = every district), $school_district (text, optional)
---         $from_month, $to_month (text 'YYYY-MM')
-with filtered as (
+--         $from_month, $to_month (text 'YYYY-MM', optional: null = from the first / to the
+--         latest month on record; nothing is 休止 from the first month, having no month before)
+with period as (
+    select
+        coalesce($from_month::varchar, min(month)) as from_month,
+        coalesce($to_month::varchar, max(month)) as to_month,
+    from uploads
+    where dataset = 'places'
+),
+
+filtered as (
     select *
     from places
     where area_match(prefecture, municipality, district, school_district,
@@ -26,7 +35,8 @@ opened as (
         p.place_id,
     from first_seen as f
     inner join filtered as p on p.place_id = f.place_id and p.month = f.first_month
-    where f.first_month between $from_month::varchar and $to_month::varchar
+    cross join period
+    where f.first_month between period.from_month and period.to_month
       and f.first_month > (select min(month) from uploads where dataset = 'places')
 ),
 
@@ -37,8 +47,8 @@ paused as (
         e.place_id,
     from filtered as e
     inner join filtered as b
-        on b.place_id = e.place_id and b.month = month_before($from_month::varchar)
-    where e.month = $to_month::varchar
+        on b.place_id = e.place_id and b.month = month_before((select from_month from period))
+    where e.month = (select to_month from period)
       and e.status = '休止中'
       and b.status = '活動中'
 ),
@@ -49,8 +59,9 @@ ended as (
         month,
         place_id,
     from filtered
+    cross join period
     where status = '終了'
-      and month between $from_month::varchar and $to_month::varchar
+      and month between period.from_month and period.to_month
 ),
 
 changes as (

@@ -2,7 +2,8 @@
 -- places per 1,000 people 65+, pantry sites per 10,000 people 65+, forum attendance per 1,000
 -- people in the period; each with its rank (1 = highest).
 -- params: $prefecture (text), $month (text 'YYYY-MM', optional: null = the latest month),
---         $from_month, $to_month (text 'YYYY-MM': the period for events)
+--         $from_month, $to_month (text 'YYYY-MM', optional: the period for events; null = from
+--         the first / to the latest month on record)
 with places_now as (
     select
         prefecture,
@@ -32,7 +33,8 @@ forum_period as (
         count(*) as n_events,
         sum(attendees_onsite + attendees_online) as attendees_total,
     from forums
-    where month between $from_month::varchar and $to_month::varchar
+    where ($from_month::varchar is null or month >= $from_month)
+      and ($to_month::varchar is null or month <= $to_month)
       and prefecture = $prefecture
     group by all
 ),

@@ -57,6 +57,22 @@ def test_every_page_opens_in_a_real_browser(browser, server, path, title):
     page.context.close()
 
 
+def test_a_servers_first_visitor_opening_a_page_signs_in_through_the_app(browser, demo_dir):
+    """The first person after a restart opens a bookmarked /pantry?m=2024-07. Until app.py has
+    called st.navigation once, Streamlit runs a file of pages/ on its own: the visitor must
+    still get app.py's sign-in form, then the pantry page of that month with app.py's menu."""
+    with served(demo_dir) as fresh:  # no request has run a script on this server yet
+        page = open_page(browser, f"{fresh}/pantry?m=2024-07", ready="h2")  # fails without the form
+        wait_idle(page, "h2")
+        assert page.url.startswith(f"{fresh}/pantry") and "m=2024-07" in page.url
+        assert page.locator("h1").first.inner_text() == "互近助パントリー"
+        assert metric(page, "設置数") == "95か所"
+        nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+        # app.py's titles, not the file names Streamlit gives pages/ on its own (e.g. "admin users")
+        assert "ホーム（概要）" in nav and "作戦会議モード" in nav and "admin" not in nav
+        page.context.close()
+
+
 def test_manager_filters_to_tamashima(browser, server):
     """A manager picks 玉島 and July 2024 in the sidebar and sees 玉島's 19 pantry sites."""
     page = open_page(browser, f"{server}/pantry")

@@ -150,7 +150,7 @@ def assert_whole_and_consistent(store: Store, allowed: set[int], label: str) -> 
     live = store.current("places", "2024-07")
     rows = store.read_month("places", "2024-07").height
     assert rows in allowed and glob_rows(store.root, "2024-07") == rows, label
-    assert integrity.check(store) == [], label  # checksums, readability, live files
+    assert integrity.find_damaged(store) == [], label  # checksums, readability, live files
     history = store.history("places")
     committed = {r["version"] for r in history if r["outcome"].startswith("committed")}
     assert live["version"] in committed, (label, history)
@@ -330,7 +330,7 @@ def test_full_disk_refuses_cleanly_and_keeps_the_data(base, tmp_path, tmpfs, fre
     assert ingest(ONE, "places", "2024-08", store).ok
     outcomes = [r["outcome"] for r in store.history("places")]
     assert outcomes[-1] == "committed" and "committed" not in outcomes[1:-1]
-    assert integrity.check(store) == []
+    assert integrity.find_damaged(store) == []
 
 
 def test_file_size_limit_refuses_cleanly(base, tmp_path):
@@ -396,7 +396,7 @@ def test_an_error_at_the_commit_point_refuses_cleanly(base, monkeypatch, tmp_pat
         "interrupted",
         "committed",
     ]
-    assert integrity.check(store) == []
+    assert integrity.find_damaged(store) == []
 
 
 @pytest.mark.parametrize("step", ["_publish", "audit"])
@@ -425,7 +425,7 @@ def test_an_error_after_the_commit_point_says_the_month_is_stored(base, monkeypa
         ("2024-07", "committed (recovered)"),  # recorded by the next writer
         ("2024-08", "committed"),
     ]
-    assert integrity.check(store) == []
+    assert integrity.find_damaged(store) == []
 
 
 # damaged files in the store
@@ -554,7 +554,7 @@ def test_an_upload_that_replaces_the_damaged_month_is_the_repair(three_months, t
     source.write_bytes(TWO)
     proc = run_cli("ingest", "--dataset", "places", "--month", "2024-09", "--data-dir", store.root, source)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr  # August is intact
-    assert integrity.check(store) == [] and (store.root / sept).exists()
+    assert integrity.find_damaged(store) == [] and (store.root / sept).exists()
     assert Database(store).query("months")["month"].to_list()[0] == "2024-09"
 
 
@@ -772,4 +772,4 @@ def test_many_concurrent_uploads_of_the_same_and_other_months(base, tmp_path):
     history = [r for r in store.history("places") if r["outcome"] == "committed"]
     assert sorted(r["user"] for r in history[1:]) == sorted(f"sc{i}" for i in range(len(jobs)))
     assert store.data_version() == 2 + len(jobs)
-    assert integrity.check(store) == []
+    assert integrity.find_damaged(store) == []

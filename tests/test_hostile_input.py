@@ -25,7 +25,7 @@ from tests.conftest import AREAS_CSV, ROOT, tree_digest
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
 from tsunagu.contract.issues import Issue, RefusedError
 from tsunagu.contract.schema import DATASETS
-from tsunagu.ingest.pipeline import check, ingest
+from tsunagu.ingest.pipeline import ingest, validate_upload
 from tsunagu.ingest.read import read_table
 from tsunagu.store.versions import Store
 
@@ -108,14 +108,14 @@ def answer(content: bytes, store: Store, dataset: str = "places", month: str = "
         assert tree_digest(store.root) == before  # nothing written
         return "refused", result.errors
     stored = store.read_month(dataset, month)
-    again = check(content, dataset, month, store).frame  # the same bytes read the same way
+    again = validate_upload(content, dataset, month, store).frame  # the same bytes read the same way
     assert stored.equals(again)
     # and what is stored reads back through a CSV with the contract's headers
     buf = io.BytesIO()
     stored.rename({c.key: c.header for c in DATASETS[dataset].columns}).with_columns(
         pl.col(pl.Boolean).replace_strict({True: "はい", False: "いいえ"}, return_dtype=pl.String)
     ).write_csv(buf)
-    assert check(buf.getvalue(), dataset, month, store).frame.equals(stored)
+    assert validate_upload(buf.getvalue(), dataset, month, store).frame.equals(stored)
     return "stored", stored
 
 

@@ -77,14 +77,18 @@ def test_pantry_sites_by_district(demo_db, month, expected):
 
 
 def test_pantry_activity_types(demo_db):
-    assert q(demo_db, "pantry_by_activity_type", municipality="倉敷市", month="2022-10") == [
+    assert q(
+        demo_db, "pantry_breakdown", municipality="倉敷市", dimension="activity_type", month="2022-10"
+    ) == [
         ("随時相談・対応", 28),
         ("既存の活動での相談支援", 17),
         ("フードシェア等イベント", 16),
         ("子ども食堂・地域食堂", 11),
         ("見守り・訪問型", 7),
     ]
-    assert q(demo_db, "pantry_by_activity_type", municipality="倉敷市", month="2024-07") == [
+    assert q(
+        demo_db, "pantry_breakdown", municipality="倉敷市", dimension="activity_type", month="2024-07"
+    ) == [
         ("随時相談・対応", 29),
         ("既存の活動での相談支援", 23),
         ("フードシェア等イベント", 19),
@@ -94,7 +98,9 @@ def test_pantry_activity_types(demo_db):
 
 
 def test_pantry_supporter_types(demo_db):
-    got_2022 = dict(q(demo_db, "pantry_by_supporter_type", municipality="倉敷市", month="2022-10"))
+    got_2022 = dict(
+        q(demo_db, "pantry_breakdown", municipality="倉敷市", dimension="supporter_type", month="2022-10")
+    )
     assert got_2022 == {
         "障がい者（児）支援団体": 10,
         "子ども食堂・地域食堂": 9,
@@ -110,7 +116,9 @@ def test_pantry_supporter_types(demo_db):
         "障がい当事者団体": 1,
         "被災地支援団体": 1,
     }
-    got_2024 = dict(q(demo_db, "pantry_by_supporter_type", municipality="倉敷市", month="2024-07"))
+    got_2024 = dict(
+        q(demo_db, "pantry_breakdown", municipality="倉敷市", dimension="supporter_type", month="2024-07")
+    )
     assert got_2024 == {
         "ボランティア・サロングループ": 22,
         "障がい者（児）支援団体": 13,

@@ -8,7 +8,7 @@ from tests.conftest import PASSWORDS  # noqa: F401 - the users fixture sets TSUN
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
 from tsunagu.contract.schema import DATASETS
 from tsunagu.ingest.diff import compare
-from tsunagu.ingest.pipeline import check, ingest
+from tsunagu.ingest.pipeline import ingest, validate_upload
 from tsunagu.ingest.template import template_csv
 
 
@@ -21,7 +21,9 @@ def test_places_diff_lists_added_removed_and_changed(store):
         ]
     )
     change = compare(
-        "places", store.read_month("places", "2024-07"), check(new.encode(), "places", "2024-07", store).frame
+        "places",
+        store.read_month("places", "2024-07"),
+        validate_upload(new.encode(), "places", "2024-07", store).frame,
     )
     assert change.added["place_id"].to_list() == ["TM-003"]
     assert change.removed["place_id"].to_list() == ["TM-002"]
@@ -36,7 +38,7 @@ def test_places_diff_lists_added_removed_and_changed(store):
 def test_pantry_diff_gives_totals_before_and_after(store):
     from tests.test_ingest_formats import PANTRY_CSV
 
-    frame = check(PANTRY_CSV.encode(), "pantry", "2024-07", store).frame
+    frame = validate_upload(PANTRY_CSV.encode(), "pantry", "2024-07", store).frame
     change = compare("pantry", None, frame)
     assert change.added is None
     totals = dict(zip(change.totals["measure"], change.totals["after"]))

@@ -228,7 +228,7 @@ def _check(args) -> int:
     from tsunagu.store import integrity
 
     store = _store(args, need_data=True)
-    problems = integrity.check(store)
+    problems = integrity.find_damaged(store)
     for p in problems:
         print(f"[壊れています] {p}", file=sys.stderr)
     if not problems:
@@ -241,9 +241,9 @@ def _check(args) -> int:
             file=sys.stderr,
         )
         return 1
-    for line in integrity.repair(store, user=args.user):
+    for line in integrity.restore_last_intact(store, user=args.user):
         print(line)
-    left = integrity.check(store)
+    left = integrity.find_damaged(store)
     for p in left:
         print(f"[未解決] {p}", file=sys.stderr)
     return 1 if left else 0

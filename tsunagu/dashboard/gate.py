@@ -10,16 +10,18 @@ from tsunagu.config import PROJECT_ROOT
 
 
 def through_app() -> None:
-    """Make sure app.py runs. With a pages/ folder, Streamlit's older multipage mode runs a
-    page file on its own until st.navigation has been called once in the process (e.g. when
-    a server's first visitor opens /pantry): switch that mode off and run app.py here, in
-    this same run, so a click that started it (say, a sign-in) is not lost to a rerun."""
+    """Make sure app.py runs. Streamlit runs a file of pages/ on its own until st.navigation
+    has been called once in the process ("As soon as any session of your app executes the
+    st.navigation command, your app will ignore the pages/ directory", its docstring), as for a
+    server's first visitor opening /pantry. Then app.py runs here, in this same run, so a
+    click that started it (say, a sign-in) is not lost to a rerun; its st.navigation ends that
+    mode for every session. Streamlit 1.67 has no public way (no config option either) to ask
+    which mode a run is in: its flag is read here, never written."""
     import runpy
 
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    if getattr(PagesManager, "uses_pages_directory", False):  # gone in a later Streamlit: no mode
         runpy.run_path(str(PROJECT_ROOT / "app.py"), run_name="__main__")
         st.stop()
 

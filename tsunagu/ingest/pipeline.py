@@ -38,7 +38,7 @@ class IngestResult:
 
     @property
     def damaged(self) -> list[Issue]:
-        """Damaged stored files a check had to skip (see check())."""
+        """Damaged stored files a check had to skip (see validate_upload())."""
         return [i for i in self.warnings if i.level == "damaged"]
 
     @property
@@ -65,7 +65,7 @@ def normalise_month(text: str) -> str:
         raise RefusedError([Issue(None, "月", f"月の指定「{text}」は{e}")]) from None
 
 
-def check(content: bytes, dataset: str, month: str, store: Store) -> Validated:
+def validate_upload(content: bytes, dataset: str, month: str, store: Store) -> Validated:
     """Validate without writing anything. Raises RefusedError with every problem."""
     if dataset not in DATASETS:
         raise RefusedError(
@@ -124,7 +124,7 @@ def ingest(
     sha = hashlib.sha256(content).hexdigest()
     try:
         month = normalise_month(month)
-        result = check(content, dataset, month, store)
+        result = validate_upload(content, dataset, month, store)
         damaged = [i for i in result.warnings if i.level == "damaged"]
         extra = {"action": "demo" if demo else "ingest", "warnings": len(result.warnings) - len(damaged)}
         if damaged:  # a check was skipped: the audit log keeps that too

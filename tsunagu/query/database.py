@@ -291,7 +291,7 @@ class Database:
                 f"このクエリにないパラメータです: {', '.join(unknown)}"
                 f"（使えるもの: {', '.join(wanted) or 'なし'}）"
             )
-        # a parameter left out is NULL: queries treat NULL as "all" or "the latest"
+        # a parameter left out is NULL; each query's header says what that means (tests/test_queries.py)
         bound = {k: (None if params.get(k) in (None, "") else params[k]) for k in wanted}
         for k in LIST_PARAMS & set(bound):
             if isinstance(bound[k], str):

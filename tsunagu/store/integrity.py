@@ -3,7 +3,7 @@
 A file damaged on disk (a failing disk, a bad copy, someone editing the data folder) must
 not take the whole dashboard down: the months that read are served, and the damaged one is
 named, in Japanese (which data, which month, which file), with what to do.
-`python -m tsunagu check [--repair]` runs `check()` and `repair()`.
+`python -m tsunagu check [--repair]` runs `find_damaged()` and `restore_last_intact()`.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def without(manifest: dict, problems: list[Problem]) -> dict:
     return out
 
 
-def check(store: Store) -> list[Problem]:
+def find_damaged(store: Store) -> list[Problem]:
     """Every live month: its file exists, has the checksum it was committed with, reads
     whole, and the month's file under <dataset>/ is the same bytes."""
     problems = []
@@ -111,14 +111,14 @@ def check(store: Store) -> list[Problem]:
     return problems
 
 
-def repair(store: Store, user: str) -> list[str]:
+def restore_last_intact(store: Store, user: str) -> list[str]:
     """Put each damaged live month right, saying what was done (in Japanese):
     a wrong live file is linked again from its intact archive version; a damaged version is
     replaced by the newest earlier version that is intact (a new version, in the audit log
     as action "repair"; the damaged file is kept as evidence); a month with no intact
     version is reported for re-upload. Nothing is deleted."""
     done = []
-    for p in check(store):
+    for p in find_damaged(store):
         label = f"{p.dataset} {p.month}"
         entry = store.current(p.dataset, p.month)
         archive = store.root / entry["file"]

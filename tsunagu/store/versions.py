@@ -16,8 +16,8 @@ The live file under <dataset>/ is a hard link to the archive file, swapped in wi
 atomic rename, so `read_parquet('<dataset>/*/*.parquet', hive_partitioning = true)` also
 sees exactly one whole version per month — the live one, except after a crash between the
 manifest and the swap, when it may show the previous version until the next writer (or
-`repair()`) finishes the swap. A crash at any point leaves either the old or the new
-manifest; `repair()` finishes or records what a crash cut short.
+`finish_interrupted_commits()`) finishes the swap. A crash at any point leaves either the old
+or the new manifest; `finish_interrupted_commits()` finishes or records what a crash cut short.
 """
 
 from __future__ import annotations
@@ -316,7 +316,7 @@ class Store:
         extra = dict(extra or {})
         action = extra.pop("action", "ingest")
         with self.lock():
-            self.repair()
+            self.finish_interrupted_commits()
             manifest = self.manifest()
             has_data = any(manifest["datasets"].values())
             if manifest.get("demo") and not demo:
@@ -422,7 +422,7 @@ class Store:
         )
         return info
 
-    def repair(self) -> list[str]:
+    def finish_interrupted_commits(self) -> list[str]:
         """Finish or record commits a crash cut short. Call under lock().
 
         Each commit leaves a marker in _pending/ until it is whole, so only those are looked
