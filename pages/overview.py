@@ -4,6 +4,7 @@ import streamlit as st
 
 from tsunagu.contract import fmt
 from tsunagu.contract.labels import HEADLINES
+from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.wareki import month_label
 from tsunagu.dashboard import gate, header, session, widgets
 from tsunagu.display import charts, privacy
@@ -52,12 +53,7 @@ widgets.chart(
 
 st.markdown("### データの更新状況")
 fresh = session.run_query("data_freshness")
-LABELS = {
-    "areas": "圏域マスタ",
-    "places": "居場所・通いの場",
-    "pantry": "互近助パントリー",
-    "forums": "フォーラム・交流会",
-}
+LABELS = {name: ds.label for name, ds in DATASETS.items()}
 st.dataframe(
     fresh.with_columns(
         fresh["dataset"].replace(LABELS),

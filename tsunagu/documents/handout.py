@@ -16,18 +16,15 @@ import polars as pl
 
 from tsunagu.contract import fmt
 from tsunagu.contract.labels import HEADLINES
+from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.wareki import fiscal_year_label, fiscal_year_months, fiscal_year_of, month_label
 from tsunagu.display import charts, privacy
 from tsunagu.documents.pdf import Document
 from tsunagu.query.database import Database
 
 JST = dt.timezone(dt.timedelta(hours=9))  # Japan keeps no daylight saving time
-DATASET_NAMES = {
-    "places": "居場所・通いの場",
-    "pantry": "互近助パントリー",
-    "forums": "フォーラム・交流会",
-    "areas": "圏域マスタ",
-}
+# the order a handout names its sources in
+DATASET_NAMES = {name: DATASETS[name].label for name in ("places", "pantry", "forums", "areas")}
 DEMO_NOTICE = (
     "デモデータ：倉敷市・武蔵野市・長野県の公表資料にある数値はそのまま、資料にない数値は架空のものです。"
 )
