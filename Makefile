@@ -34,15 +34,16 @@ run: demo
 	@$(BIN)/python -m tsunagu users init
 	TSUNAGU_DATA_DIR=$(DEMO_DIR) $(BIN)/streamlit run app.py --server.port $(PORT)
 
-# on every core (pytest-xdist), browser tests included; the exhaustive sweeps (every demo
+# three workers (pytest-xdist; the browser tests spend much of their time waiting on pages), browser tests
+# included; a module's own server keeps its tests on one worker (loadgroup); the exhaustive sweeps (every demo
 # area's handout, every month of the disclosure audit) are left to test-all
 test: setup tools-setup
 	bash scripts/ensure-browser.sh
-	$(BIN)/python -m pytest -n $(or $(JOBS),auto) -m "not slow"
+	$(BIN)/python -m pytest -n $(or $(JOBS),3) --dist loadgroup -m "not slow"
 
 test-all: setup tools-setup
 	bash scripts/ensure-browser.sh
-	$(BIN)/python -m pytest -n $(or $(JOBS),auto)
+	$(BIN)/python -m pytest -n $(or $(JOBS),3) --dist loadgroup
 
 # the benchmark (not a test): synthetic city, prefecture and nation stores under data/bench
 # (made once, ~2 min), every page's queries and reruns, pandas baseline, ingest, 20 sessions

@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from tests.conftest import PASSWORDS, ROOT
+from tsunagu.access.auth import GENERIC_FAILURE, THROTTLED
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -112,12 +113,23 @@ def dismiss_dialog(page) -> str:
 
 
 def sign_in(page, user, ready="h1", password=None):
-    page.get_by_label("ユーザー名").wait_for()
+    """Through the form, as a person does: once the page has settled (a run still going, e.g.
+    the cookie component's first report, redraws the form and can swallow a click), and once
+    more if the click was lost all the same."""
+    page.get_by_label("ユーザー名").wait_for(timeout=60_000)
     dismiss_dialog(page)
-    page.get_by_label("ユーザー名").fill(user)
-    page.get_by_label("パスワード").fill(PASSWORDS[user] if password is None else password)
-    page.get_by_role("button", name="サインイン").click()
-    page.get_by_text("つなぐ｜サインイン").wait_for(state="detached", timeout=60_000)
+    wait_idle(page, "h1")
+    for attempt in range(2):
+        page.get_by_label("ユーザー名").fill(user)
+        page.get_by_label("パスワード").fill(PASSWORDS[user] if password is None else password)
+        page.get_by_role("button", name="サインイン").click()
+        try:
+            page.get_by_text("つなぐ｜サインイン").wait_for(state="detached", timeout=30_000 * (attempt + 1))
+            break
+        except Exception:
+            refused = page.get_by_text(GENERIC_FAILURE).count() + page.get_by_text(THROTTLED).count()
+            if attempt or refused:
+                raise
     wait_idle(page, ready)
     # the cookie is written by the page's script after sign-in: wait for it before moving on
     for _ in range(50):
@@ -129,11 +141,13 @@ def sign_in(page, user, ready="h1", password=None):
 
 def wait_idle(page, selector="h1"):
     """Until Streamlit has finished running the script and drawn the page: no running
-    indicator, twice in a row a moment apart (a run can start another: the cookie component
-    reports back once after a load)."""
+    indicator, and none again a moment later (an action's run may not have started yet, and
+    a run can start another: the cookie component reports back once after a load)."""
     page.wait_for_selector(selector, timeout=60_000)
-    for _ in range(2):
-        page.wait_for_function(
-            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-        )
-        page.wait_for_timeout(250)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+    page.wait_for_timeout(800)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )

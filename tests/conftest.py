@@ -15,6 +15,21 @@ from tsunagu.store.versions import Store
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def scan_components_once() -> None:
+    """Each AppTest scans every installed package for Streamlit components (~0.3 s, mostly
+    reading package metadata); a server does it once at start. The packages do not change
+    during a run: scan once per process, as the server does."""
+    import functools
+
+    from streamlit.components.v2 import manifest_scanner
+
+    if not hasattr(manifest_scanner.scan_component_manifests, "cache_info"):
+        manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
+
+
+scan_components_once()
+
+
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory) -> Path:
     """The demo store, built once per run: with several workers (pytest -n), the first builds
@@ -120,3 +135,33 @@ def _no_env_data_dir(monkeypatch):
     # tests name their data dir explicitly; a developer's TSUNAGU_DATA_DIR must not leak in
     if "TSUNAGU_DATA_DIR" in os.environ:
         monkeypatch.delenv("TSUNAGU_DATA_DIR")
+
+
+# the longest tests start first, so that with several workers (make test) none is left
+# running alone at the end; the rest keep their order
+LONGEST_FIRST = (
+    "tests/test_disclosure.py",
+    "tests/test_browser.py",
+    "tests/test_browser_a11y.py",
+    "tests/test_browser_attacks.py",
+    "tests/test_browser_sessions.py",
+    "tests/test_bench.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within each file is kept
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_dir):
+    """A dashboard on the demo store, for the browser tests that only read it and sign in as
+    the standard users: one per worker process, shared by its modules."""
+    from tests.browser_helpers import served
+
+    with served(demo_dir) as url:
+        yield url

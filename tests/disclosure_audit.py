@@ -22,6 +22,7 @@ form lies in the span of the known forms. The audit fails on:
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -540,9 +541,11 @@ def _sweep_part(data_dir: str, prefecture: str, municipality: str, areas, paper:
     import logging
     import os
 
+    from tests.conftest import scan_components_once
     from tsunagu.query.database import Database
     from tsunagu.store.versions import Store
 
+    scan_components_once()  # in a worker process of its own, conftest has not run
     before = os.environ.get("TSUNAGU_DATA_DIR")
     os.environ["TSUNAGU_DATA_DIR"] = data_dir
     logging.disable(logging.WARNING)  # AppTest's "missing ScriptRunContext" on every call
@@ -575,6 +578,8 @@ def audit_store(
 
     audit = Audit(Truth.read(data_dir, municipality))
     areas = [None, *audit.truth.districts, *together]  # `together`: districts chosen at once
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the other cores run other tests already
+        workers = 1
     if workers == 1:
         audit.seen, audit.rates, audit.problems = _sweep_part(
             str(data_dir), prefecture, municipality, areas, paper, months

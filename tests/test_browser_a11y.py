@@ -18,7 +18,7 @@ import re
 import pytest
 
 from tests import test_browser
-from tests.browser_helpers import ARTIFACTS, _need_browser, served, sign_in
+from tests.browser_helpers import ARTIFACTS, _need_browser, sign_in
 from tests.conftest import ROOT
 
 AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
@@ -100,15 +100,14 @@ SERIOUS = """async () => {
 
 
 @pytest.fixture(scope="module")
-def server(demo_dir):
+def server(demo_server):
     _need_browser()
     if not AXE.exists():  # like the browser itself: required in CI, skipped (and said) elsewhere
         reason = "axe-core がありません: scripts/ensure-browser.sh を実行してください（tests/ で npm ci）"
         if os.environ.get("TSUNAGU_REQUIRE_BROWSER") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    with served(demo_dir) as url:
-        yield url
+    return demo_server
 
 
 browser = test_browser.browser  # one Chromium for this module, once its server is up

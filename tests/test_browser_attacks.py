@@ -26,6 +26,9 @@ from tests.test_ingest_formats import places_csv
 from tsunagu.access import users
 from tsunagu.access.auth import COOKIE_NAME
 
+# one server for the module: its tests stay on one worker (make test uses --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("attacks")
+
 URLS = {
     "": "viewer",
     "places": "viewer",

@@ -7,13 +7,24 @@ from __future__ import annotations
 import pytest
 
 from tests import test_browser
-from tests.browser_helpers import ARTIFACTS, open_page, wait_idle
+from tests.browser_helpers import ARTIFACTS, open_page, served, wait_idle
 from tests.test_browser_attacks import SIGN_IN, shows_only_sign_in, title
 from tsunagu.access import users
 from tsunagu.access.auth import COOKIE_NAME, SESSION_ENDED
 
-server = test_browser.server  # the demo server and the browser, started once for this module
+# one server for the module: its tests stay on one worker (make test uses --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("sessions")
+
 browser = test_browser.browser
+
+
+@pytest.fixture(scope="module")
+def server(demo_dir):
+    """A demo server of this module's own: it reads this process's users file, where the
+    module's users are added and changed."""
+    with served(demo_dir) as url:
+        yield url
+
 
 PASSWORD = "session-test-pass-1"
 
