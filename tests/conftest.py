@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,19 @@ def demo_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_db(demo_dir) -> Database:
     return Database(Store(demo_dir))
+
+
+def tsunagu_cli(*args, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`python -m tsunagu ARGS` as a user types it, from the project folder (`env`: added to
+    this process's environment)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tsunagu", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=None if env is None else os.environ | env,
+    )
 
 
 def q(db: Database, name: str, **params) -> list[tuple]:

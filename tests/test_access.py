@@ -19,7 +19,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import AREAS_CSV, ROOT
+from tests.conftest import AREAS_CSV, ROOT, tsunagu_cli
 from tests.test_app import signed_in
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
 from tsunagu.ingest.pipeline import ingest
@@ -243,23 +243,15 @@ def test_a_name_that_looks_like_sql_is_found_as_itself(tmp_path):
     db = Database(store)
     found = db.query("places_list", municipality="倉敷市", districts=[evil], month="2024-07")
     assert found["district"].to_list() == [evil]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tsunagu",
-            "query",
-            "places_list",
-            "--data-dir",
-            str(store.root),
-            "--param",
-            "municipality=倉敷市",
-            "--param",
-            "district=玉島' or '1'='1",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    proc = tsunagu_cli(
+        "query",
+        "places_list",
+        "--data-dir",
+        str(store.root),
+        "--param",
+        "municipality=倉敷市",
+        "--param",
+        "district=玉島' or '1'='1",
         timeout=60,
     )
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 1  # the header, no rows

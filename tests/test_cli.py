@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from tests.conftest import AREAS_CSV, ROOT
+from tests.conftest import AREAS_CSV, tsunagu_cli
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
 
+run = tsunagu_cli
 
-def run(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "tsunagu", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        env=env,
-    )
+
+def cli_ingest(data, dataset: str, month: str, *args):
+    """`python -m tsunagu ingest` of one file into `data` (args: options, then the file)."""
+    return run("ingest", "--dataset", dataset, "--month", month, "--data-dir", data, *args)
 
 
 def test_ingest_success_prints_one_summary_line(tmp_path):
     data = tmp_path / "data"
     (tmp_path / "areas.csv").write_text(AREAS_CSV, encoding="utf-8")
     (tmp_path / "places.csv").write_bytes(places_csv().encode("cp932"))
-    out = run(
-        "ingest",
-        "--dataset",
-        "areas",
-        "--month",
-        "2024-04",
-        "--data-dir",
-        str(data),
-        str(tmp_path / "areas.csv"),
-    )
+    out = cli_ingest(data, "areas", "2024-04", str(tmp_path / "areas.csv"))
     assert out.returncode == 0, out.stderr
-    out = run(
-        "ingest",
-        "--dataset",
-        "places",
-        "--month",
-        "R6.7",
-        "--data-dir",
-        str(data),
-        "--user",
-        "yamada",
-        str(tmp_path / "places.csv"),
-    )
+    out = cli_ingest(data, "places", "R6.7", "--user", "yamada", str(tmp_path / "places.csv"))
     assert out.returncode == 0, out.stderr
     (line,) = out.stdout.splitlines()
     assert line.startswith("登録しました: 居場所・通いの場 2024年7月（令和6年7月） 2行")
@@ -59,28 +32,10 @@ def test_ingest_success_prints_one_summary_line(tmp_path):
 def test_ingest_refusal_lists_every_error_and_writes_nothing(tmp_path):
     data = tmp_path / "data"
     (tmp_path / "areas.csv").write_text(AREAS_CSV, encoding="utf-8")
-    run(
-        "ingest",
-        "--dataset",
-        "areas",
-        "--month",
-        "2024-04",
-        "--data-dir",
-        str(data),
-        str(tmp_path / "areas.csv"),
-    )
+    cli_ingest(data, "areas", "2024-04", str(tmp_path / "areas.csv"))
     bad = places_csv([PLACES_ROWS[0].replace("玉島,", "玉嶋,"), PLACES_ROWS[1].replace("カフェ", "喫茶")])
     (tmp_path / "bad.csv").write_bytes(bad.encode("cp932"))
-    out = run(
-        "ingest",
-        "--dataset",
-        "places",
-        "--month",
-        "2024-07",
-        "--data-dir",
-        str(data),
-        str(tmp_path / "bad.csv"),
-    )
+    out = cli_ingest(data, "places", "2024-07", str(tmp_path / "bad.csv"))
     assert out.returncode == 1
     lines = out.stderr.splitlines()
     assert lines[0].startswith("[エラー] 2行目・「地区」列: 「玉嶋」は倉敷市の地区にありません。")
@@ -93,10 +48,9 @@ def test_ingest_refusal_lists_every_error_and_writes_nothing(tmp_path):
 
 
 def test_data_dir_from_environment(tmp_path):
-    import os
 
     (tmp_path / "areas.csv").write_text(AREAS_CSV, encoding="utf-8")
-    env = dict(os.environ, TSUNAGU_DATA_DIR=str(tmp_path / "envdata"))
+    env = {"TSUNAGU_DATA_DIR": str(tmp_path / "envdata")}
     out = run("ingest", "--dataset", "areas", "--month", "2024-04", str(tmp_path / "areas.csv"), env=env)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "envdata" / "areas" / "month=2024-04" / "data.parquet").exists()

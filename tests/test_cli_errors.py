@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tsunagu_cli
 from tests.test_ingest_formats import places_csv
 from tsunagu.cli import build_parser
 from tsunagu.ingest.pipeline import ingest
@@ -44,15 +44,7 @@ ENGLISH_METAVARS = re.compile(
 JAPANESE = re.compile(r"[ぁ-んァ-ヶ一-龠]")
 
 
-def run(*args, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tsunagu", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=None if env is None else os.environ | env,
-    )
+run = tsunagu_cli
 
 
 def assert_japanese(proc: subprocess.CompletedProcess, status: int, *says: str) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, tree_digest
+from tests.conftest import ROOT, tree_digest, tsunagu_cli
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
 from tsunagu.ingest.pipeline import ingest
 from tsunagu.query.database import Database
@@ -306,24 +306,8 @@ def test_full_disk_refuses_cleanly_and_keeps_the_data(base, tmp_path, tmpfs, fre
         except OSError:  # ENOSPC: the disk is full to the last block
             pass
     before = data_digest(store.root)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tsunagu",
-            "ingest",
-            "--dataset",
-            "places",
-            "--month",
-            "2024-07",
-            "--data-dir",
-            str(store.root),
-            str(source),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = tsunagu_cli(
+        "ingest", "--dataset", "places", "--month", "2024-07", "--data-dir", str(store.root), str(source)
     )
     assert_refused_cleanly(proc, store, before, "No space left on device")
     filler.unlink()

@@ -8,15 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import re
-import subprocess
-import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import pypdfium2 as pdfium
 import pytest
 from fontTools.ttLib import TTFont
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tsunagu_cli
 from tsunagu.display import charts
 from tsunagu.documents import handout
 from tsunagu.documents.pdf import font_path
@@ -227,50 +225,34 @@ def test_long_places_list_repeats_its_heading_on_every_page(demo_db, glyphs):
 
 def test_command_line_writes_the_handouts(demo_dir, tmp_path):
     out = tmp_path / "out"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tsunagu",
-            "handout",
-            "--municipality",
-            "武蔵野市",
-            "--district",
-            "吉祥寺",
-            "--month",
-            "2025-03",
-            "--out",
-            str(out),
-            "--data-dir",
-            str(demo_dir),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+    run = tsunagu_cli(
+        "handout",
+        "--municipality",
+        "武蔵野市",
+        "--district",
+        "吉祥寺",
+        "--month",
+        "2025-03",
+        "--out",
+        str(out),
+        "--data-dir",
+        str(demo_dir),
     )
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in out.iterdir()) == [
         "通いの場一覧表_武蔵野市_吉祥寺_2025-03.pdf",
         "配布資料_武蔵野市_吉祥寺_2025-03.pdf",
     ]
-    wrong = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tsunagu",
-            "handout",
-            "--municipality",
-            "武蔵野市",
-            "--district",
-            "吉祥時",
-            "--data-dir",
-            str(demo_dir),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+    wrong = tsunagu_cli(
+        "handout",
+        "--municipality",
+        "武蔵野市",
+        "--district",
+        "吉祥時",
+        "--data-dir",
+        str(demo_dir),
+        "--out",
+        str(out),
     )
     assert wrong.returncode == 2
     assert "地区「吉祥時」は武蔵野市にありません。（使える地区: 吉祥寺、中央、武蔵境）" in wrong.stderr

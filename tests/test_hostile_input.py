@@ -10,7 +10,6 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 import time
 import zipfile
 from collections import Counter
@@ -21,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from tests.conftest import AREAS_CSV, ROOT, tree_digest
+from tests.conftest import AREAS_CSV, ROOT, tree_digest, tsunagu_cli
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
 from tsunagu.contract.issues import Issue, RefusedError
 from tsunagu.contract.schema import DATASETS
@@ -502,24 +501,8 @@ def test_command_line_answers_nasty_files_without_a_traceback(tmp_path, store, n
     """The same files through `python -m tsunagu ingest`: exit status 1, errors in Japanese."""
     path = tmp_path / f"{name}.csv"
     path.write_bytes(CORPUS[name][0]())
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tsunagu",
-            "ingest",
-            "--dataset",
-            "places",
-            "--month",
-            "2024-07",
-            "--data-dir",
-            str(store.root),
-            str(path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = tsunagu_cli(
+        "ingest", "--dataset", "places", "--month", "2024-07", "--data-dir", str(store.root), str(path)
     )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("[エラー]") and "登録しませんでした" in proc.stderr

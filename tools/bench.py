@@ -573,20 +573,8 @@ def _env_kept():
                 os.environ[k] = v
 
 
+@_env_kept()  # a @contextmanager is also a decorator (a fresh one per call)
 def run(
-    scales: list[str],
-    work: Path,
-    out: Path,
-    ingest_rows: int,
-    sessions: int,
-    log=print,
-    readme: Path | None = None,
-) -> str:
-    with _env_kept():
-        return _run(scales, work, out, ingest_rows, sessions, log, readme)
-
-
-def _run(
     scales: list[str],
     work: Path,
     out: Path,

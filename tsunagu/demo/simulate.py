@@ -600,24 +600,8 @@ def build_forums(rng: random.Random) -> list[Event]:
         fy = int(held_on[:4]) - (1 if int(held_on[5:7]) < 4 else 0)
         seq[(prefix, fy)] += 1
         eid = f"{prefix}{fy}-{seq[(prefix, fy)]:03d}"
-        resp, pos = survey if survey else (None, None)
-        events.append(
-            Event(
-                eid,
-                held_on,
-                title,
-                event_type,
-                muni,
-                district,
-                venue,
-                fmt,
-                onsite,
-                online,
-                resp,
-                pos,
-                prefecture,
-            )
-        )
+        fields = (held_on, title, event_type, muni, district, venue, fmt, onsite, online)
+        events.append(Event(eid, *fields, *(survey or (None, None)), prefecture))
 
     for fy in range(2016, 2025):
         covid = fy == 2020

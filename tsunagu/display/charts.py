@@ -38,6 +38,17 @@ def _theme() -> alt.theme.ThemeConfig:
     }
 
 
+def _district_color(districts: list[str]) -> alt.Color:
+    """Each district in its own colour, the legend on top in the areas file's order."""
+    return alt.Color(
+        "district:N",
+        title="地区",
+        scale=district_colors(districts),
+        sort=districts,
+        legend=alt.Legend(orient="top"),
+    )
+
+
 def spec(chart: alt.TopLevelMixin) -> dict:
     """The Vega-Lite spec of a chart, with its (small, aggregated) data inline."""
     return chart.to_dict(validate=False)
@@ -131,13 +142,7 @@ def district_lines(
         .encode(
             x=_month_axis(df),
             y=alt.Y(f"{value}:Q", title=value_title),
-            color=alt.Color(
-                "district:N",
-                title="地区",
-                scale=district_colors(districts),
-                sort=districts,
-                legend=alt.Legend(orient="top"),
-            ),
+            color=_district_color(districts),
             tooltip=[
                 alt.Tooltip("month:N", title="月"),
                 alt.Tooltip("district:N", title="地区"),
@@ -228,15 +233,7 @@ def coverage_scatter(df: pl.DataFrame, title: str, districts: list[str]) -> alt.
             alt.Tooltip("active_per_1000_65plus:Q", title="1,000人あたり"),
         ],
     )
-    points = base.mark_circle(size=140, opacity=0.85).encode(
-        color=alt.Color(
-            "district:N",
-            title="地区",
-            scale=district_colors(districts),
-            sort=districts,
-            legend=alt.Legend(orient="top"),
-        )
-    )
+    points = base.mark_circle(size=140, opacity=0.85).encode(color=_district_color(districts))
     gaps = base.transform_filter("datum.is_gap").mark_point(size=420, color="#D55E00", strokeWidth=2.5)
     return (points + gaps).properties(title=title, height=380)
 
@@ -252,13 +249,7 @@ def places_map(df: pl.DataFrame, title: str, districts: list[str], names: bool =
         .encode(
             longitude="lon:Q",
             latitude="lat:Q",
-            color=alt.Color(
-                "district:N",
-                title="地区",
-                scale=district_colors(districts),
-                sort=districts,
-                legend=alt.Legend(orient="top"),
-            ),
+            color=_district_color(districts),
             tooltip=([alt.Tooltip("name:N", title="名称")] if names else []) + tooltip,
         )
         .project(type="mercator")
