@@ -171,7 +171,8 @@ def test_editor_uploads_a_month_and_the_dashboard_shows_it(browser, real_server,
     upload(page, tmp_path, "8月_まちがい.csv", broken.encode("cp932"))
     page.get_by_text("このファイルは登録できません。エラーが 2 件あります").wait_for(timeout=30_000)
     for error in ("「玉嶋」は倉敷市の地区にありません", "「喫茶」は選べる値ではありません"):
-        page.get_by_text(error).first.wait_for(timeout=30_000)  # the list is drawn after its heading
+        # the list (a table: its cells are in the page for screen readers) comes after its heading
+        page.get_by_text(error).first.wait_for(state="attached", timeout=30_000)
         assert page.get_by_text(error).count() == 1, error
     page.screenshot(path=str(ARTIFACTS / "upload_refused.png"), full_page=True)
     assert tree_digest(store.root) == before
