@@ -110,10 +110,6 @@ if st.button("この版に戻す", type="primary", disabled=not sure, icon=":mat
             icon=":material/check_circle:",
         )
         if info.unfinished:
-            st.warning(
-                f"保存の後片付けの途中で問題が起きました（{fmt.plain(info.unfinished)}）。"
-                "次の登録のときに自動で仕上がります。続くようなら管理者に連絡してください。",
-                icon=":material/warning:",
-            )
+            st.warning(fmt.plain(info.unfinished_note()), icon=":material/warning:")
     except StoreError as e:
         st.error(str(e))

@@ -18,12 +18,6 @@ from tsunagu.ingest.read import read_table
 from tsunagu.ingest.validate import Validated, validate
 from tsunagu.store.versions import Store, StoreError
 
-# the month is stored and shown; only the tidying after it failed (a full disk, say)
-UNFINISHED = (
-    "登録しました（この月は新しいデータで表示されます）。ただし、保存の後片付けの途中で問題が起きました"
-    "（{error}）。次の登録のときに自動で仕上がります。続くようなら管理者に連絡してください。"
-)
-
 
 @dataclass
 class IngestResult:
@@ -174,7 +168,9 @@ def ingest(
             )
         return IngestResult(False, dataset, month, errors=errors, warnings=warnings)
     if version.unfinished:
-        result.warnings.append(Issue(None, None, UNFINISHED.format(error=version.unfinished), "warning"))
+        # the month is stored and shown; only the tidying after it failed (a full disk, say)
+        note = "登録しました（この月は新しいデータで表示されます）。ただし、" + version.unfinished_note()
+        result.warnings.append(Issue(None, None, note, "warning"))
     return IngestResult(
         True,
         dataset,

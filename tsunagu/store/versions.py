@@ -64,6 +64,15 @@ class Version:
     # with this error: the next writer finishes it from the _pending marker
     unfinished: str | None = None
 
+    def unfinished_note(self) -> str | None:
+        """What to tell the user when the tidying after the commit failed (the month is live)."""
+        if not self.unfinished:
+            return None
+        return (
+            f"保存の後片付けの途中で問題が起きました（{self.unfinished}）。"
+            "次の登録のときに自動で仕上がります。続くようなら管理者に連絡してください。"
+        )
+
 
 ENTRY_KEYS = ("version", "file", "rows", "sha256", "committed_at", "user", "source_name")
 AUDIT_SKIP = {
