@@ -85,6 +85,8 @@ TOOLBAR = """() => [...document.querySelectorAll('[data-testid="stElementToolbar
 # Streamlit has finished the run: no "running" indicator and nothing left from the run before
 SETTLED = """() => !document.querySelector('[data-testid="stStatusWidget"]')
   && !document.querySelector('[data-stale="true"]')"""
+FINISHED_TRANSITIONS = """() => document.getAnimations().filter(
+  (a) => a.playState === "running" && isFinite(a.effect?.getComputedTiming().endTime)).length === 0"""
 OPEN_TAB_DRAWN = """() => {
   const panel = document.querySelector('[role="tabpanel"]:not([hidden])');
   return panel && panel.querySelector('[data-testid="stElementContainer"]');
@@ -128,6 +130,9 @@ def english(text: str, user: str, data: tuple[str, ...] = ()) -> list[str]:
 
 def check(page, name: str, user: str, data: tuple[str, ...] = ()) -> list[str]:
     """What is wrong with the page as it is now, one line each; and a screenshot of it."""
+    # colours are read as drawn: a list opening or an element back from a rerun (Streamlit
+    # fades what is stale) is still in its transition for a moment
+    page.wait_for_function(FINISHED_TRANSITIONS, timeout=10_000)
     if not page.evaluate("() => typeof axe !== 'undefined'"):  # once per load of the app
         page.add_script_tag(path=str(AXE))
     problems = [f"{name}: axe {v}" for v in page.evaluate(SERIOUS)]
