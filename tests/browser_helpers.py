@@ -151,3 +151,21 @@ def wait_idle(page, selector="h1"):
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
     )
+
+
+def download_file(page, button, tries: int = 3):
+    """Click a download button and return the download. A deferred download's button is
+    renewed by every run of the script, so a click that lands while a late run (the cookie
+    component reporting back on a busy machine) replaces it starts nothing; a person clicks
+    again once the page is still, and so does this."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        try:
+            with page.expect_download(timeout=45_000) as info:
+                button().click()
+            return info.value
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+            wait_idle(page, "h2")

@@ -11,6 +11,7 @@ from tests.browser_helpers import (
     _need_browser,
     chromium,
     dismiss_dialog,
+    download_file,
     open_page,
     served,
     wait_idle,
@@ -300,9 +301,7 @@ def test_viewer_downloads_a_handout_and_a_chart(browser, server, tmp_path):
     wait_idle(page, "h2")
     # the district chosen in the sidebar (from the link) is the handout's district
     assert page.get_by_text("倉敷市 船穂地区、2025年3月").count() == 1
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name="配布資料をダウンロード").click()
-    download = info.value
+    download = download_file(page, lambda: page.get_by_role("button", name="配布資料をダウンロード"))
     assert download.suggested_filename == "配布資料_倉敷市_船穂_2025-03.pdf"
     path = tmp_path / download.suggested_filename
     download.save_as(path)
@@ -314,10 +313,9 @@ def test_viewer_downloads_a_handout_and_a_chart(browser, server, tmp_path):
 
     page.goto(f"{server}/")
     wait_idle(page, "h2")
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name="PNGで保存").first.click()
-    png = tmp_path / info.value.suggested_filename
-    info.value.save_as(png)
+    saved = download_file(page, lambda: page.get_by_role("button", name="PNGで保存").first)
+    png = tmp_path / saved.suggested_filename
+    saved.save_as(png)
     assert png.suffix == ".png" and png.read_bytes().startswith(b"\x89PNG")
     page.context.close()
 
@@ -327,10 +325,9 @@ def test_manager_downloads_a_table_as_csv_for_excel(browser, server, tmp_path):
     Japanese headers, 玉島's 19 sites of July 2024."""
     page = open_page(browser, f"{server}/pantry?d=玉島&m=2024-07")
     wait_idle(page, "h2")
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name="CSVでダウンロード").first.click()
-    path = tmp_path / info.value.suggested_filename
-    info.value.save_as(path)
+    saved = download_file(page, lambda: page.get_by_role("button", name="CSVでダウンロード").first)
+    path = tmp_path / saved.suggested_filename
+    saved.save_as(path)
     assert path.name == "パントリー_地区別.csv"
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
