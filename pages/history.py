@@ -6,6 +6,7 @@ import streamlit as st
 from tsunagu.contract import fmt
 from tsunagu.contract.labels import ACTIONS, OUTCOMES
 from tsunagu.contract.schema import DATASETS
+from tsunagu.contract.scope import EVERYWHERE
 from tsunagu.contract.wareki import month_label
 from tsunagu.dashboard import gate, header, session, widgets
 from tsunagu.store.versions import StoreError
@@ -15,14 +16,27 @@ header.page_header("履歴・復元", role="admin", with_filters=False)
 store = session.db().store
 
 st.markdown("## 登録の履歴（監査ログ、新しい順）")
-records = store.history()
+scope = getattr(user, "scope", EVERYWHERE)
+
+
+def _names(r: dict) -> str:
+    return "、".join(m for _, m in r.get("municipalities") or []) or r.get("municipality") or ""
+
+
+def _mine(r: dict) -> bool:
+    # an admin of a prefecture sees its councils' uploads (and the store-wide ones: none)
+    munis = r.get("municipalities") or []
+    return scope.everywhere or any(scope.covers(p, m) for p, m in munis)
+
+
+records = [r for r in store.history() if _mine(r)]
 if not records:
     st.info("まだ記録がありません。", icon=":material/inbox:")
 else:
     log = pl.DataFrame(
         [
             {
-                k: r.get(k)
+                k: _names(r) if k == "municipality" else r.get(k)
                 for k in (
                     "at",
                     "user",
@@ -30,6 +44,7 @@ else:
                     "outcome",
                     "dataset",
                     "month",
+                    "municipality",
                     "file_name",
                     "rows",
                     "errors",
@@ -59,6 +74,7 @@ else:
                 "outcome": "結果",
                 "dataset": "データ",
                 "month": "月",
+                "municipality": "市町村",
                 "file_name": "ファイル名",
                 "rows": "行数",
                 "errors": "エラー数",
@@ -71,20 +87,27 @@ else:
     )
 
 st.markdown("## 前の版に戻す")
-c1, c2 = st.columns(2)
+st.caption("市町村ごとに戻します。ほかの市町村の同じ月はそのままです。")
+c0, c1, c2 = st.columns(3)
 dataset = c1.selectbox("データの種類", list(DATASETS), format_func=lambda d: DATASETS[d].label)
-months = store.months(dataset)
+munis = scope.within(store.municipalities())
+if not munis:
+    st.info("まだ登録がありません。")
+    st.stop()
+municipality = c0.selectbox("市町村", munis, format_func=lambda m: m[1])
+months = store.months(dataset, municipality=municipality)
 if not months:
-    st.info("このデータはまだ登録されていません。")
+    st.info(f"{municipality[1]}の「{DATASETS[dataset].label}」はまだ登録されていません。")
     st.stop()
 month = c2.selectbox("月", list(reversed(months)), format_func=month_label)
-versions = store.versions(dataset, month)
+versions = store.versions(dataset, month, municipality)
 table = pl.DataFrame(
     [
         {
             "版": v["version"],
             "いま有効": "○" if v["live"] else "",
-            "行数": v["rows"],
+            "行数（全体）": v["rows"],
+            "含む市町村": "、".join(m for _, m in v.get("municipalities") or []),
             "登録者": v.get("user"),
             "ファイル名": v.get("source_name"),
             "操作": ACTIONS.get(v.get("action"), v.get("action")),
@@ -100,13 +123,14 @@ if not choices:
     st.stop()
 chosen = st.selectbox("戻す版", list(reversed(choices)))
 sure = st.checkbox(
-    f"{DATASETS[dataset].label}・{month_label(month)}を版 {chosen} に戻します（今の版も保管されます）"
+    f"{municipality[1]}の{DATASETS[dataset].label}・{month_label(month)}を版 {chosen} に戻します"
+    "（今の版も保管されます）"
 )
 if st.button("この版に戻す", type="primary", disabled=not sure, icon=":material/restore:"):
     try:
-        info = store.restore(dataset, month, chosen, user=user.username)
+        info = store.restore(dataset, month, chosen, user=user.username, municipality=municipality)
         st.success(
-            f"戻しました。新しい版 {info.version}（{info.rows:,}行）として記録しました。",
+            f"戻しました。{municipality[1]}のこの月を、新しい版 {info.version}（{info.rows:,}行）として記録しました。",
             icon=":material/check_circle:",
         )
         if info.unfinished:

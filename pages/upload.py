@@ -10,12 +10,13 @@ from tsunagu.contract import fmt
 from tsunagu.contract.issues import Issue, RefusedError
 from tsunagu.contract.labels import COLUMNS
 from tsunagu.contract.schema import DATASETS
+from tsunagu.contract.scope import EVERYWHERE
 from tsunagu.contract.wareki import month_label
 from tsunagu.dashboard import gate, header, session, widgets
 from tsunagu.ingest.diff import compare
 from tsunagu.ingest.pipeline import ingest, validate_upload
 from tsunagu.ingest.template import template_csv
-from tsunagu.store.versions import StoreError
+from tsunagu.store.versions import StoreError, covered, muni_key
 
 MAX_MB = 20
 
@@ -37,7 +38,27 @@ months = [
     for m in range(12, 0, -1)
     if f"{y}-{m:02d}" <= today.strftime("%Y-%m")
 ]
-c1, c2 = st.columns(2)
+scope = getattr(user, "scope", EVERYWHERE)
+try:
+    known = covered(store.current_areas() if store.months("areas") else pl.DataFrame())
+except StoreError:
+    known = store.municipalities()
+mine = scope.within(known)
+FROM_ROWS = None  # the file's rows say which municipalities (a prefecture's combined file)
+c0, c1, c2 = st.columns(3)
+if scope.everywhere or scope.prefecture:
+    # a combined file may cover several: each is replaced, the others are untouched
+    choices = [FROM_ROWS, *mine]
+else:
+    choices = mine or [FROM_ROWS]
+municipality = c0.selectbox(
+    "市町村",
+    choices,
+    format_func=lambda m: "ファイルの行のとおり（複数の市町村も可）" if m is None else m[1],
+    help="登録で置き換わるのは、選んだ市町村（またはファイルの行にある市町村）のこの月だけです。",
+)
+if not scope.everywhere:
+    st.caption(f"あなたが登録できるのは {scope.label} のデータです。")
 dataset = c1.selectbox(
     "データの種類",
     list(DATASETS),
@@ -57,7 +78,7 @@ uploaded = st.file_uploader(
     f"CSVファイル（{MAX_MB}MBまで）",
     type=["csv", "txt", "tsv"],
     max_upload_size=MAX_MB,
-    key=f"file-{dataset}-{month}",
+    key=f"file-{dataset}-{month}-{municipality}",
 )
 if uploaded is None:
     st.caption(
@@ -67,10 +88,9 @@ if uploaded is None:
 
 content = uploaded.getvalue()
 digest = hashlib.sha256(content).hexdigest()
-current = store.current(dataset, month)
 st.markdown(f"## {fmt.plain(uploaded.name)} → {DATASETS[dataset].label}・{month_label(month)}")
 try:
-    result = validate_upload(content, dataset, month, store)
+    result = validate_upload(content, dataset, month, store, scope, municipality)
 except (RefusedError, StoreError) as e:
     # a damaged stored file (areas, last month) is said like any other refusal
     issues = e.issues if isinstance(e, RefusedError) else [Issue(None, None, str(e))]
@@ -99,8 +119,10 @@ except (RefusedError, StoreError) as e:
         st.error(fmt.plain(d.message), icon=":material/broken_image:")
     st.stop()
 
+names = "、".join(m for _, m in result.municipalities)
 st.success(
-    f"確認できました: {result.frame.height:,}行。下の内容でよければ「登録する」を押してください。",
+    f"確認できました: {names}の{result.frame.height:,}行。"
+    f"登録すると{names}のこの月だけが置き換わります。下の内容でよければ「登録する」を押してください。",
     icon=":material/task_alt:",
 )
 for w in result.warnings:
@@ -110,7 +132,11 @@ for w in result.warnings:
         st.warning(fmt.plain(w), icon=":material/warning:")
 
 try:
-    before = store.read_month(dataset, month)
+    parts = store.parts(dataset, month)
+    if any(muni_key(*m) in parts for m in result.municipalities):
+        before = store.read_month(dataset, month, result.municipalities)
+    else:
+        before = None  # these municipalities have no upload of this month yet
 except StoreError as e:  # the live version is damaged: uploading this month again is the cure
     st.warning(
         fmt.plain(f"{e} 登録すると、この月は新しいファイルに置き換わります（壊れた版も保管されます）。"),
@@ -143,7 +169,16 @@ with st.expander("読み取った内容（先頭20行）"):
 if st.button("登録する", type="primary", icon=":material/cloud_upload:", key=f"commit-{digest}"):
     with st.status("登録しています…", expanded=True) as status:
         st.write("もう一度検証しています")
-        outcome = ingest(content, dataset, month, store, user=user.username, file_name=uploaded.name)
+        outcome = ingest(
+            content,
+            dataset,
+            month,
+            store,
+            user=user.username,
+            file_name=uploaded.name,
+            scope=scope,
+            municipality=municipality,
+        )
         if outcome.ok:
             status.update(label="登録しました", state="complete")
         else:

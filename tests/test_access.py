@@ -358,7 +358,8 @@ def test_upload_file_names_never_touch_the_archive_or_the_audit_log(tmp_path):
     assert sorted(str(p) for p in tmp_path.rglob("*") if root not in p.parents and p != root) == outside
     allowed_paths = re.compile(
         r"_manifest\.json|_lock|_audit(/uploads\.jsonl)?|_staging|_pending|"
-        r"(_archive/)?(areas|places)(/month=\d{4}-\d{2}(/(data\.parquet|v\d{8}T\d{12}Z-[0-9a-f]{6}\.(parquet|json)))?)?|_archive"
+        r"(_archive/)?(areas|places)(/month=\d{4}-\d{2}(/(data\.parquet|v\d{8}T\d{12}Z-[0-9a-f]{6}\.(parquet|json)"
+        r"|_parts(/[vc]\d{8}T\d{12}Z-[0-9a-f]{6}\.json)?|_composed(/c\d{8}T\d{12}Z-[0-9a-f]{6}\.parquet)?))?)?|_archive"
     )
     strays = [
         p.relative_to(root).as_posix()

@@ -369,8 +369,10 @@ def test_an_error_at_the_commit_point_refuses_cleanly(base, monkeypatch, tmp_pat
     assert "前のデータはそのまま残っています" in error.message
     after = data_digest(store.root)
     assert {k: after.get(k) for k in before} == before
-    [orphan] = set(after) - set(before)
-    assert orphan.startswith("_archive/places/month=2024-07/v") and orphan.endswith(".parquet")
+    # the new version (and the list of July's parts that would have named it), kept, never live
+    orphans = sorted(set(after) - set(before))
+    assert [o.rsplit("/", 2)[-2:][0] for o in orphans] == ["_parts", "month=2024-07"], orphans
+    assert orphans[1].startswith("_archive/places/month=2024-07/v") and orphans[1].endswith(".parquet")
     assert store.read_month("places", "2024-07").height == 2
     assert glob_rows(store.root, "2024-07") == 2
     assert ingest(ONE, "places", "2024-08", store).ok  # the next writer carries on

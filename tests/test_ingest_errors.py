@@ -122,7 +122,21 @@ def test_not_a_csv(store, content, expected):
 def test_header_only_is_refused_except_for_forums(store):
     error = one_error(store, "places", PLACES_HEADER + "\r\n")
     assert "データの行がありません" in error.message
-    assert ingest(FORUMS_CSV.splitlines()[0].encode(), "forums", "2024-07", store).ok
+    # a forums month with no events: in a store of several municipalities, whose month it is
+    # must be said (it replaces only that municipality's month)
+    empty = FORUMS_CSV.splitlines()[0].encode()
+    refused = ingest(empty, "forums", "2024-07", store)
+    assert [e.message for e in refused.errors] == [
+        "行事が0件のファイルです。どの市町村の月かを選んでください（コマンドでは --municipality 市町村名）。"
+    ]
+    assert store.months("forums") == []
+    done = ingest(empty, "forums", "2024-07", store, municipality="倉敷市")
+    assert done.ok and done.municipalities == [("岡山県", "倉敷市")]
+    assert store.months("forums", municipality=("岡山県", "倉敷市")) == ["2024-07"]
+    # 府中市 is in two prefectures: the name alone does not say which
+    ambiguous = ingest(empty, "forums", "2024-07", store, municipality="府中市")
+    assert "「府中市」は複数の都道府県にあります（東京都府中市、広島県府中市）" in ambiguous.errors[0].message
+    assert ingest(empty, "forums", "2024-07", store, municipality="東京都府中市").ok
 
 
 def test_areas_must_exist_first(tmp_path):

@@ -1,4 +1,4 @@
-"""python -m tsunagu ingest | demo | query | history | handout | check | users | contract-doc
+"""python -m tsunagu ingest | migrate | demo | query | history | handout | check | users | contract-doc
 (see README).
 
 The development tools (synthetic stores, the benchmark) have their own: python -m tools."""
@@ -90,13 +90,29 @@ def _ingest(args) -> int:
         print(f"ファイルを読めません: {path}（{e.strerror}）", file=sys.stderr)
         return 2
     store = Store(data_dir(args.data_dir))
-    result = ingest(content, args.dataset, args.month, store, user=args.user, file_name=path.name)
+    result = ingest(
+        content,
+        args.dataset,
+        args.month,
+        store,
+        user=args.user,
+        file_name=path.name,
+        municipality=args.municipality,
+    )
     out = sys.stdout if result.ok else sys.stderr
     for issue in result.errors + result.warnings:
         # a damaged stored file goes to stderr even when the upload went through
         print(issue, file=sys.stderr if issue.level == "damaged" else out)
     print(result.summary, file=out)
     return 0 if result.ok else 1
+
+
+def _migrate(args) -> int:
+    from tsunagu.store.migrate import migrate
+
+    for line in migrate(_store(args)):
+        print(line)
+    return 0
 
 
 def _demo(args) -> int:
@@ -352,9 +368,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", required=True, choices=list(DATASETS), help="データの種類")
     p.add_argument("--month", required=True, type=_month, help="対象月（2024-07、令和6年7月 など）")
     p.add_argument("--user", default=getpass.getuser(), help="監査ログに残す登録者名")
+    p.add_argument(
+        "--municipality",
+        help="どの市町村の月か（行のないフォーラムのファイルで必要。行があるときは、すべての行がこの市町村か確かめる）",
+    )
     add_data_dir(p)
     p.add_argument("file", help="登録する CSV ファイル")
     p.set_defaults(func=_ingest)
+
+    p = sub.add_parser("migrate", help="以前の形式のデータフォルダを、市町村ごとに登録を保管する形式に移す")
+    add_data_dir(p)
+    p.set_defaults(func=_migrate)
 
     p = sub.add_parser("demo", help="デモデータを作成する（同じ登録処理を通す）")
     p.add_argument("--quiet", action="store_true", help="進み具合を表示しない")
@@ -449,7 +473,10 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except Exception:
+    except Exception as e:
+        if type(e).__name__ == "OldStoreError":  # the store is imported per command, lazily
+            print(e, file=sys.stderr)
+            return 1
         if os.environ.get("TSUNAGU_DEBUG"):
             raise
         log = _crash_log(argv)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tsunagu.contract.schema import DATASETS
-from tsunagu.demo.areas import KURASHIKI, area_rows
+from tsunagu.demo.areas import KURASHIKI, MUSASHINO, area_rows
 from tsunagu.demo.simulate import (
     AREAS_MONTH,
     PANTRY_MONTHS,
@@ -140,58 +140,100 @@ def headers(dataset: str) -> list[str]:
     return [c.header for c in DATASETS[dataset].columns]
 
 
+# who uploads: from OWN_UPLOADS_FROM each council its own month, under its coordinator's
+# account (the audit log shows who); the months before were imported as one combined file a
+# month (user "demo"), as the demo always was. (Every council uploading every month of nine
+# years would make the demo take minutes to build.)
+UPLOADERS = {
+    KURASHIKI: "kurashiki",
+    MUSASHINO: "musashino",
+    "立科町": "tateshina",
+    "南箕輪村": "minamiminowa",
+    "高森町": "takamori",
+    "天龍村": "tenryu",
+    "南木曽町": "nagiso",
+    "大桑村": "okuwa",
+    "生坂村": "ikusaka",
+    "信濃町": "shinano",
+    "飯綱町": "iizuna",
+    "軽井沢町": "karuizawa",
+    "御代田町": "miyota",
+    "下諏訪町": "shimosuwa",
+    "富士見町": "fujimi",
+    "辰野町": "tatsuno",
+    "山形村": "yamagata",
+    "池田町": "ikeda",
+    "坂城町": "sakaki",
+    "山ノ内町": "yamanouchi",
+}
+HISTORY_IMPORTER = "demo"
+OWN_UPLOADS_FROM = "2025-01"
+
+
+@dataclass(frozen=True)
+class DemoFile:
+    dataset: str
+    month: str
+    name: str
+    content: bytes
+    user: str
+    municipality: str | None = None  # for a file with no rows: whose month it is
+
+
 @dataclass
 class DemoFiles:
-    """Every demo CSV, in the order it is uploaded: (dataset, month, file name, bytes)."""
+    """Every demo file, in the order it is uploaded."""
 
-    files: list[tuple[str, str, str, bytes]]
+    files: list[DemoFile]
+
+
+def _by_council(
+    rows: list[dict], month: str, everyone: list[str]
+) -> list[tuple[str, str | None, list[dict]]]:
+    """(uploader, municipality for a file with no rows, rows) for a month: each council its
+    own from OWN_UPLOADS_FROM (`everyone`: those that upload even with no rows), else one
+    combined file."""
+    if month < OWN_UPLOADS_FROM:
+        if rows:
+            return [(HISTORY_IMPORTER, None, rows)]
+        return [(HISTORY_IMPORTER, m, []) for m in everyone if m in (KURASHIKI, MUSASHINO)]
+    groups: dict[str, list[dict]] = {m: [] for m in everyone}
+    for r in rows:
+        groups.setdefault(r["市町村"], []).append(r)
+    return [(UPLOADERS[muni], muni if not mine else None, mine) for muni, mine in groups.items()]
 
 
 def build(seed: int = SEED) -> DemoFiles:
     rng = random.Random(seed)
-    files = []
-    # areas as UTF-8 with BOM ("CSV UTF-8" in Excel)
-    files.append(
-        (
-            "areas",
-            AREAS_MONTH,
-            f"areas_{AREAS_MONTH}.csv",
-            to_csv(area_rows(rng), headers("areas"), "utf-8-sig"),
+    files: list[DemoFile] = []
+
+    def add(dataset, month, rows, encoding, everyone=()):
+        for user, muni, mine in _by_council(rows, month, list(everyone)):
+            name = f"{dataset}_{month}.csv" if user == HISTORY_IMPORTER else f"{dataset}_{month}_{user}.csv"
+            files.append(DemoFile(dataset, month, name, to_csv(mine, headers(dataset), encoding), user, muni))
+
+    # areas as UTF-8 with BOM ("CSV UTF-8" in Excel), each council its own
+    rows = area_rows(rng)
+    for muni in dict.fromkeys(r["市町村"] for r in rows):
+        mine = [r for r in rows if r["市町村"] == muni]
+        name = f"areas_{AREAS_MONTH}_{UPLOADERS[muni]}.csv"
+        files.append(
+            DemoFile("areas", AREAS_MONTH, name, to_csv(mine, headers("areas"), "utf-8-sig"), UPLOADERS[muni])
         )
-    )
     places = build_places(rng)
     for month in month_range(*PLACES_MONTHS):
         # places as CP932, Excel's default "CSV (コンマ区切り)" in Japan
-        files.append(
-            (
-                "places",
-                month,
-                f"places_{month}.csv",
-                to_csv(place_rows(places, month, rng), headers("places"), "cp932"),
-            )
-        )
+        add("places", month, place_rows(places, month, rng), "cp932")
     sites = build_pantry(rng)
     months = month_range(*PANTRY_MONTHS)
     donors = donors_by_month(months, rng)
     for month in months:
-        files.append(
-            (
-                "pantry",
-                month,
-                f"pantry_{month}.csv",
-                to_csv(pantry_rows(sites, month, donors[month], rng), headers("pantry"), "cp932"),
-            )
-        )
+        add("pantry", month, pantry_rows(sites, month, donors[month], rng), "cp932")
     events = build_forums(rng)
     for month in month_range("2016-04", "2025-03"):
-        files.append(
-            (
-                "forums",
-                month,
-                f"forums_{month}.csv",
-                to_csv(forum_rows(events, month), headers("forums"), "utf-8"),
-            )
-        )
+        # a month with no events is uploaded too (an empty list): by every council from
+        # OWN_UPLOADS_FROM, before that for 倉敷市 and 武蔵野市 (whose forums the demo follows)
+        add("forums", month, forum_rows(events, month), "utf-8", UPLOADERS)
     return DemoFiles(files)
 
 
@@ -207,14 +249,23 @@ def write_demo(data_dir: Path, progress=None) -> list[str]:
     if csv_dir.exists():
         shutil.rmtree(csv_dir)
     summaries = []
-    for i, (dataset, month, name, content) in enumerate(demo.files):
-        path = csv_dir / dataset / name
+    for i, f in enumerate(demo.files):
+        path = csv_dir / f.dataset / f.name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-        result = ingest(content, dataset, month, store, user="demo", file_name=name, demo=True)
+        path.write_bytes(f.content)
+        result = ingest(
+            f.content,
+            f.dataset,
+            f.month,
+            store,
+            user=f.user,
+            file_name=f.name,
+            demo=True,
+            municipality=f.municipality,
+        )
         if not result.ok:
             raise RuntimeError(
-                f"demo file {name} was refused:\n" + "\n".join(str(e) for e in result.errors[:20])
+                f"demo file {f.name} was refused:\n" + "\n".join(str(e) for e in result.errors[:20])
             )
         summaries.append(result.summary)
         if progress:

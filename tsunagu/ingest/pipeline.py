@@ -11,12 +11,13 @@ import hashlib
 from dataclasses import dataclass, field
 
 from tsunagu.contract.issues import Issue, RefusedError
-from tsunagu.contract.parse import parse_month
+from tsunagu.contract.parse import nfkc, parse_month
 from tsunagu.contract.schema import DATASETS
+from tsunagu.contract.scope import EVERYWHERE, Scope
 from tsunagu.contract.wareki import month_label
 from tsunagu.ingest.read import read_table
 from tsunagu.ingest.validate import Validated, validate
-from tsunagu.store.versions import Store, StoreError
+from tsunagu.store.versions import Municipality, OldStoreError, Store, StoreError, covered
 
 
 @dataclass
@@ -29,6 +30,7 @@ class IngestResult:
     replaced_version: str | None = None
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    municipalities: list[Municipality] = field(default_factory=list)
 
     @property
     def damaged(self) -> list[Issue]:
@@ -59,7 +61,14 @@ def normalise_month(text: str) -> str:
         raise RefusedError([Issue(None, "月", f"月の指定「{text}」は{e}")]) from None
 
 
-def validate_upload(content: bytes, dataset: str, month: str, store: Store) -> Validated:
+def validate_upload(
+    content: bytes,
+    dataset: str,
+    month: str,
+    store: Store,
+    scope: Scope = EVERYWHERE,
+    municipality: str | Municipality | None = None,
+) -> Validated:
     """Validate without writing anything. Raises RefusedError with every problem."""
     if dataset not in DATASETS:
         raise RefusedError(
@@ -71,38 +80,80 @@ def validate_upload(content: bytes, dataset: str, month: str, store: Store) -> V
                 )
             ]
         )
+    store.check_format()
     ds = DATASETS[dataset]
     raw = read_table(content)
-    areas = None
-    if ds.has_areas:
-        latest = store.latest_month("areas")
-        areas = store.read_month("areas", latest) if latest else None
+    try:
+        areas = store.current_areas() if ds.has_areas else None
+    except StoreError as e:
+        raise RefusedError([Issue(None, None, str(e))]) from None
+    chosen = choose_municipality(store, areas, scope, municipality, empty=raw.data.height == 0)
     previous = previous_month = None
     damaged = []
     if dataset == "places":
-        previous_month = store.latest_month("places", before=month)
-        if previous_month:
-            try:
-                previous = store.read_month("places", previous_month)
-            except StoreError as e:
-                # last month only feeds warnings (places that vanished): a damaged copy would
-                # give false ones, so skip the comparison, say why, and let the upload through
-                damaged.append(
-                    Issue(
-                        None,
-                        None,
-                        f"{e} このため、{month_label(previous_month)}との比較"
-                        "（なくなった通いの場の確認）はしていません。",
-                        "damaged",
-                    )
+        # last month of the municipalities this upload may cover (validate() keeps those its
+        # rows name): it feeds only warnings about places that vanished
+        known = store.municipalities() if areas is None else covered(areas)
+        candidates = [chosen] if chosen else scope.within(known)
+        try:
+            previous, previous_month = store.previous_rows("places", month, candidates)
+        except StoreError as e:
+            # a damaged copy would give false warnings: skip the comparison, say why, and let
+            # the upload through
+            when = month_label(e.month) if e.month else "前の月"
+            damaged.append(
+                Issue(
+                    None,
+                    None,
+                    f"{e} このため、{when}との比較（なくなった通いの場の確認）はしていません。",
+                    "damaged",
                 )
-                previous_month = None
+            )
     try:
-        result = validate(raw, ds, month, areas, previous, previous_month)
+        result = validate(raw, ds, month, areas, previous, previous_month, scope=scope, municipality=chosen)
     except RefusedError as e:
         raise RefusedError(e.issues + damaged) from None
     result.warnings[:0] = damaged
+    result.municipalities = [chosen] if result.frame.height == 0 and chosen else covered(result.frame)
     return result
+
+
+def choose_municipality(
+    store: Store, areas, scope: Scope, municipality: str | Municipality | None, empty: bool = False
+) -> Municipality | None:
+    """The municipality named on upload, as `areas` spells it (a name, 「東京都府中市」 or a
+    pair); with none named, for a file with no rows, the only one the uploader's scope (or
+    the store) has, if one."""
+    known = store.municipalities() if areas is None else covered(areas)
+    if isinstance(municipality, tuple):
+        return municipality
+    if municipality:
+        text = nfkc(municipality).replace("/", "").replace(" ", "")
+        hits = [(p, m) for p, m in known if text in (nfkc(m), nfkc(p) + nfkc(m))]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            where = "、".join(p + m for p, m in hits)
+            raise RefusedError(
+                [
+                    Issue(
+                        None,
+                        "市町村",
+                        f"「{municipality}」は複数の都道府県にあります（{where}）。都道府県名も付けてください。",
+                    )
+                ]
+            )
+        raise RefusedError(
+            [
+                Issue(
+                    None,
+                    "市町村",
+                    f"「{municipality}」は圏域マスタ（areas）にない市町村です。市町村名を確かめてください。",
+                )
+            ]
+        )
+    mine = scope.within(known)
+    return mine[0] if empty and len(mine) == 1 else None
 
 
 def ingest(
@@ -114,11 +165,16 @@ def ingest(
     user: str = "cli",
     file_name: str = "",
     demo: bool = False,
+    scope: Scope = EVERYWHERE,
+    municipality: str | Municipality | None = None,
 ) -> IngestResult:
+    """Validate and store one upload for the municipalities it covers. `scope`: whose rows
+    the uploader may write; `municipality`: the one chosen on upload (needed for a forums
+    file with no rows when the store has several)."""
     sha = hashlib.sha256(content).hexdigest()
     try:
         month = normalise_month(month)
-        result = validate_upload(content, dataset, month, store)
+        result = validate_upload(content, dataset, month, store, scope, municipality)
         damaged = [i for i in result.warnings if i.level == "damaged"]
         extra = {"action": "demo" if demo else "ingest", "warnings": len(result.warnings) - len(damaged)}
         if damaged:  # a check was skipped: the audit log keeps that too
@@ -132,11 +188,12 @@ def ingest(
             source_sha256=sha,
             demo=demo,
             extra=extra,
+            municipalities=result.municipalities,
         )
-    except (RefusedError, StoreError, OSError) as e:
+    except (RefusedError, StoreError, OldStoreError, OSError) as e:
         if isinstance(e, RefusedError):
             issues = e.issues
-        elif isinstance(e, StoreError):
+        elif isinstance(e, (StoreError, OldStoreError)):
             issues = [Issue(None, None, str(e))]
         else:  # the disk, not the file: say so, and that the old data is untouched
             issues = [
@@ -158,6 +215,7 @@ def ingest(
                     "outcome": "failed" if isinstance(e, OSError) else "refused",
                     "dataset": dataset,
                     "month": month,
+                    "municipality": municipality if isinstance(municipality, str) else None,
                     "user": user,
                     "file_name": file_name,
                     "sha256": sha,
@@ -177,6 +235,7 @@ def ingest(
         month,
         rows=version.rows,
         version=version.version,
-        replaced_version=replaced["version"] if replaced else None,
+        replaced_version=", ".join(dict.fromkeys(p["version"] for p in replaced)) or None,
         warnings=result.warnings,
+        municipalities=list(version.municipalities),
     )

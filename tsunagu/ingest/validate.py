@@ -28,6 +28,7 @@ from tsunagu.contract.schema import (
     Column,
     Dataset,
 )
+from tsunagu.contract.scope import EVERYWHERE, Scope
 from tsunagu.contract.wareki import month_label
 from tsunagu.ingest.read import RawTable
 
@@ -39,6 +40,7 @@ class Validated:
     frame: pl.DataFrame  # stored columns, typed; no month column (the folder holds it)
     warnings: list[Issue] = field(default_factory=list)
     source_rows: int = 0
+    municipalities: list[tuple[str, str]] = field(default_factory=list)  # what the upload replaces
 
 
 class _Collector:
@@ -373,8 +375,12 @@ def validate(
     areas: pl.DataFrame | None,
     previous: pl.DataFrame | None = None,
     previous_month: str | None = None,
+    scope: Scope = EVERYWHERE,
+    municipality: tuple[str, str] | None = None,
 ) -> Validated:
-    """The whole check. Raises RefusedError with every error (and the warnings) at once."""
+    """The whole check. Raises RefusedError with every error (and the warnings) at once.
+    `scope`: whose rows the uploader may write; `municipality`: the one chosen on upload
+    (every row must be its; a file with no rows is its month)."""
     from tsunagu.ingest.areas import resolve_areas, unique_areas
 
     errs = _Collector()
@@ -383,6 +389,14 @@ def validate(
     errs.raise_if_any()  # without the right columns, row checks would only repeat the point
 
     if raw.data.height == 0:
+        if ds.allow_empty and municipality is None:
+            errs.add(
+                None,
+                None,
+                "行事が0件のファイルです。どの市町村の月かを選んでください"
+                "（コマンドでは --municipality 市町村名）。",
+            )
+            errs.raise_if_any()
         if ds.allow_empty:
             warnings.append(
                 Issue(
@@ -413,6 +427,8 @@ def validate(
     else:
         df = unique_areas(df, header, errs)
 
+    check_scope(df, ds, header, errs, scope, municipality)
+
     if ds.name == "places" and previous is not None and not errs.errors:
         warnings.extend(vanished_places(df, previous, previous_month or ""))
 
@@ -421,8 +437,39 @@ def validate(
     return Validated(frame, warnings, df.height)
 
 
+def check_scope(df, ds: Dataset, header, errs, scope: Scope, municipality) -> None:
+    """Rows of a municipality the uploader may not write, or other than the one chosen."""
+    if (scope.everywhere and municipality is None) or "municipality" not in df.columns:
+        return
+    same = (
+        (lambda a, b: parse.nfkc(a or "") == parse.nfkc(b or ""))
+        if not ds.has_areas
+        else (lambda a, b: a == b)
+    )
+
+    def mine(pref, muni) -> bool:
+        if municipality is not None:
+            return same(muni, municipality[1]) and (pref is None or same(pref, municipality[0]))
+        if scope.prefecture is not None:
+            return same(pref, scope.prefecture)
+        return any(same(muni, m) and (pref is None or same(pref, p)) for p, m in scope.municipalities)
+
+    allowed = municipality[1] if municipality is not None else scope.label
+    for row, pref, muni in df.select("_row", "prefecture", "municipality").iter_rows():
+        if muni is not None and not mine(pref, muni):
+            errs.add(
+                row,
+                header("municipality"),
+                f"「{muni}」の行は登録できません。このアップロードで登録できるのは {allowed} の行だけです。",
+            )
+
+
 def vanished_places(df: pl.DataFrame, previous: pl.DataFrame, previous_month: str) -> list[Issue]:
-    """Places listed last month (and not ended) that this month's list leaves out."""
+    """Places listed last month (and not ended) that this month's list leaves out — of the
+    municipalities this list covers (the others' lists are theirs to upload)."""
+    previous = previous.join(
+        df.select("prefecture", "municipality").unique(), on=["prefecture", "municipality"], how="semi"
+    )
     gone = (
         previous.filter(pl.col("status") != "終了")
         .join(df.select("place_id"), on="place_id", how="anti")

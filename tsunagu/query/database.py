@@ -7,11 +7,11 @@ per data version, inside one transaction, so a query sees either the whole old d
 the whole new data.
 
 Views that pages read (the on-disk layout is known only here):
-    areas          the latest areas upload (it validates uploads and gives populations)
+    areas          each municipality's latest areas upload (it validates uploads, gives populations)
     places, pantry, forums   every month, with a `month` column ('YYYY-MM')
     places_latest  the latest month of places
     municipalities, districts   one row per area of `areas`, with populations
-    uploads        the live version of every uploaded month (a month may have no rows)
+    uploads        the live part of every municipality's uploaded month (a month may have no rows)
 Macros: fiscal_year('YYYY-MM') -> 2024, fiscal_year_label(2024) -> '令和6年度',
 month_before('2024-01') -> '2023-12', area_match(...) for the shared area filters
 (null = all; $districts is a list).
@@ -182,6 +182,7 @@ class Database:
             if stamp is not None and stamp == self._stamp:
                 return self._data_version
             manifest = self.store.manifest()
+            self.store.check_format(manifest)  # an old store: say which command moves it on
             problems = integrity.verified(self.store, manifest)
             try:
                 return self._refresh(stamp, manifest, problems)
@@ -211,12 +212,14 @@ class Database:
                     self._load(cur, ds, manifest, versions)
                 cur.execute(_UPLOADS_TABLE)
                 uploads = [
-                    (ds, month, e["rows"], e["version"], e["committed_at"], e["user"], e["source_name"])
+                    (ds, month, p["prefecture"], p["municipality"], p["rows"], p["version"])
+                    + (p["committed_at"], p["user"], p["source_name"])
                     for ds, months in manifest["datasets"].items()
                     for month, e in months.items()
+                    for p in self.store.entry_parts(e).values()
                 ]
                 if uploads:
-                    cur.executemany("insert into uploads values (?, ?, ?, ?, ?, ?, ?)", uploads)
+                    cur.executemany("insert into uploads values (?, ?, ?, ?, ?, ?, ?, ?, ?)", uploads)
                 cur.execute(_VIEWS)
                 cur.execute("commit")
             except Exception:
@@ -310,8 +313,8 @@ class Database:
 
 _UPLOADS_TABLE = """
 create or replace table uploads (
-    dataset varchar, month varchar, n_rows bigint, version varchar, committed_at varchar,
-    user_name varchar, source_name varchar
+    dataset varchar, month varchar, prefecture varchar, municipality varchar, n_rows bigint,
+    version varchar, committed_at varchar, user_name varchar, source_name varchar
 )
 """
 
@@ -331,8 +334,12 @@ create or replace macro area_match(pref, muni, dist, school, p_pref, p_muni, p_d
     and (p_school is null or school = p_school);
 create or replace macro month_before(m) as
     strftime(strptime(m || '-01', '%Y-%m-%d') - interval 1 month, '%Y-%m');
-create or replace view areas as
-    select * from areas_all where month = (select max(month) from areas_all);
+create or replace view areas as  -- each municipality's own latest areas upload
+    select a.* from areas_all as a
+    join (
+        select prefecture, municipality, max(month) as month from uploads
+        where dataset = 'areas' group by all
+    ) as latest using (prefecture, municipality, month);
 create or replace view places as select * from places_all;
 create or replace view places_latest as
     select * from places_all where month = (select max(month) from uploads where dataset = 'places');

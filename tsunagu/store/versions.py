@@ -1,11 +1,22 @@
 """The snapshot store: one live Parquet file per dataset and month, every version kept.
 
+An upload replaces, for its dataset and month, only the municipalities it covers (a
+prefecture's councils each upload their own month). A version is one upload as it was
+validated, covering one or more municipalities; each municipality's month ("part") points
+at the version it came from; the month file is the whole month: the version itself when one
+version covers the month, else the parts composed into one file (rewritten from the previous
+month file and the new rows, so a nation of small uploads still loads as one file a month).
+
 Layout under the data dir (see docs/contract.md):
 
     <dataset>/month=YYYY-MM/data.parquet     the live month, for any Parquet tool
     _archive/<dataset>/month=YYYY-MM/<version>.parquet (+ .json once committed)
                                              every version ever committed, never changed
-    _manifest.json                           which version of each month is live
+    _archive/<dataset>/month=YYYY-MM/_composed/<id>.parquet
+                                             a month composed of several versions
+    _archive/<dataset>/month=YYYY-MM/_parts/<id>.json
+                                             which version each municipality's month is
+    _manifest.json                           which version of each municipality's month is live
     _audit/uploads.jsonl                     every upload attempt and restore
     _pending/<version>.json                  a commit under way (removed when whole)
     _staging/                                half-written files (never *.parquet)
@@ -42,11 +53,56 @@ from tsunagu.store.files import fsync_dir, write_atomic
 
 MANIFEST = "_manifest.json"
 LIVE_NAME = "data.parquet"
-FORMAT = 1
+FORMAT = 2  # 1: one upload replaced a whole month; 2: parts per municipality (migrate.py)
+COMPOSED = "_composed"
+PARTS = "_parts"
+_parts_cache: dict[str, dict] = {}
+_parts_lock = threading.Lock()
+KEEP_COMPOSED_SECONDS = 600  # a page that read the manifest just before may still open the old one
+
+Municipality = tuple[str, str]
+
+
+def muni_key(prefecture: str, municipality: str) -> str:
+    """A municipality's key in the manifest (names repeat across prefectures)."""
+    return f"{prefecture}/{municipality}"
+
+
+def covered(frame: pl.DataFrame) -> list[Municipality]:
+    """The municipalities a frame's rows name, in the order they first appear."""
+    if frame.height == 0 or "municipality" not in frame.columns:
+        return []
+    return [
+        (p, m)
+        for p, m in frame.select("prefecture", "municipality").unique(maintain_order=True).iter_rows()
+        if m is not None
+    ]
+
+
+def _of(frame: pl.DataFrame, munis: list[Municipality] | set, keep: bool = True) -> pl.DataFrame:
+    """The rows of (keep) or outside (not keep) the given municipalities."""
+    keys = [muni_key(p, m) for p, m in munis]
+    k = pl.concat_str([pl.col("prefecture").fill_null(""), pl.lit("/"), pl.col("municipality")])
+    return frame.filter(k.is_in(keys) if keep else ~k.is_in(keys))
+
+
+class OldStoreError(Exception):
+    """The data folder was written before uploads were kept per municipality."""
+
+    def __init__(self, root: Path):
+        super().__init__(
+            f"データフォルダ（{root}）は以前の形式のままです。"
+            f"`python -m tsunagu migrate --data-dir {root}` を一度実行して、"
+            "市町村ごとに登録を保管する新しい形式に移してください（前の版はすべて残ります）。"
+        )
 
 
 class StoreError(Exception):
     """A store-level refusal (e.g. real data into the demo store), said in Japanese."""
+
+    def __init__(self, message: str, month: str | None = None):
+        super().__init__(message)
+        self.month = month  # the month of a damaged file, when that is the refusal
 
 
 @dataclass(frozen=True)
@@ -63,6 +119,7 @@ class Version:
     # committed, but what follows the commit point (sidecar, live link, audit line) failed
     # with this error: the next writer finishes it from the _pending marker
     unfinished: str | None = None
+    municipalities: tuple[Municipality, ...] = ()
 
     def unfinished_note(self) -> str | None:
         """What to tell the user when the tidying after the commit failed (the month is live)."""
@@ -87,6 +144,9 @@ AUDIT_SKIP = {
     "sha256",
     "committed_at",
     "action",
+    "municipalities",
+    "month_version",
+    "month_file",
 }
 
 
@@ -199,15 +259,30 @@ class Store:
         except FileNotFoundError:
             return {"format": FORMAT, "data_version": 0, "demo": False, "datasets": {}}
 
+    def is_old(self, manifest: dict | None = None) -> bool:
+        """Written before uploads were kept per municipality (run migrate)."""
+        m = manifest or self.manifest()
+        return int(m.get("format", 1)) < FORMAT and bool(m.get("datasets"))
+
+    def check_format(self, manifest: dict | None = None) -> None:
+        if self.is_old(manifest):
+            raise OldStoreError(self.root)
+
     def data_version(self) -> int:
         return int(self.manifest().get("data_version", 0))
 
     def is_demo(self) -> bool:
         return bool(self.manifest().get("demo"))
 
-    def months(self, dataset: str, manifest: dict | None = None) -> list[str]:
-        m = manifest or self.manifest()
-        return sorted(m["datasets"].get(dataset, {}))
+    def months(
+        self, dataset: str, manifest: dict | None = None, municipality: Municipality | None = None
+    ) -> list[str]:
+        """Months with a live upload (of the municipality, if given)."""
+        entries = (manifest or self.manifest())["datasets"].get(dataset, {})
+        if municipality is None:
+            return sorted(entries)
+        key = muni_key(*municipality)
+        return sorted(m for m, e in entries.items() if key in self.entry_parts(e))
 
     def latest_month(self, dataset: str, before: str | None = None) -> str | None:
         months = [m for m in self.months(dataset) if before is None or m < before]
@@ -218,33 +293,127 @@ class Store:
         entries = m["datasets"].get(dataset, {})
         return [self.root / entries[month]["file"] for month in sorted(entries)]
 
-    def read_month(self, dataset: str, month: str) -> pl.DataFrame | None:
+    def parts(self, dataset: str, month: str, manifest: dict | None = None) -> dict[str, dict]:
+        """Each municipality's live part of the month, by muni_key."""
+        entry = (manifest or self.manifest())["datasets"].get(dataset, {}).get(month) or {}
+        return self.entry_parts(entry)
+
+    def entry_parts(self, entry: dict) -> dict[str, dict]:
+        """The parts of a month entry: kept in their own immutable file beside the month (so
+        the manifest stays small at nation scale), read once per process."""
+        name = entry.get("parts_file")
+        if not name:
+            return {}
+        path = str(self.root / name)
+        with _parts_lock:
+            known = _parts_cache.get(path)
+        if known is None:
+            with open(path, encoding="utf-8") as f:
+                known = json.load(f)
+            with _parts_lock:
+                if len(_parts_cache) > 4096:
+                    _parts_cache.clear()
+                _parts_cache[path] = known
+        return known
+
+    def municipalities(self, manifest: dict | None = None) -> list[Municipality]:
+        """Every municipality with areas in the store (no other upload is possible without),
+        in upload order."""
+        seen: dict[Municipality, None] = {}
+        months = (manifest or self.manifest())["datasets"].get("areas", {})
+        for month in sorted(months):
+            for part in self.entry_parts(months[month]).values():
+                seen.setdefault((part["prefecture"], part["municipality"]))
+        return list(seen)
+
+    def read_month(
+        self, dataset: str, month: str, municipalities: list[Municipality] | None = None
+    ) -> pl.DataFrame | None:
+        """The live month (only the given municipalities' rows, if given)."""
         entry = self.manifest()["datasets"].get(dataset, {}).get(month)
         if entry is None:
             return None
-        return self._read_parquet(dataset, month, entry["file"], entry.get("sha256"))
+        frame = self._read_parquet(dataset, month, entry["file"], entry.get("sha256"))
+        return frame if municipalities is None else _of(frame, municipalities)
+
+    def current_areas(self, manifest: dict | None = None) -> pl.DataFrame | None:
+        """Each municipality's own latest areas upload, together: what validates uploads."""
+        manifest = manifest or self.manifest()
+        taken: set[str] = set()
+        frames = []
+        for month in reversed(self.months("areas", manifest)):
+            entry = manifest["datasets"]["areas"][month]
+            parts = self.entry_parts(entry)
+            wanted = [k for k in parts if k not in taken]
+            if not wanted:
+                continue
+            taken.update(wanted)
+            frame = self._read_parquet("areas", month, entry["file"], entry.get("sha256"))
+            frames.append(_of(frame, [(parts[k]["prefecture"], parts[k]["municipality"]) for k in wanted]))
+        if not frames:
+            return None
+        return pl.concat(list(reversed(frames)), how="diagonal_relaxed")
+
+    def previous_rows(
+        self, dataset: str, month: str, municipalities: list[Municipality]
+    ) -> tuple[pl.DataFrame | None, str | None]:
+        """Each municipality's rows of its latest month before `month`, and the latest such month."""
+        manifest = self.manifest()
+        frames, latest = [], None
+        wanted = {muni_key(*m): m for m in municipalities}
+        for m in reversed(self.months(dataset, manifest)):
+            if m >= month or not wanted:
+                continue
+            entry = manifest["datasets"][dataset][m]
+            parts = self.entry_parts(entry)
+            here = [wanted.pop(k) for k in list(wanted) if k in parts]
+            if here:
+                latest = latest or m
+                frame = self._read_parquet(dataset, m, entry["file"], entry.get("sha256"))
+                frames.append(_of(frame, here))
+        if not frames:
+            return None, None
+        return pl.concat(frames, how="diagonal_relaxed"), latest
 
     def _read_parquet(self, dataset: str, month: str, file: str, sha256: str | None) -> pl.DataFrame:
         """A stored file, or a StoreError naming it when it is damaged or missing: its
         checksum is checked first, so changed bytes are caught even where they would parse."""
         reason = verify(self.root / file, sha256)
         if reason:
-            raise StoreError(damaged_message(dataset, month, file, reason))
+            raise StoreError(damaged_message(dataset, month, file, reason), month)
         try:
             return pl.read_parquet(self.root / file)
         except (pl.exceptions.PolarsError, OSError) as e:
-            raise StoreError(damaged_message(dataset, month, file, e)) from None
+            raise StoreError(damaged_message(dataset, month, file, e), month) from None
 
     def current(self, dataset: str, month: str) -> dict | None:
         return self.manifest()["datasets"].get(dataset, {}).get(month)
 
-    def versions(self, dataset: str, month: str) -> list[dict]:
-        """Every committed version of a month, oldest first, with which one is live."""
-        live = (self.current(dataset, month) or {}).get("version")
+    def version_meta(self, dataset: str, month: str, version: str) -> dict | None:
+        sidecar = self.archive_dir(dataset, month) / f"{version}.json"
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        meta.setdefault("municipalities", None)
+        return meta
+
+    def versions(self, dataset: str, month: str, municipality: Municipality | None = None) -> list[dict]:
+        """Every committed version of a month (covering the municipality, if given), oldest
+        first; `live` says whether it is what the month (or the municipality's part) shows."""
+        entry = self.current(dataset, month) or {}
+        parts = self.entry_parts(entry)
+        if municipality is None:
+            live = {p["version"] for p in parts.values()} or {entry.get("version")}
+        else:
+            live = {parts.get(muni_key(*municipality), {}).get("version")}
         out = []
         for meta_path in sorted(self.archive_dir(dataset, month).glob("v*.json")):
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            out.append(meta | {"live": meta["version"] == live})
+            munis = [tuple(x) for x in meta.get("municipalities") or []]
+            if municipality is not None and tuple(municipality) not in munis:
+                continue
+            out.append(meta | {"live": meta["version"] in live})
         return out
 
     def history(self, dataset: str | None = None) -> list[dict]:
@@ -320,13 +489,23 @@ class Store:
         source_sha256: str,
         demo: bool = False,
         extra: dict | None = None,
-    ) -> tuple[Version, dict | None]:
-        """Store a validated month. Returns (the new version, the replaced entry or None)."""
+        municipalities: list[Municipality] | None = None,
+    ) -> tuple[Version, list[dict]]:
+        """Store a validated month for the municipalities it covers (its rows' municipalities,
+        or those given, for a file with no rows); other municipalities' months are untouched.
+        Returns (the new version, the parts it replaced)."""
         extra = dict(extra or {})
         action = extra.pop("action", "ingest")
+        munis = [tuple(m) for m in (municipalities or covered(frame))]
+        if not munis:
+            raise StoreError("どの市町村のデータか分からないため、登録できません。市町村を選んでください。")
+        stray = {muni_key(*m) for m in covered(frame)} - {muni_key(*m) for m in munis}
+        if stray:
+            raise StoreError(f"登録する市町村に含まれない行があります（{'、'.join(sorted(stray))}）。")
         with self.lock():
             self.finish_interrupted_commits()
             manifest = self.manifest()
+            self.check_format(manifest)
             has_data = any(manifest["datasets"].values())
             if manifest.get("demo") and not demo:
                 raise StoreError(
@@ -350,75 +529,181 @@ class Store:
                 "source_name": source_name,
                 "source_sha256": source_sha256,
                 "action": action,
+                "municipalities": [list(m) for m in munis],
                 **extra,
             }
             # the marker says "a commit of this version was under way" until it is whole
             self._write_json(self.pending / f"{version}.json", meta)
             adir.mkdir(parents=True, exist_ok=True)
-            tmp = self.staging / f"{version}.tmp"
-            try:
-                write_parquet(frame, tmp)
-                with open(tmp, "rb") as f:
-                    os.fsync(f.fileno())
-                meta["sha256"] = file_sha256(tmp)
-                os.replace(tmp, final)
-                fsync_dir(adir)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
+            meta["sha256"] = self._write_file(frame, final)
             meta["committed_at"] = _now()
-            replaced = manifest["datasets"].get(dataset, {}).get(month)
+            old = manifest["datasets"].get(dataset, {}).get(month) or {}
+            keys = {muni_key(*m): m for m in munis}
+            old_parts = self.entry_parts(old)
+            replaced = [p for k, p in old_parts.items() if k in keys]
+            parts = {k: p for k, p in old_parts.items() if k not in keys}
+            counts = (
+                dict(
+                    frame.group_by("prefecture", "municipality")
+                    .len()
+                    .select(
+                        pl.concat_str(
+                            [pl.col("prefecture").fill_null(""), pl.lit("/"), pl.col("municipality")]
+                        ),
+                        "len",
+                    )
+                    .iter_rows()
+                )
+                if frame.height
+                else {}
+            )
+            for k, (p, m) in keys.items():
+                parts[k] = {key: meta[key] for key in ENTRY_KEYS} | {
+                    "rows": counts.get(k, 0),
+                    "prefecture": p,
+                    "municipality": m,
+                }
+            if all(p["version"] == version for p in parts.values()):
+                month_entry = {k: meta[k] for k in ENTRY_KEYS}  # this upload is the whole month
+            else:
+                month_entry = self._compose(dataset, month, old, frame, munis, meta)
+            month_entry["parts_file"] = self._write_parts(dataset, month, month_entry["version"], parts)
+            meta |= {"month_version": month_entry["version"], "month_file": month_entry["file"]}
+            self._write_json(self.pending / f"{version}.json", meta)
             new = json.loads(json.dumps(manifest))
             new["format"] = FORMAT
             new["demo"] = bool(demo or manifest.get("demo"))
             new["data_version"] = int(manifest.get("data_version", 0)) + 1
-            new["datasets"].setdefault(dataset, {})[month] = {k: meta[k] for k in ENTRY_KEYS}
+            new["datasets"].setdefault(dataset, {})[month] = month_entry
             self._write_manifest(new)  # the commit point: from here on the new version is live
             unfinished = None
             try:
-                self._finish(meta, replaced["version"] if replaced else None, audited=set())
+                self._finish(meta, replaced, audited=set())
             except OSError as e:  # a refusal now would say the old data stayed, which is untrue
                 unfinished = e.strerror or str(e)
             entry = {k: meta[k] for k in ENTRY_KEYS}
-            return Version(**entry, dataset=dataset, month=month, unfinished=unfinished), replaced
+            info = Version(
+                **entry, dataset=dataset, month=month, unfinished=unfinished, municipalities=tuple(munis)
+            )
+            return info, replaced
+
+    def _write_file(self, frame: pl.DataFrame, final: Path) -> str:
+        """Write a Parquet file whole (staged, fsynced, renamed into place); its sha256."""
+        tmp = self.staging / f"{final.stem}.tmp"
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            write_parquet(frame, tmp)
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            sha = file_sha256(tmp)
+            os.replace(tmp, final)
+            fsync_dir(final.parent)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        return sha
+
+    def _compose(
+        self, dataset: str, month: str, old: dict, frame: pl.DataFrame, munis: list, meta: dict
+    ) -> dict:
+        """The month with these municipalities' rows replaced by `frame`: the other rows come
+        from the previous month file (one read, however many municipalities it holds), in
+        their order; a municipality new to the month goes last."""
+        before = self._read_parquet(dataset, month, old["file"], old.get("sha256"))
+        order = [muni_key(*m) for m in covered(before)]
+        order += [k for k in (muni_key(*m) for m in munis) if k not in order]
+        rank = pl.DataFrame({"_k": order, "_i": range(len(order))}, schema={"_k": pl.String, "_i": pl.Int64})
+        key = pl.concat_str([pl.col("prefecture").fill_null(""), pl.lit("/"), pl.col("municipality")])
+        whole = (
+            pl.concat([_of(before, munis, keep=False), frame], how="diagonal_relaxed")
+            .with_columns(key.alias("_k"))
+            .join(rank, on="_k", how="left", maintain_order="left")
+            .sort("_i", maintain_order=True)
+            .drop("_k", "_i")
+        )
+        cid = "c" + new_version_id()[1:]
+        path = self.archive_dir(dataset, month) / COMPOSED / f"{cid}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sha = self._write_file(whole, path)
+        return {
+            "version": cid,
+            "file": str(path.relative_to(self.root)),
+            "rows": whole.height,
+            "sha256": sha,
+            "committed_at": meta.get("committed_at") or _now(),
+            "user": meta["user"],
+            "source_name": meta["source_name"],
+            "composed": True,
+        }
+
+    def _write_parts(self, dataset: str, month: str, month_version: str, parts: dict) -> str:
+        """The month's parts, in a file named by the month's version (never changed)."""
+        path = self.archive_dir(dataset, month) / PARTS / f"{month_version}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(parts, ensure_ascii=False).encode(), tmp_dir=self.staging)
+        return str(path.relative_to(self.root))
 
     def _write_json(self, path: Path, data: dict) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode(), tmp_dir=self.staging)
 
-    def _finish(self, meta: dict, replaced: str | None, audited: set, recovered: bool = False):
+    def _finish(self, meta: dict, replaced: list[dict], audited: set, recovered: bool = False):
         """Everything after the commit point; safe to run again after a crash."""
         dataset, month, version = meta["dataset"], meta["month"], meta["version"]
         sidecar = self.archive_dir(dataset, month) / f"{version}.json"
         if not sidecar.exists():
-            self._write_json(sidecar, meta)  # a sidecar marks a committed version
-        self._publish(dataset, month, self.root / meta["file"])
+            self._write_json(sidecar, {k: v for k, v in meta.items() if not k.startswith("month_")})
+        self._publish(dataset, month, self.root / meta.get("month_file", meta["file"]))
         if version not in audited:
+            replaced_versions = list(dict.fromkeys(p["version"] for p in replaced))
             self.audit(
                 {
                     "action": meta.get("action", "ingest"),
                     "outcome": "committed (recovered)" if recovered else "committed",
                     "dataset": dataset,
                     "month": month,
+                    "municipalities": meta.get("municipalities"),
                     "user": meta["user"],
                     "file_name": meta["source_name"],
                     "sha256": meta["source_sha256"],
                     "rows": meta["rows"],
                     "version": version,
-                    "replaced_version": replaced,
+                    "replaced_version": ", ".join(replaced_versions) or None,
                     **{k: v for k, v in meta.items() if k not in AUDIT_SKIP},
                 }
             )
         with contextlib.suppress(FileNotFoundError):
             (self.pending / f"{version}.json").unlink()
+        self._forget_composed(dataset, month, keep=meta.get("month_file"))
 
-    def restore(self, dataset: str, month: str, version: str, *, user: str) -> Version:
-        """Make a kept version live again; recorded in the audit log, nothing deleted."""
-        sidecar = self.archive_dir(dataset, month) / f"{version}.json"
-        if not sidecar.exists():
+    def _forget_composed(self, dataset: str, month: str, keep: str | None) -> None:
+        """Composed month files are derived (the versions are what is kept): remove the ones
+        no longer live, once a page that read an older manifest can no longer be opening them."""
+        folder = self.archive_dir(dataset, month) / COMPOSED
+        if not folder.exists():
+            return
+        now = dt.datetime.now().timestamp()
+        for path in folder.glob("*.parquet"):
+            if str(path.relative_to(self.root)) == keep:
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                if now - path.stat().st_mtime > KEEP_COMPOSED_SECONDS:
+                    path.unlink()
+
+    def restore(
+        self, dataset: str, month: str, version: str, *, user: str, municipality: Municipality | None = None
+    ) -> Version:
+        """Make a kept version live again — for every municipality it covers, or for one of
+        them; recorded in the audit log, nothing deleted, other municipalities untouched."""
+        meta = self.version_meta(dataset, month, version)
+        if meta is None:
             raise StoreError(f"{dataset} の {month} に版「{version}」はありません。")
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
         frame = self._read_parquet(dataset, month, meta["file"], meta.get("sha256"))
+        munis = [tuple(m) for m in meta.get("municipalities") or []] or covered(frame)
+        if municipality is not None:
+            if tuple(municipality) not in munis:
+                raise StoreError(f"版「{version}」には{municipality[1]}のデータがありません。")
+            frame, munis = _of(frame, [municipality]), [tuple(municipality)]
         info, _ = self.commit(
             dataset,
             month,
@@ -428,6 +713,7 @@ class Store:
             source_sha256=meta.get("source_sha256", ""),
             demo=self.is_demo(),
             extra={"action": "restore", "restored_version": version},
+            municipalities=munis,
         )
         return info
 
@@ -435,8 +721,8 @@ class Store:
         """Finish or record commits a crash cut short. Call under lock().
 
         Each commit leaves a marker in _pending/ until it is whole, so only those are looked
-        at: a commit whose version the manifest names is finished (sidecar, live link,
-        audit); any other is recorded as interrupted, its files kept but never live.
+        at: a commit whose month the manifest shows is finished (sidecar, live link, audit);
+        any other is recorded as interrupted, its files kept but never live.
         """
         done: list[str] = []
         if self.staging.exists():
@@ -458,8 +744,14 @@ class Store:
             entry = manifest["datasets"].get(dataset, {}).get(month, {})
             for stray in self.live_path(dataset, month).parent.glob(".*.tmp"):
                 stray.unlink()
-            if entry.get("version") == version:
-                self._finish(meta | {k: entry[k] for k in ENTRY_KEYS}, None, audited, recovered=True)
+            try:
+                parts = self.entry_parts(entry)
+            except FileNotFoundError:
+                parts = {}
+            live = any(p.get("version") == version for p in parts.values()) or entry.get("version") == version
+            if live and meta.get("month_version", version) == entry.get("version"):
+                part = next((p for p in parts.values() if p.get("version") == version), entry)
+                self._finish(meta | {k: part[k] for k in ENTRY_KEYS}, [], audited, recovered=True)
                 done.append(f"finished {dataset} {month} {version}")
             else:
                 if version not in audited:
@@ -469,6 +761,7 @@ class Store:
                             "outcome": "interrupted",
                             "dataset": dataset,
                             "month": month,
+                            "municipalities": meta.get("municipalities"),
                             "user": meta.get("user"),
                             "file_name": meta.get("source_name"),
                             "rows": meta.get("rows"),

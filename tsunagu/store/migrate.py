@@ -1,0 +1,111 @@
+"""`python -m tsunagu migrate`: a store written when one upload replaced a whole month becomes
+a store whose months are kept per municipality (format 2, see versions.py).
+
+Nothing is rewritten but metadata: each live month keeps its file, which becomes the part of
+every municipality its rows name; each kept version's sidecar learns which municipalities it
+covers, so every old version stays restorable (for all of them or one). Running it again
+does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from tsunagu.store.versions import ENTRY_KEYS, FORMAT, Store, covered, muni_key, verify
+
+
+def _municipalities_of(store: Store, file: str, sha256: str | None) -> list[tuple[str, str]] | None:
+    """The municipalities a stored file's rows name; None if it cannot be read."""
+    if verify(store.root / file, sha256):
+        return None
+    try:
+        return covered(pl.read_parquet(store.root / file, columns=["prefecture", "municipality"]))
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+
+
+def migrate(store: Store) -> list[str]:
+    """Bring the store to the current format; what was done, in Japanese."""
+    done: list[str] = []
+    with store.lock():
+        store.finish_interrupted_commits()
+        manifest = store.manifest()
+        if int(manifest.get("format", 1)) >= FORMAT:
+            return ["このデータフォルダは新しい形式です。移行は必要ありません。"]
+        # a month with no rows (forums, no events) names no municipality: it belongs to the
+        # one municipality the store knows, if there is only one
+        everyone: dict[tuple[str, str], None] = {}
+        found: dict[tuple[str, str, str], list] = {}
+        for dataset, months in manifest["datasets"].items():
+            for month, entry in months.items():
+                munis = _municipalities_of(store, entry["file"], entry.get("sha256"))
+                found[(dataset, month, entry["version"])] = munis
+                everyone.update(dict.fromkeys(munis or []))
+        sole = list(everyone) if len(everyone) == 1 else []
+        for dataset, months in sorted(manifest["datasets"].items()):
+            for month, entry in sorted(months.items()):
+                munis = found[(dataset, month, entry["version"])]
+                if munis is None:
+                    done.append(
+                        f"{dataset} {month}: 有効な版 {entry['version']} のファイルを読めないため、市町村に分けられませんでした。"
+                        "`python -m tsunagu check --repair` のあとで、もう一度 migrate を実行してください。"
+                    )
+                    munis = []
+                rows = (
+                    dict(
+                        pl.read_parquet(store.root / entry["file"], columns=["prefecture", "municipality"])
+                        .group_by("prefecture", "municipality")
+                        .len()
+                        .select(
+                            pl.concat_str(
+                                [pl.col("prefecture").fill_null(""), pl.lit("/"), pl.col("municipality")]
+                            ),
+                            "len",
+                        )
+                        .iter_rows()
+                    )
+                    if munis
+                    else {}
+                )
+                munis = munis or sole
+                parts = {
+                    muni_key(p, m): {k: entry[k] for k in ENTRY_KEYS}
+                    | {"rows": rows.get(muni_key(p, m), 0), "prefecture": p, "municipality": m}
+                    for p, m in munis
+                }
+                entry["parts_file"] = store._write_parts(dataset, month, entry["version"], parts)
+        sidecars = 0
+        for sidecar in sorted((store.root / "_archive").glob("*/month=*/v*.json")):
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            if meta.get("municipalities") is not None:
+                continue
+            munis = _municipalities_of(store, meta["file"], meta.get("sha256"))
+            if munis is None:
+                done.append(
+                    f"{meta['dataset']} {meta['month']}: 版 {meta['version']} のファイルを読めません（そのまま残しました）。"
+                )
+                munis = []
+            meta["municipalities"] = [list(m) for m in (munis or sole)]
+            store._write_json(sidecar, meta)
+            sidecars += 1
+        manifest["format"] = FORMAT
+        manifest["data_version"] = int(manifest.get("data_version", 0)) + 1
+        store._write_manifest(manifest)
+        months_n = sum(len(m) for m in manifest["datasets"].values())
+        store.audit(
+            {
+                "action": "migrate",
+                "outcome": "committed",
+                "user": "migrate",
+                "months": months_n,
+                "versions": sidecars,
+                "format": FORMAT,
+            }
+        )
+        done.insert(
+            0,
+            f"新しい形式に移しました: {months_n}か月分の登録、保管している版 {sidecars}件（ファイルはそのまま）。",
+        )
+    return done
