@@ -53,7 +53,7 @@ for i, row in enumerate(card.iter_rows(named=True)):
     with cols[i % 4]:
         st.metric(label, shown)
         st.caption(("市町村全体 " if row["is_rate"] else "地区平均 ") + avg)
-if not gate.can("manager"):  # the table would show what the metrics above hide
+if not gate.can_detail(*f.place):  # the table would show what the metrics above hide
     card = card.filter(~pl.col("measure").is_in(privacy.SENSITIVE))
 table = card.with_columns(
     pl.col("measure").replace({k: v[0] for k, v in MEASURES.items()}),

@@ -61,5 +61,5 @@ widgets.table(
     events.drop("prefecture", "municipality"),
     "行事一覧.csv",
     empty="この期間の行事はありません。",
-    detail=True,
+    detail=f.place,
 )

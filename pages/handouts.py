@@ -14,7 +14,7 @@ from tsunagu.documents import handout
 
 f = header.page_header("配布資料（PDF）")
 database = session.db()  # the downloads are drawn on another thread, outside this run
-names = gate.can("manager")
+names = gate.can_detail(*f.place)
 options = ["全域", *f.all_districts]
 start = options.index(f.districts[0]) if len(f.districts) == 1 and f.districts[0] in options else 0
 pick, _ = st.columns([1, 2])
@@ -63,8 +63,9 @@ with right:
             on_click="ignore",
             key="dl_places",
         )
-    else:  # the list names places, like the detailed tables: managers and up (README, roles)
-        st.caption(":material/lock: 名前の入った一覧表は「管理職」以上の役割でダウンロードできます。")
+    else:  # the list names places, like the detailed tables: managers within their scope (README, roles)
+        note = gate.detail_note(*f.place, "名前の入った一覧表は「管理職」以上の役割でダウンロードできます。")
+        st.caption(f":material/lock: {note}")
 
 
 def every_district() -> bytes:

@@ -18,7 +18,7 @@ st.caption(
     f"{month_label(current['month'])}の値。矢印は前月（{month_label(previous['month'])}）との差、"
     f"下の小さな字は前年同月（{month_label(year_ago['month'])}）との比較です。"
 )
-exact = gate.can("manager")
+exact = gate.can_detail(*f.place)
 rule = session.disclosed(f.prefecture, f.municipality, f.districts, f.school_district)
 months = {p: [r["month"]] for p, r in (("now", current), ("before", previous), ("year", year_ago))}
 cols = st.columns(4)

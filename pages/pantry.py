@@ -93,7 +93,7 @@ if tab_types.open:
 
 if tab_flow.open:
     with tab_flow:
-        if gate.can("manager"):
+        if gate.can_detail(*f.place):
             widgets.chart(
                 charts.monthly_lines(
                     monthly,
@@ -112,9 +112,10 @@ if tab_flow.open:
                     monthly, {"households_served": "利用世帯数"}, f"毎月の利用世帯（{area}）", "世帯"
                 )
             )
-            st.caption(
-                ":material/lock: 相談件数・つなぎ件数の月別の推移は「管理職」以上の役割で表示されます。"
+            note = gate.detail_note(
+                *f.place, "相談件数・つなぎ件数の月別の推移は「管理職」以上の役割で表示されます。"
             )
+            st.caption(f":material/lock: {note}")
         widgets.chart(
             charts.monthly_lines(
                 monthly, {"items_distributed": "配布点数"}, f"毎月の配布点数（{area}）", "点"
@@ -128,7 +129,7 @@ if tab_flow.open:
                 "件・か所",
             )
         )
-        if gate.can("manager"):
+        if gate.can_detail(*f.place):
             widgets.chart(
                 charts.monthly_lines(
                     monthly, {"referral_rate_pct": "つなぎ率（%）"}, f"つなぎ率の推移（{area}）", "%"
@@ -146,4 +147,4 @@ if tab_top.open:
             "pantry_top_sites", **f.area(), from_month=f.from_month, to_month=f.to_month, limit=10
         )
         st.caption(f"{when}の利用世帯数が多い順（上位10か所）")
-        widgets.table(top, "パントリー_上位設置場所.csv", detail=True)
+        widgets.table(top, "パントリー_上位設置場所.csv", detail=f.place)

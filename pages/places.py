@@ -83,7 +83,7 @@ if tab_changes.open:
             changes,
             "通いの場_開始休止終了.csv",
             empty=f"{when}に開始・休止・終了した通いの場はありません。",
-            detail=True,
+            detail=f.place,
         )
 
 if tab_gaps.open:
@@ -111,7 +111,7 @@ if tab_map.open:
         )
         widgets.chart(
             charts.places_map(
-                located, f"通いの場の位置（{area}、{when}）", districts, names=gate.can("manager")
+                located, f"通いの場の位置（{area}、{when}）", districts, names=gate.can_detail(*f.place)
             ),
             empty=located.is_empty(),
             message="座標（緯度・経度）が登録された通いの場はありません。",
@@ -130,5 +130,5 @@ if tab_list.open:
             "通いの場_一覧.csv",
             empty="条件に合う通いの場はありません。",
             height=480,
-            detail=True,
+            detail=f.place,
         )

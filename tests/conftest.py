@@ -116,6 +116,10 @@ PASSWORDS = {
     "sc_tanaka": "editor-pass-3",
     "kanri": "admin-pass-4",
     "etsuran2": "viewer-pass-5",
+    "tateshina": "editor-pass-6",
+    "nagano_etsuran": "viewer-pass-7",
+    "nagano_kanri": "admin-pass-8",
+    "kurashiki_kacho": "manager-pass-9",
 }
 ROLES = {
     "etsuran": "viewer",
@@ -123,6 +127,17 @@ ROLES = {
     "sc_tanaka": "editor",
     "kanri": "admin",
     "etsuran2": "viewer",
+    "tateshina": "editor",
+    "nagano_etsuran": "viewer",
+    "nagano_kanri": "admin",
+    "kurashiki_kacho": "manager",
+}
+# users limited to places (the rest act everywhere), as `users add --municipality/--prefecture` keeps them
+SCOPES = {
+    "tateshina": {"municipalities": [["長野県", "立科町"]]},
+    "nagano_etsuran": {"prefecture": "長野県"},
+    "nagano_kanri": {"prefecture": "長野県"},
+    "kurashiki_kacho": {"municipalities": [["岡山県", "倉敷市"]]},
 }
 
 
@@ -130,6 +145,7 @@ ROLES = {
 def users_file(tmp_path_factory) -> Path:
     """Test users (passwords known to the tests), in a file outside the repo."""
     from tsunagu.access import users
+    from tsunagu.contract.scope import Scope
 
     path = tmp_path_factory.mktemp("users") / "users.yaml"
     for name, role in ROLES.items():
@@ -140,6 +156,7 @@ def users_file(tmp_path_factory) -> Path:
             name=f"{name}さん",
             district="玉島" if name == "sc_tanaka" else None,
             path=path,
+            scope=Scope.from_record(SCOPES.get(name)),
         )
     os.environ["TSUNAGU_USERS_FILE"] = str(path)
     return path

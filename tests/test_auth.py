@@ -118,7 +118,10 @@ def test_users_command_reads_passwords_from_stdin_never_arguments(tmp_path):
     assert "long-enough-pw" not in path.read_text()
     assert users.verify("yamada", "long-enough-pw", path).role == "editor"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert run("list").stdout.splitlines() == ["username,name,role,district", "yamada,山田,editor,水島"]
+    assert run("list").stdout.splitlines() == [
+        "username,name,role,district,scope",
+        "yamada,山田,editor,水島,全域",
+    ]
     assert run("add", "yamada", stdin="another-password\n").returncode == 1
     too_long = "あ" * 25  # 75 bytes: bcrypt would silently cut it
     out = run("passwd", "yamada", stdin=too_long + "\n")

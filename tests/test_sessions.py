@@ -20,6 +20,7 @@ from tests.conftest import ROOT
 from tests.test_app import signed_in
 from tsunagu.access import auth, users
 from tsunagu.access.auth import SESSION_ENDED, Throttle
+from tsunagu.contract.scope import Scope
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +57,7 @@ CHANGES = {
     "signed out (sidebar or users signout)": lambda p: users.sign_out_everywhere("hanako", p),
     "new password": lambda p: users.set_password("hanako", "another-password-2", p),
     "new role": lambda p: users.set_role("hanako", "viewer", p),
+    "new scope": lambda p: users.set_scope("hanako", Scope(prefecture="長野県"), p),
     "removed": lambda p: users.remove("hanako", p),
     "removed and added again under the same name": lambda p: (
         users.remove("hanako", p),

@@ -275,6 +275,21 @@ def _read_password(confirm: bool = True) -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+def _scope(args):
+    """The scope named by --municipality / --prefecture (none: everywhere), each name checked
+    against the municipalities of the store's areas."""
+    from tsunagu.access import scopes
+    from tsunagu.store.versions import StoreError
+
+    if not (args.municipality or args.prefecture):
+        return scopes.EVERYWHERE
+    try:
+        known = scopes.known_municipalities(_store(args))
+        return scopes.resolve(args.municipality, args.prefecture, known)
+    except (scopes.ScopeError, StoreError) as e:
+        raise CommandError(f"{e}（ユーザーファイルは変更していません）", 1) from None
+
+
 def _users(args) -> int:
     from tsunagu.access import users
 
@@ -290,9 +305,17 @@ def _users(args) -> int:
             return 0
         if args.action == "list":
             writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(["username", "name", "role", "district"])
+            writer.writerow(["username", "name", "role", "district", "scope"])
             for name, rec in sorted(users.load(path).items()):
-                writer.writerow([name, rec.get("name", ""), rec.get("role", ""), rec.get("district", "")])
+                writer.writerow(
+                    [
+                        name,
+                        rec.get("name", ""),
+                        rec.get("role", ""),
+                        rec.get("district", ""),
+                        users.scope_of(rec).label,
+                    ]
+                )
             return 0
         if not args.username:
             print("ユーザー名を指定してください。", file=sys.stderr)
@@ -305,11 +328,39 @@ def _users(args) -> int:
                 file=sys.stderr,
             )
             return 2
-        if args.action == "add":
-            user = users.add(
-                args.username, _read_password(), args.role or "viewer", args.name, args.district, path
+        if args.action == "scope" and not (args.municipality or args.prefecture or args.everywhere):
+            print(
+                "新しい担当範囲を --municipality（複数可）、--prefecture、--everywhere のどれかで指定してください。"
+                f"例: python -m tsunagu users scope {args.username} --municipality 立科町"
+                "（ユーザーファイルは変更していません）",
+                file=sys.stderr,
             )
-            print(f"追加しました: {user.username}（{users.ROLE_LABELS[user.role]}）")
+            return 2
+        if args.action not in ("add", "scope") and (args.municipality or args.prefecture or args.everywhere):
+            print("担当範囲は add か scope で指定してください。", file=sys.stderr)
+            return 2
+        if args.action == "add":
+            scope = _scope(args)  # before the password is asked for: a wrong name fails at once
+            user = users.add(
+                args.username,
+                _read_password(),
+                args.role or "viewer",
+                args.name,
+                args.district,
+                path,
+                scope=scope,
+            )
+            print(
+                f"追加しました: {user.username}（{users.ROLE_LABELS[user.role]}、担当: {user.scope.label}）"
+            )
+        elif args.action == "scope":
+            scope = _scope(args)
+            if users.set_scope(args.username, scope, path):
+                print(
+                    f"担当範囲を変えました: {args.username} → {scope.label}（これまでのサインインはすべて終了しました）"
+                )
+            else:
+                print(f"担当範囲は変わりません: {args.username} はすでに {scope.label} の担当です。")
         elif args.action == "passwd":
             users.set_password(args.username, _read_password(), path)
             print(f"パスワードを変えました: {args.username}（これまでのサインインはすべて終了しました）")
@@ -423,7 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "users", help="サインインできるユーザーを管理する（パスワードは標準入力か入力画面から）"
     )
-    p.add_argument("action", choices=["init", "add", "passwd", "role", "signout", "remove", "list"])
+    p.add_argument("action", choices=["init", "add", "passwd", "role", "scope", "signout", "remove", "list"])
     p.add_argument("username", nargs="?")
     p.add_argument(
         "--role",
@@ -432,9 +483,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--name", help="表示名")
     p.add_argument("--district", help="担当地区（サインイン時に選ばれる）")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--municipality",
+        action="append",
+        help="担当の市町村（add・scope。繰り返して複数。同名の市町村は 東京都府中市 のように都道府県も）",
+    )
+    where.add_argument("--prefecture", help="担当の都道府県（add・scope。その都道府県の全市町村）")
+    where.add_argument("--everywhere", action="store_true", help="担当を全域に戻す（scope）")
     p.add_argument(
         "--users-file", help="ユーザーファイル（既定: $TSUNAGU_USERS_FILE か .streamlit/users.yaml）"
     )
+    add_data_dir(p)  # where the municipalities of --municipality / --prefecture are looked up
     p.set_defaults(func=_users)
 
     p = sub.add_parser("contract-doc", help="データの約束（docs/contract.md）の列の表を schema.py から作る")

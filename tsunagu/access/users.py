@@ -1,4 +1,5 @@
-"""The users file: who may sign in, with which role and home district.
+"""The users file: who may sign in, with which role, home district and scope (the places
+they act for: some municipalities, a prefecture, or everywhere when the record has none).
 
 A YAML file outside git (default `.streamlit/users.yaml`, or $TSUNAGU_USERS_FILE) holding
 bcrypt hashes only, written atomically with owner-only permissions. Every change is a
@@ -7,8 +8,12 @@ and several server processes never lose each other's changes. The cookie key sit
 it, generated on first use, never committed.
 
 Each user has a session generation (`session_gen`, random): a sign-in carries the one it
-was issued with, and sign-out, a new password, a new role or removal replace it, which ends
-every sign-in issued before — on every device, checked on every run.
+was issued with, and sign-out, a new password, a new role or scope, or removal replace it,
+which ends every sign-in issued before — on every device, checked on every run.
+
+A change made by an admin scoped to a prefecture (`by=` their scope) reaches only the users
+whose scope lies within it, and gives only scopes within it; the command line acts as an
+admin of everywhere.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import bcrypt
 import yaml
 
 from tsunagu.config import PROJECT_ROOT
+from tsunagu.contract.scope import EVERYWHERE, Scope
 from tsunagu.store.files import write_atomic
 
 ROLES = ("viewer", "manager", "editor", "admin")  # each includes the ones before it
@@ -66,6 +72,7 @@ class User:
     role: str
     district: str | None = None  # the home district, pre-selected on sign-in
     session_gen: str = field(default="", repr=False, compare=False)  # see the module's doc
+    scope: Scope = EVERYWHERE
 
     def can(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -181,12 +188,41 @@ def _user(username: str, rec: dict | None) -> User | None:
         rec["role"],
         rec.get("district"),
         str(rec.get("session_gen") or ""),
+        Scope.from_record(rec.get("scope")),
     )
+
+
+def scope_of(rec: dict) -> Scope:
+    return Scope.from_record(rec.get("scope"))
+
+
+def manageable(by: Scope | None, path: Path | None = None) -> dict[str, dict]:
+    """The users an admin of scope `by` sees and manages (a copy): those whose scope lies
+    within theirs. None (the command line) or everywhere: all of them."""
+    return {u: r for u, r in load(path).items() if by is None or by.contains(scope_of(r))}
+
+
+def _within(users: dict, username: str, by: Scope | None) -> None:
+    """Refuse a change to a user outside the acting admin's scope (checked under the lock,
+    on the record as it is now)."""
+    _exists(users, username)
+    if by is not None and not by.contains(scope_of(users[username])):
+        raise UsersError(
+            f"ユーザー「{username}」は、あなたの担当範囲（{by.label}）の外にいるため変更できません。"
+        )
+
+
+def _may_give(scope: Scope, by: Scope | None) -> None:
+    if by is not None and not by.contains(scope):
+        raise UsersError(
+            f"担当範囲「{scope.label}」は、あなたの担当範囲（{by.label}）の外です。"
+            f"{by.label}の中の市町村か、{by.label}全体を選んでください。"
+        )
 
 
 def session_user(username: str, session_gen: str, path: Path | None = None) -> User | None:
     """The user if a sign-in issued with `session_gen` is still current: None once they
-    signed out, got a new password or role, or were removed (a user added again under the
+    signed out, got a new password, role or scope, or were removed (a user added again under the
     same name gets a new random generation, so an old cookie does not fit them either)."""
     user = get(username, path)
     if user is None or not user.session_gen or not isinstance(session_gen, str):
@@ -230,62 +266,93 @@ def add(
     name: str | None = None,
     district: str | None = None,
     path: Path | None = None,
+    *,
+    scope: Scope = EVERYWHERE,
+    by: Scope | None = None,
 ) -> User:
+    """A new user; `by`: the scope of the admin adding them (None: the command line)."""
     _check_role(role)
     _check_username(username)
+    _may_give(scope, by)
     if username in _current(path):  # early, before the slow hash; checked again under the lock
         raise UsersError(f"ユーザー「{username}」はすでにあります。")
     check_password_rules(password)
     hashed = Hasher.hash(password)  # outside the lock: it takes a few hundred ms
     with _change(path) as users:
-        _add(users, username, hashed, role, name, district)
-    return get(username, path) or User(username, name or username, role, district)
+        _add(users, username, hashed, role, name, district, scope)
+    return get(username, path) or User(username, name or username, role, district, scope=scope)
 
 
-def _add(users: dict, username: str, hashed: str, role: str, name: str | None, district: str | None) -> None:
+def _add(
+    users: dict,
+    username: str,
+    hashed: str,
+    role: str,
+    name: str | None,
+    district: str | None,
+    scope: Scope = EVERYWHERE,
+) -> None:
     if username in users:
         raise UsersError(f"ユーザー「{username}」はすでにあります。")
     users[username] = {"name": name or username, "role": role, "password": hashed, "session_gen": _new_gen()}
     if district:
         users[username]["district"] = district
+    if not scope.everywhere:  # none = everywhere: files written before scopes read the same
+        users[username]["scope"] = scope.to_record()
 
 
-def set_password(username: str, password: str, path: Path | None = None) -> None:
+def set_password(username: str, password: str, path: Path | None = None, *, by: Scope | None = None) -> None:
     """A new password ends every sign-in made with the old one."""
-    _exists(_current(path), username)
+    _within(_current(path), username, by)
     check_password_rules(password)
     hashed = Hasher.hash(password)
     with _change(path) as users:
-        _exists(users, username)
+        _within(users, username, by)
         users[username].update(password=hashed, session_gen=_new_gen())
 
 
-def set_role(username: str, role: str, path: Path | None = None) -> bool:
+def set_role(username: str, role: str, path: Path | None = None, *, by: Scope | None = None) -> bool:
     """A new role ends the user's sign-ins (their pages are registered at sign-in). False if
     they had that role already: nothing changed, nobody signed out."""
     _check_role(role)
     with _change(path) as users:
-        _exists(users, username)
+        _within(users, username, by)
         if users[username].get("role") == role:
             return False
-        if users[username].get("role") == "admin" and _admins(users) == 1:
-            raise UsersError("最後の管理者の役割は変えられません。先に別の管理者を追加してください。")
+        _keep_an_admin(users, username, "の役割は変えられません")
         users[username].update(role=role, session_gen=_new_gen())
     return True
 
 
-def remove(username: str, path: Path | None = None) -> None:
+def set_scope(username: str, scope: Scope, path: Path | None = None, *, by: Scope | None = None) -> bool:
+    """A new scope ends the user's sign-ins, as a new role does (what they may see and upload
+    changes). False if it was their scope already: nothing changed, nobody signed out."""
+    _may_give(scope, by)
     with _change(path) as users:
-        _exists(users, username)
-        if users[username].get("role") == "admin" and _admins(users) == 1:
-            raise UsersError("最後の管理者は削除できません。先に別の管理者を追加してください。")
+        _within(users, username, by)
+        if scope_of(users[username]) == scope:
+            return False
+        if not scope.everywhere:
+            _keep_an_admin(users, username, "の担当範囲は変えられません")
+        users[username]["session_gen"] = _new_gen()
+        if scope.everywhere:
+            users[username].pop("scope", None)
+        else:
+            users[username]["scope"] = scope.to_record()
+    return True
+
+
+def remove(username: str, path: Path | None = None, *, by: Scope | None = None) -> None:
+    with _change(path) as users:
+        _within(users, username, by)
+        _keep_an_admin(users, username, "は削除できません")
         del users[username]
 
 
-def sign_out_everywhere(username: str, path: Path | None = None) -> None:
+def sign_out_everywhere(username: str, path: Path | None = None, *, by: Scope | None = None) -> None:
     """End every sign-in of the user, on every device (a new session generation)."""
     with _change(path) as users:
-        _exists(users, username)
+        _within(users, username, by)
         users[username]["session_gen"] = _new_gen()
 
 
@@ -303,6 +370,22 @@ def start_session(username: str, path: Path | None = None) -> User | None:
 
 def _admins(users: dict) -> int:
     return sum(1 for u in users.values() if u.get("role") == "admin")
+
+
+def _keep_an_admin(users: dict, username: str, refused: str) -> None:
+    """Someone must be left to manage every user: an admin of everywhere (admins scoped to a
+    prefecture manage only theirs). Called before `username` stops being one."""
+    rec = users[username]
+    if rec.get("role") != "admin":
+        return
+    if _admins(users) == 1:
+        raise UsersError(f"最後の管理者{refused}。先に別の管理者を追加してください。")
+    everywhere = sum(1 for u in users.values() if u.get("role") == "admin" and scope_of(u).everywhere)
+    if scope_of(rec).everywhere and everywhere == 1:
+        raise UsersError(
+            f"全域を担当する最後の管理者{refused}。先に全域を担当する管理者を追加してください"
+            "（都道府県を担当する管理者は、その都道府県のユーザーしか管理できません）。"
+        )
 
 
 def verify(username: str, password: str, path: Path | None = None) -> User | None:

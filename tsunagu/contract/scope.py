@@ -29,6 +29,19 @@ class Scope:
             return prefecture == self.prefecture
         return (prefecture, municipality) in self.municipalities
 
+    def contains(self, other: Scope) -> bool:
+        """Whether every place `other` covers is covered by this scope too (what an admin of
+        this scope may give or manage): everywhere lies within everywhere only."""
+        if self.everywhere:
+            return True
+        if other.everywhere:
+            return False
+        if self.prefecture is not None:
+            if other.prefecture is not None:
+                return other.prefecture == self.prefecture
+            return all(p == self.prefecture for p, _ in other.municipalities)
+        return other.prefecture is None and other.municipalities <= self.municipalities
+
     def within(self, known: list[Municipality]) -> list[Municipality]:
         """Which of the known municipalities this scope covers, in their order."""
         return [m for m in known if self.covers(*m)]

@@ -3,7 +3,8 @@
 header.page_header draws them on every page; what the user chose is kept in the session, so
 it holds across pages, and mirrored into the URL
 (`?pref=…&muni=…&d=玉島,水島&s=…&fy=2024` or `&m=2024-07`), so a copied link opens the
-same view. Defaults: the first municipality, every district, the latest month.
+same view. Defaults: the first municipality (for a user with a scope, the first of their
+own: a link naming another still opens it), every district, the latest month.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 import streamlit as st
 
+from tsunagu.contract.scope import EVERYWHERE, Scope
 from tsunagu.contract.wareki import fiscal_year_label, fiscal_year_of, month_label
 
 ALL_SCHOOLS = "（すべての小学校区）"
@@ -32,6 +34,11 @@ class Filters:
     from_month: str
     to_month: str
     all_districts: tuple[str, ...] = ()
+
+    @property
+    def place(self) -> tuple[str, str]:
+        """(prefecture, municipality): whose named detail a page shows (gate.can_detail)."""
+        return self.prefecture, self.municipality
 
     @property
     def area_label(self) -> str:
@@ -63,11 +70,24 @@ def _pick(value, options, default):
     return value if value in options else default
 
 
+def home(munis: pl.DataFrame, scope: Scope) -> tuple[str, str]:
+    """Where a user opens: the first municipality of their scope the data knows (everywhere,
+    or a scope the data does not know: the first of all)."""
+    known = list(munis.select("prefecture", "municipality").iter_rows())
+    own = scope.within(known)
+    return own[0] if own else known[0]
+
+
 def sidebar(
-    munis: pl.DataFrame, months: pl.DataFrame, districts_of, home_district: str | None = None
+    munis: pl.DataFrame,
+    months: pl.DataFrame,
+    districts_of,
+    home_district: str | None = None,
+    scope: Scope = EVERYWHERE,
 ) -> Filters | None:
     """Draw the filters; `districts_of(pref, muni)` gives (districts, {district: schools});
-    a user's home district is pre-selected when the URL names none."""
+    a user's home district is pre-selected when the URL names none, and their own
+    municipality when it names none."""
     if munis.is_empty() or months.is_empty():
         return None
     state, qp = st.session_state, st.query_params
@@ -82,9 +102,10 @@ def sidebar(
         for key, value in kept.items():
             state[key] = value
     else:  # a new session: start from the URL
-        state.f_pref = _pick(qp.get("pref"), prefs, prefs[0])
+        home_pref, home_muni = home(munis, scope)
+        state.f_pref = _pick(qp.get("pref"), prefs, home_pref)
         names = munis.filter(pl.col("prefecture") == state.f_pref)["municipality"].to_list()
-        state.f_muni = _pick(qp.get("muni"), names, names[0])
+        state.f_muni = _pick(qp.get("muni"), names, home_muni if state.f_pref == home_pref else names[0])
         dists, _ = districts_of(state.f_pref, state.f_muni)
         wanted = (qp.get("d") or "").split(",") if qp.get("d") else [home_district or ""]
         state.f_dists = [d for d in wanted if d in dists]

@@ -1,5 +1,6 @@
 """The access gate every page passes: app.py has run, someone is signed in, and their role
-allows the page."""
+allows the page; and the one rule for named detail (places by name, events, exact small
+counts): a manager's, within their scope."""
 
 from __future__ import annotations
 
@@ -47,3 +48,21 @@ def require(role: str = "viewer"):
 def can(role: str) -> bool:
     user = auth.current_user()
     return bool(user and user.can(role))
+
+
+ROLE_NOTE = "詳細な表とダウンロードは「管理職」以上の役割で表示されます。"
+
+
+def can_detail(prefecture: str | None, municipality: str | None) -> bool:
+    """Whether this user may see the named detail of a municipality: managers and up, and
+    only where their scope reaches (elsewhere they see what a viewer sees: the aggregates)."""
+    user = auth.current_user()
+    return bool(user and user.can("manager") and user.scope.covers(prefecture, municipality))
+
+
+def detail_note(prefecture: str | None, municipality: str | None, role_note: str = ROLE_NOTE) -> str:
+    """Why the detail is not shown, in Japanese: the role, or the place lies outside the scope."""
+    user = auth.current_user()
+    if user is None or not user.can("manager") or user.scope.covers(prefecture, municipality):
+        return role_note
+    return f"この市町村の詳細は、担当の方だけが見られます（あなたの担当: {user.scope.label}）。"

@@ -57,7 +57,11 @@ def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> 
         )
         st.stop()
     f = filters.sidebar(
-        run_query("municipalities"), run_query("months"), districts_of, home_district=user.district
+        run_query("municipalities"),
+        run_query("months"),
+        districts_of,
+        home_district=user.district,
+        scope=user.scope,
     )
     if f is None:
         st.warning(

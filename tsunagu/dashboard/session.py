@@ -6,8 +6,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from tsunagu.access import scopes
 from tsunagu.config import data_dir
-from tsunagu.dashboard.gate import can
+from tsunagu.contract.scope import Municipality
+from tsunagu.dashboard.gate import can_detail
 from tsunagu.display import privacy
 from tsunagu.query.database import Database
 from tsunagu.store.versions import Store
@@ -55,8 +57,19 @@ def _disclosure(root: str, version: int, k: int, prefecture: str, municipality: 
 def disclosed(
     prefecture: str, municipality: str, districts=(), school_district: str | None = None, wall: bool = False
 ) -> privacy.View:
-    """The disclosure rule for an area: exact for managers and up on their own screens, never
-    on the wall (or on paper, which asks privacy.Disclosure itself)."""
+    """The disclosure rule for an area: exact for managers and up on their own screens within
+    their scope, never on the wall (or on paper, which asks privacy.Disclosure itself)."""
     root = str(data_dir())
     rule = _disclosure(root, database(root).refresh(), privacy.threshold(), prefecture, municipality)
-    return rule.view(districts, school_district, exact=not wall and can("manager"))
+    return rule.view(districts, school_district, exact=not wall and can_detail(prefecture, municipality))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _known(root: str, version: int) -> list[Municipality]:
+    return scopes.known_municipalities(Store(root))
+
+
+def known_municipalities() -> list[Municipality]:
+    """Every municipality of the stored areas (what a scope may name), per data version."""
+    root = str(data_dir())
+    return _known(root, database(root).refresh())

@@ -10,7 +10,7 @@ import streamlit as st
 
 from tsunagu.contract.labels import COLUMNS
 from tsunagu.dashboard.export import to_excel_csv
-from tsunagu.dashboard.gate import can
+from tsunagu.dashboard.gate import can, can_detail, detail_note
 from tsunagu.display import charts
 
 YEAR_COLUMNS = {"fiscal_year"}
@@ -34,13 +34,13 @@ def table(
     empty: str = "該当するデータはありません。",
     key: str | None = None,
     height: int | str = "auto",
-    detail: bool = False,
+    detail: tuple[str, str] | None = None,
 ) -> None:
     """A table with Japanese headers and, for managers and up, a CSV download that Excel
-    opens cleanly. A `detail` table (names of places and sites, event lists) is for
-    managers and up only."""
-    if detail and not can("manager"):
-        st.caption(":material/lock: 詳細な表とダウンロードは「管理職」以上の役割で表示されます。")
+    opens cleanly. A `detail` table (names of places and sites, event lists) names the
+    (prefecture, municipality) it is about: shown only to managers whose scope covers it."""
+    if detail is not None and not can_detail(*detail):
+        st.caption(f":material/lock: {detail_note(*detail)}")
         return
     if df.is_empty():
         st.info(empty, icon=":material/search_off:")
