@@ -374,8 +374,10 @@ def validate(
     previous: pl.DataFrame | None = None,
     previous_month: str | None = None,
 ) -> Validated:
-    """The whole check. Raises RefusedError with every error (and the warnings) at once."""
-    from tsunagu.ingest.areas import resolve_areas, unique_areas
+    """The whole check. Raises RefusedError with every error (and the warnings) at once.
+    `areas`: the live areas, which validate the rows of the other datasets; for an areas
+    upload, the codes of the municipalities it leaves alone (two may not share one)."""
+    from tsunagu.ingest.areas import municipality_columns, resolve_areas, unique_areas
 
     errs = _Collector()
     warnings: list[Issue] = []
@@ -412,6 +414,7 @@ def validate(
         df = resolve_areas(df, ds, areas, header, errs)
     else:
         df = unique_areas(df, header, errs)
+        df = municipality_columns(df, header, errs, stored=areas)
 
     if ds.name == "places" and previous is not None and not errs.errors:
         warnings.extend(vanished_places(df, previous, previous_month or ""))
