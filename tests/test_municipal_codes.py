@@ -190,3 +190,27 @@ def test_one_project_group_per_municipality(tmp_path):
             "「多機関協働」は2行目の事業グループ「身近な圏域」と違います。立科町の事業グループは1つにしてください。",
         )
     ]
+
+
+def test_a_store_written_before_the_codes_still_lists_its_municipalities(tmp_path):
+    """Areas stored without the two columns (today's stores, the benchmark's synthetic ones):
+    the municipalities come with empty codes and groups."""
+    from tsunagu.query.database import Database
+
+    store = Store(tmp_path / "data")
+    old = pl.DataFrame(
+        {
+            "prefecture": ["岡山県"],
+            "municipality": ["倉敷市"],
+            "district": ["玉島"],
+            "school_district": ["玉島小"],
+            "population": [1000],
+            "population_65plus": [300],
+            "households": [400],
+        }
+    )
+    store.commit("areas", "2024-04", old, user="old", source_name="old.csv", source_sha256="")
+    listed = Database(store).query("municipalities")
+    assert listed.select("municipality", "municipality_code", "project_group").rows() == [
+        ("倉敷市", None, None)
+    ]
