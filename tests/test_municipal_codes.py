@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from tests.conftest import ROOT
+from tests.test_app import signed_in
 from tsunagu.contract import codes
 from tsunagu.contract.issues import RefusedError
 from tsunagu.contract.schema import AREAS
+from tsunagu.documents import handout
 from tsunagu.ingest.pipeline import ingest
 from tsunagu.ingest.read import read_table
 from tsunagu.ingest.validate import validate
@@ -190,6 +194,93 @@ def test_one_project_group_per_municipality(tmp_path):
             "「多機関協働」は2行目の事業グループ「身近な圏域」と違います。立科町の事業グループは1つにしてください。",
         )
     ]
+
+
+# links and downloads --------------------------------------------------------------------
+
+FUCHU_AREAS = (
+    "都道府県,市町村,地区,小学校区,人口,65歳以上人口,団体コード\n"
+    "東京都,府中市,中央,府中第一小,9000,2000,132063\n"
+    "広島県,府中市,中央,府中小,5000,1900,34208\n"
+)
+FUCHU_PLACES = (
+    "都道府県,市町村,地区,小学校区,通いの場ID,名称,種別,補助金対象,状態\n"
+    "東京都,府中市,中央,府中第一小,T-1,けやきサロン,サロン,はい,活動中\n"
+    "広島県,府中市,中央,府中小,H-1,備後カフェ,カフェ,いいえ,活動中\n"
+)
+
+
+@pytest.fixture
+def fuchu(tmp_path, monkeypatch):
+    """A store whose only municipalities are the two 府中市."""
+    store = Store(tmp_path / "data")
+    assert ingest(FUCHU_AREAS.encode(), "areas", "2024-04", store).ok
+    assert ingest(FUCHU_PLACES.encode(), "places", "2024-07", store).ok
+    monkeypatch.setenv("TSUNAGU_DATA_DIR", str(store.root))
+
+    def run(query: dict) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        for k, v in query.items():
+            at.query_params[k] = v
+        signed_in(at, "kacho")
+        at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        return at
+
+    return run
+
+
+@pytest.mark.parametrize("code, where", [("132063", "東京都府中市全域"), ("342084", "広島県府中市全域")])
+def test_a_link_with_the_code_opens_that_municipality(fuchu, code, where):
+    at = fuchu({"code": code})
+    assert where in at.markdown[0].value
+    assert dict(at.query_params) == {"code": code, "m": "2024-07"}
+
+
+def test_a_link_by_name_is_rewritten_with_the_code(fuchu):
+    at = fuchu({"pref": "東京都", "muni": "府中市", "m": "2024-07"})
+    assert "東京都府中市全域" in at.markdown[0].value
+    assert dict(at.query_params) == {"code": "132063", "m": "2024-07"}
+    # the 5 digits before the check digit open it too
+    assert "東京都府中市全域" in fuchu({"code": "13206"}).markdown[0].value
+
+
+def test_file_names_lead_with_the_code():
+    with_code = handout.Area("岡山県", "倉敷市", "船穂", "2025-03", "332020")
+    assert handout.file_name("handout", with_code) == "配布資料_332020_倉敷市_船穂_2025-03.pdf"
+    assert handout.file_name("places", with_code) == "通いの場一覧表_332020_倉敷市_船穂_2025-03.pdf"
+    without = handout.Area("岡山県", "倉敷市", None, "2025-03")
+    assert handout.file_name("handout", without) == "配布資料_倉敷市_全域_2025-03.pdf"
+
+
+def test_the_handouts_page_names_files_by_the_code_of_the_linked_municipality(demo_dir, monkeypatch):
+    monkeypatch.setenv("TSUNAGU_DATA_DIR", str(demo_dir))
+    named = []
+    real = handout.file_name
+    monkeypatch.setattr(handout, "file_name", lambda kind, area: named.append(real(kind, area)) or named[-1])
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["code"] = "203246"
+    at.query_params["d"] = "芦田"
+    signed_in(at, "kacho")
+    at.run()
+    at.switch_page("pages/handouts.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert named == [
+        "配布資料_203246_立科町_芦田_2025-03.pdf",
+        "通いの場一覧表_203246_立科町_芦田_2025-03.pdf",
+    ]
+
+
+def test_the_wall_opens_on_the_municipality_of_the_code(demo_dir, monkeypatch):
+    monkeypatch.setenv("TSUNAGU_DATA_DIR", str(demo_dir))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["code"] = "20324"  # 立科町, the 5 digits before the check digit
+    signed_in(at, "etsuran")
+    at.run()
+    at.switch_page("pages/present.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    where = [m.value for m in at.markdown if m.value.startswith('<p class="slide-where">')]
+    assert where and "立科町" in where[0]
 
 
 def test_a_store_written_before_the_codes_still_lists_its_municipalities(tmp_path):
