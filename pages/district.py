@@ -60,4 +60,4 @@ table = card.with_columns(
     pl.col("district_value").round(1),
     pl.col("municipality_value").round(1),
 ).drop("is_rate")
-widgets.table(table, f"地区カルテ_{district}.csv")
+widgets.table(table, f"地区カルテ_{f.municipality_label}_{district}.csv")

@@ -24,7 +24,9 @@ chosen = pick.selectbox(
     index=start,  # no key: follows the sidebar when it changes
     help="サイドバーで地区を1つだけ選んでいると、その地区が最初から選ばれます。",
 )
-area = handout.Area(f.prefecture, f.municipality, None if chosen == "全域" else chosen, f.month)
+area = handout.Area(
+    f.prefecture, f.municipality, None if chosen == "全域" else chosen, f.month, f.municipality_code
+)
 st.caption(
     f"{area.name}、{month_label(f.month)}時点（サイドバーの「月」で変えられます）。"
     f"A4縦・日本語フォント埋め込み。相談・つなぎ件数は役割にかかわらず{privacy.label()}を伏せて印刷されます。"
@@ -73,7 +75,7 @@ def every_district() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for d in [None, *f.all_districts]:
-            one = handout.Area(f.prefecture, f.municipality, d, f.month)
+            one = handout.Area(f.prefecture, f.municipality, d, f.month, f.municipality_code)
             z.writestr(handout.file_name("handout", one), handout.district_handout(database, one))
             if names:
                 z.writestr(handout.file_name("places", one), handout.places_directory(database, one))
@@ -84,7 +86,7 @@ st.divider()
 st.download_button(
     f"全地区まとめて（全域と{len(f.all_districts)}地区、ZIP）",
     data=every_district,
-    file_name=f"配布資料_{f.municipality}_全地区_{f.month}.zip",
+    file_name=f"配布資料_{f.municipality_label}_全地区_{f.month}.zip",
     mime="application/zip",
     icon=":material/folder_zip:",
     on_click="ignore",

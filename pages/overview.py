@@ -51,8 +51,8 @@ widgets.chart(
     message="この地域の通いの場のデータはまだありません。",
 )
 
-st.markdown("### データの更新状況")
-fresh = session.run_query("data_freshness")
+st.markdown(f"### データの更新状況（{f.municipality}）")
+fresh = session.run_query("data_freshness", municipality=f.municipality, prefecture=f.prefecture)
 LABELS = {name: ds.label for name, ds in DATASETS.items()}
 st.dataframe(
     fresh.with_columns(

@@ -64,7 +64,7 @@ widgets.table(
         "pantry_per_10000_65plus",
         "attendance_per_1000",
     ),
-    f"似た市町村_{f.municipality}.csv",
+    f"似た市町村_{f.municipality_label}.csv",
 )
 if not peers.is_empty():
     widgets.chart(

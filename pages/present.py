@@ -10,7 +10,7 @@ import streamlit as st
 
 from tsunagu.contract import fmt
 from tsunagu.contract.wareki import month_label
-from tsunagu.dashboard import gate, session, widgets
+from tsunagu.dashboard import filters, gate, session, widgets
 from tsunagu.display import charts, privacy
 
 gate.require("viewer")
@@ -35,9 +35,12 @@ if munis.is_empty():
     st.warning("圏域マスタ（areas）が未登録のため、表示できません。")
     st.stop()
 qp = st.query_params
-pref = qp.get("pref") if qp.get("pref") in munis["prefecture"].to_list() else munis["prefecture"][0]
-names = munis.filter(munis["prefecture"] == pref)["municipality"].to_list()
-muni = qp.get("muni") if qp.get("muni") in names else names[0]
+linked = filters.linked_municipality(munis, qp)  # ?code=332020, or ?pref=岡山県&muni=倉敷市
+if linked:
+    pref, muni = linked
+else:
+    pref = qp.get("pref") if qp.get("pref") in munis["prefecture"].to_list() else munis["prefecture"][0]
+    muni = munis.filter(munis["prefecture"] == pref)["municipality"][0]
 districts, _ = session.districts_of(pref, muni)
 options = ["全域", *districts]
 if "present_district" not in st.session_state:

@@ -1,18 +1,24 @@
 -- data_sources: the upload behind each dataset of a handout for one month: places and pantry
 -- are that month's snapshot, forums the 年度 up to that month, areas the latest upload; with
--- when each was registered (the 出典 line printed on every page).
--- params: $month (text 'YYYY-MM'), $from_month (text 'YYYY-MM': the first month of events)
-with wanted as (
+-- when each was registered (the 出典 line printed on every page), by the municipality's own
+-- uploads.
+-- params: $month (text 'YYYY-MM'), $from_month (text 'YYYY-MM': the first month of events),
+-- $municipality (text), $prefecture (text)
+with own as (
+    select * from uploads where municipality = $municipality and prefecture = $prefecture
+),
+
+wanted as (
     select
         dataset,
         max(month) as month,
         min(month) as first_month,
         max(committed_at) as committed_at,
-        count(*) as n_months,
-    from uploads
+        count(distinct month) as n_months,
+    from own
     where (dataset in ('places', 'pantry') and month = $month::varchar)
        or (dataset = 'forums' and month between $from_month::varchar and $month::varchar)
-       or (dataset = 'areas' and month = (select max(month) from uploads where dataset = 'areas'))
+       or (dataset = 'areas' and month = (select max(month) from own where dataset = 'areas'))
     group by dataset
 ),
 

@@ -14,12 +14,17 @@ with final as (
                        filter (where f.survey_responses is not null), 0), 1) as response_rate_pct,
         round(100.0 * sum(f.survey_positive) / nullif(sum(f.survey_responses), 0), 1)
             as positive_rate_pct,
-    from uploads as u
+    from (
+        -- the months this municipality uploaded its events (a month with none is a zero)
+        select distinct month from uploads
+        where dataset = 'forums'
+          and municipality = $municipality
+          and ($prefecture::varchar is null or prefecture = $prefecture)
+    ) as u
     left join forums as f
         on f.month = u.month
         and area_match(f.prefecture, f.municipality, f.district, null,
                        $prefecture::varchar, $municipality::varchar, $districts::varchar[], null)
-    where u.dataset = 'forums'
     group by u.month
 )
 

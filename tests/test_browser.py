@@ -302,7 +302,7 @@ def test_viewer_downloads_a_handout_and_a_chart(browser, server, tmp_path):
     # the district chosen in the sidebar (from the link) is the handout's district
     assert page.get_by_text("倉敷市 船穂地区、2025年3月").count() == 1
     download = download_file(page, lambda: page.get_by_role("button", name="配布資料をダウンロード"))
-    assert download.suggested_filename == "配布資料_倉敷市_船穂_2025-03.pdf"
+    assert download.suggested_filename == "配布資料_332020_倉敷市_船穂_2025-03.pdf"
     path = tmp_path / download.suggested_filename
     download.save_as(path)
     doc = pdfium.PdfDocument(path.read_bytes())

@@ -228,7 +228,7 @@ def test_command_line_writes_the_handouts(demo_dir, tmp_path):
     run = tsunagu_cli(
         "handout",
         "--municipality",
-        "武蔵野市",
+        "13203",  # 武蔵野市's 団体コード, as 5 digits: the file names give its 6
         "--district",
         "吉祥寺",
         "--month",
@@ -240,8 +240,8 @@ def test_command_line_writes_the_handouts(demo_dir, tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "通いの場一覧表_武蔵野市_吉祥寺_2025-03.pdf",
-        "配布資料_武蔵野市_吉祥寺_2025-03.pdf",
+        "通いの場一覧表_132039_武蔵野市_吉祥寺_2025-03.pdf",
+        "配布資料_132039_武蔵野市_吉祥寺_2025-03.pdf",
     ]
     wrong = tsunagu_cli(
         "handout",

@@ -131,9 +131,10 @@ def test_areas_round_trip_with_thousands_separators(tmp_path):
         '岡山県,倉敷市,玉島,長尾小,８０００,２６００,"3,500"\r\n'
     )
     assert ingest(csv.encode("utf-8-sig"), "areas", "2024-04", s).ok
+    # the optional 団体コード and 事業グループ are stored empty when the file has no such column
     assert s.read_month("areas", "2024-04").rows() == [
-        ("岡山県", "倉敷市", "玉島地区", "玉島小", 12000, 3000, None),
-        ("岡山県", "倉敷市", "玉島", "長尾小", 8000, 2600, 3500),
+        ("岡山県", "倉敷市", "玉島地区", "玉島小", 12000, 3000, None, None, None),
+        ("岡山県", "倉敷市", "玉島", "長尾小", 8000, 2600, 3500, None, None),
     ]
 
 
@@ -182,11 +183,12 @@ def test_forums_round_trip(store):
 
 def test_forums_header_only_means_no_events(store):
     header = FORUMS_CSV.splitlines()[0] + "\r\n"
-    result = ingest(header.encode("cp932"), "forums", "2024-08", store)
+    result = ingest(header.encode("cp932"), "forums", "2024-08", store, municipality="倉敷市")
     assert result.ok and result.rows == 0
     assert [w.message for w in result.warnings] == [
         "行事が0件のファイルです。この月は開催がなかったものとして登録します。"
     ]
+    assert store.months("forums", municipality=("岡山県", "倉敷市")) == ["2024-08"]
     assert stored(store, "forums", "2024-08").height == 0
 
 

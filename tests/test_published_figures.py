@@ -151,6 +151,9 @@ def test_nagano_conference_municipalities(demo_db):
     assert len(nagano) == 18
     # the report's two groups of nine (published.py, listed with its source in the docs)
     assert set(nagano) == {muni for group in NAGANO_GROUPS.values() for muni in group}
+    # each carries its group as the 事業グループ of the areas table
+    groups = demo_db.query("municipalities", prefecture="長野県").select("municipality", "project_group")
+    assert dict(groups.iter_rows()) == {muni: g for g, munis in NAGANO_GROUPS.items() for muni in munis}
     assert nagano["生坂村"][2] == 1_800 and nagano["生坂村"][5] == 41.0
     assert 19_000 <= nagano["軽井沢町"][2] <= 21_000
     assert nagano["南箕輪村"][6] == 12

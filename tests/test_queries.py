@@ -47,8 +47,13 @@ FY2023 = {"from_month": "2023-04", "to_month": "2024-03"}
 # the required parameters of every query, and the optional ones the checks below start from
 BASE = {
     "area_summary": KURASHIKI,
-    "data_freshness": {},
-    "data_sources": {"month": "2024-07", "from_month": "2024-04"},
+    "data_freshness": {"municipality": "倉敷市", "prefecture": "岡山県"},
+    "data_sources": {
+        "month": "2024-07",
+        "from_month": "2024-04",
+        "municipality": "倉敷市",
+        "prefecture": "岡山県",
+    },
     "district_card": KURASHIKI | {"district": "玉島"} | FY2023,
     "districts": KURASHIKI,
     "forum_events": KURASHIKI | FY2023,

@@ -192,27 +192,32 @@ def _history(args) -> int:
 
 
 def _handout(args) -> int:
+    from tsunagu.contract import codes
     from tsunagu.documents import handout
 
     db = _database(args)
     munis = db.query("municipalities", prefecture=args.prefecture)
-    found = munis.filter(munis["municipality"] == args.municipality)
+    code = codes.normalise(args.municipality)  # a 団体コード names one municipality (府中市 is two)
+    found = munis.filter(
+        munis["municipality_code"] == code if code else munis["municipality"] == args.municipality
+    )
     if found.height != 1:
         known = "、".join(munis["municipality"].unique(maintain_order=True).to_list()) or "なし"
+        many = "複数の都道府県にあります。--prefecture で選ぶか、団体コードで指定してください"
         print(
-            f"市町村「{args.municipality}」が{'複数の都道府県にあります。--prefecture で選んでください' if found.height else 'ありません'}。"
-            f"（使える市町村: {known}）",
+            f"市町村「{args.municipality}」が{many if found.height else 'ありません'}。（使える市町村: {known}）",
             file=sys.stderr,
         )
         return 2
-    pref = found["prefecture"][0]
-    districts = db.query("districts", prefecture=pref, municipality=args.municipality)["district"].to_list()
+    one = found.row(0, named=True)
+    pref, muni, code = one["prefecture"], one["municipality"], one["municipality_code"]
+    districts = db.query("districts", prefecture=pref, municipality=muni)["district"].to_list()
     if args.all_districts:
         chosen = [None, *districts]
     elif args.district:
         if args.district not in districts:
             print(
-                f"地区「{args.district}」は{args.municipality}にありません。（使える地区: {'、'.join(districts)}）",
+                f"地区「{args.district}」は{muni}にありません。（使える地区: {'、'.join(districts)}）",
                 file=sys.stderr,
             )
             return 2
@@ -232,7 +237,7 @@ def _handout(args) -> int:
     makers = {"handout": handout.district_handout, "places": handout.places_directory}
     kinds = list(makers) if args.kind == "both" else [args.kind]
     for district in chosen:
-        area = handout.Area(pref, args.municipality, district, month)
+        area = handout.Area(pref, muni, district, month, code)
         for kind in kinds:
             path = out / handout.file_name(kind, area)
             write_atomic(path, makers[kind](db, area))
@@ -450,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_history)
 
     p = sub.add_parser("handout", help="配布資料（A4 PDF）と通いの場一覧表を作る")
-    p.add_argument("--municipality", required=True)
+    p.add_argument("--municipality", required=True, help="市町村名か団体コード（例: 倉敷市、332020）")
     p.add_argument("--prefecture", help="同じ名前の市町村が複数の都道府県にあるとき")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--district", help="地区（省略すると市町村全域）")

@@ -11,6 +11,8 @@ COLUMNS = {
     "aging_rate_pct": "高齢化率（%）",
     "n_districts": "地区数",
     "n_school_districts": "小学校区数",
+    "municipality_code": "団体コード",
+    "project_group": "事業グループ",
     "fiscal_year": "年度（西暦）",
     "fiscal_year_label": "年度",
     "as_of_month": "時点",

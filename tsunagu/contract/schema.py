@@ -114,6 +114,22 @@ AREAS = Dataset(
         _count("population", "人口"),
         _count("population_65plus", "65歳以上人口", note="人口以下"),
         _count("households", "世帯数", required=False),
+        Column(
+            "municipality_code",
+            "団体コード",
+            TEXT,
+            required=False,
+            note="全国地方公共団体コード: 検査数字つきの6桁か、その前の5桁（全角も可。6桁で保存。最初の2桁はその行の都道府県の番号）。"
+            "市町村ごとに1つ（空欄の行はその市町村のコードで埋める）、別の市町村と同じコードは不可",
+        ),
+        Column(
+            "project_group",
+            "事業グループ",
+            TEXT,
+            required=False,
+            note="県の事業で市町村が属するグループ（長野県: 身近な圏域／多機関協働）。"
+            "市町村ごとに1つ（空欄の行はその市町村の値で埋める）",
+        ),
     ),
     has_areas=False,
 )

@@ -2,9 +2,11 @@
 
 header.page_header draws them on every page; what the user chose is kept in the session, so
 it holds across pages, and mirrored into the URL
-(`?pref=…&muni=…&d=玉島,水島&s=…&fy=2024` or `&m=2024-07`), so a copied link opens the
-same view. Defaults: the first municipality (for a user with a scope, the first of their
-own: a link naming another still opens it), every district, the latest month.
+(`?code=332020&d=玉島,水島&s=…&fy=2024` or `&m=2024-07`), so a copied link opens the
+same view. A municipality is named by its 団体コード where areas gives one (names repeat
+across prefectures: 府中市), else by `pref=…&muni=…`; links of either form open. Defaults:
+the first municipality (for a user with a scope, the first of their own: a link naming
+another still opens it), every district, the latest month.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 import polars as pl
 import streamlit as st
 
+from tsunagu.contract import codes
 from tsunagu.contract.scope import EVERYWHERE, Scope
 from tsunagu.contract.wareki import fiscal_year_label, fiscal_year_of, month_label
 
@@ -34,6 +37,14 @@ class Filters:
     from_month: str
     to_month: str
     all_districts: tuple[str, ...] = ()
+    municipality_code: str | None = None  # 団体コード, when areas gives one
+
+    @property
+    def municipality_label(self) -> str:
+        """The municipality as file names give it: 332020_倉敷市, or 倉敷市 without a code."""
+        return (
+            f"{self.municipality_code}_{self.municipality}" if self.municipality_code else self.municipality
+        )
 
     @property
     def place(self) -> tuple[str, str]:
@@ -78,6 +89,28 @@ def home(munis: pl.DataFrame, scope: Scope) -> tuple[str, str]:
     return own[0] if own else known[0]
 
 
+def linked_municipality(munis: pl.DataFrame, qp) -> tuple[str, str] | None:
+    """The (prefecture, municipality) a link names: by its 団体コード (`code=332020`, 5 or 6
+    digits), else by `muni` (with `pref` where the name repeats across prefectures)."""
+    code = codes.normalise(qp.get("code"))
+    if code and "municipality_code" in munis.columns:
+        hit = munis.filter(pl.col("municipality_code") == code)
+        if hit.height == 1:
+            return hit["prefecture"][0], hit["municipality"][0]
+    muni, pref = qp.get("muni"), qp.get("pref")
+    hit = munis.filter(pl.col("municipality") == muni)
+    if pref:
+        hit = hit.filter(pl.col("prefecture") == pref)
+    return (hit["prefecture"][0], hit["municipality"][0]) if muni and hit.height == 1 else None
+
+
+def code_of(munis: pl.DataFrame, pref: str, muni: str) -> str | None:
+    if "municipality_code" not in munis.columns:
+        return None
+    hit = munis.filter((pl.col("prefecture") == pref) & (pl.col("municipality") == muni))
+    return hit["municipality_code"][0] if hit.height else None
+
+
 def sidebar(
     munis: pl.DataFrame,
     months: pl.DataFrame,
@@ -102,10 +135,14 @@ def sidebar(
         for key, value in kept.items():
             state[key] = value
     else:  # a new session: start from the URL
-        home_pref, home_muni = home(munis, scope)
-        state.f_pref = _pick(qp.get("pref"), prefs, home_pref)
-        names = munis.filter(pl.col("prefecture") == state.f_pref)["municipality"].to_list()
-        state.f_muni = _pick(qp.get("muni"), names, home_muni if state.f_pref == home_pref else names[0])
+        linked = linked_municipality(munis, qp)
+        if linked:
+            state.f_pref, state.f_muni = linked
+        else:
+            home_pref, home_muni = home(munis, scope)
+            state.f_pref = _pick(qp.get("pref"), prefs, home_pref)
+            names = munis.filter(pl.col("prefecture") == state.f_pref)["municipality"].to_list()
+            state.f_muni = home_muni if state.f_pref == home_pref else names[0]
         dists, _ = districts_of(state.f_pref, state.f_muni)
         wanted = (qp.get("d") or "").split(",") if qp.get("d") else [home_district or ""]
         state.f_dists = [d for d in wanted if d in dists]
@@ -145,7 +182,8 @@ def sidebar(
         fy, first, as_of = fiscal_year_of(month), month, month
     sb.button("全域・最新の月に戻す", on_click=_reset, args=(month_list[0],), icon=":material/restart_alt:")
 
-    params = {"pref": pref, "muni": muni}
+    code = code_of(munis, pref, muni)
+    params = {"code": code} if code else {"pref": pref, "muni": muni}
     if chosen:
         params["d"] = ",".join(chosen)
     if school != ALL_SCHOOLS:
@@ -153,7 +191,7 @@ def sidebar(
     params |= {"fy": str(fy)} if mode == "fy" else {"m": month}
     state["_filters_kept"] = {k: state[k] for k in KEYS if k in state}
     # per key, not from_dict: only what changed is written (from_dict clears the URL first)
-    for key in ("d", "s", "fy", "m"):
+    for key in ("code", "pref", "muni", "d", "s", "fy", "m"):
         if key not in params and key in st.query_params:
             del st.query_params[key]
     for key, value in params.items():
@@ -170,6 +208,7 @@ def sidebar(
         first,
         as_of,
         tuple(dists),
+        code,
     )
 
 

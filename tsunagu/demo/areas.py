@@ -4,7 +4,9 @@ Published figures (published.py, docs/published-figures.md) are exact: 倉敷市
 世帯 218,097, 高齢化率 27.8%, 63 小学校区 from 15% to 50%; 生坂村 about 1,800 people at 41%;
 南箕輪村's 12 地区; 飯綱町's 50 行政区; 武蔵野市's 13 地域社協 areas in 3 圏域. Everything else
 (how people split between school districts, the other municipalities' sizes) is plausible and
-deterministic, not published.
+deterministic, not published. The 団体コード are the real ones (総務省's 全国地方公共団体コード,
+check digit included), and the 長野県 municipalities carry the report's two groups as their
+事業グループ.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from tsunagu.demo.published import (
     KURASHIKI_HOUSEHOLDS,
     KURASHIKI_POPULATION,
     KURASHIKI_SCHOOL_AGING_RATE_RANGE_PCT,
+    NAGANO_GROUPS,
 )
 
 KURASHIKI = "倉敷市"
@@ -148,6 +151,32 @@ NAGANO: dict[str, tuple[int, float, dict[str, list[str]]]] = {
 }
 
 
+# 全国地方公共団体コード (6 digits, the last the check digit; validation recomputes it)
+MUNICIPALITY_CODES = {
+    KURASHIKI: "332020",
+    MUSASHINO: "132039",
+    "立科町": "203246",
+    "南箕輪村": "203858",
+    "高森町": "204030",
+    "天龍村": "204137",
+    "南木曽町": "204234",
+    "大桑村": "204307",
+    "生坂村": "204480",
+    "信濃町": "205834",
+    "飯綱町": "205907",
+    "軽井沢町": "203211",
+    "御代田町": "203238",
+    "下諏訪町": "203611",
+    "富士見町": "203629",
+    "辰野町": "203823",
+    "山形村": "204501",
+    "池田町": "204811",
+    "坂城町": "205214",
+    "山ノ内町": "205613",
+}
+GROUP_OF = {muni: group for group, munis in NAGANO_GROUPS.items() for muni in munis}
+
+
 def _split(total: int, weights: list[float], rng: random.Random) -> list[int]:
     """Integers proportional to weights that add up to exactly total."""
     raw = [total * w / sum(weights) for w in weights]
@@ -189,6 +218,7 @@ def _kurashiki_rows(rng: random.Random) -> list[dict]:
             "人口": p,
             "65歳以上人口": o,
             "世帯数": h,
+            "団体コード": MUNICIPALITY_CODES[KURASHIKI],
         }
         for (d, s), p, o, h in zip(schools, pops, olds, households)
     ]
@@ -211,6 +241,8 @@ def _simple_rows(
             "人口": p,
             "65歳以上人口": o,
             "世帯数": h,
+            "団体コード": MUNICIPALITY_CODES[muni],
+            "事業グループ": GROUP_OF.get(muni, ""),
         }
         for (d, s), p, o, h in zip(cells, pops, olds, households)
     ]

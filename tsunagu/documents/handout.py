@@ -38,6 +38,7 @@ class Area:
     municipality: str
     district: str | None
     month: str
+    code: str | None = None  # 団体コード, when areas gives one: it leads the file names
 
     @property
     def name(self) -> str:
@@ -60,9 +61,11 @@ class Area:
 
 
 def file_name(kind: str, area: Area) -> str:
-    """handout → 配布資料_倉敷市_玉島_2025-03.pdf; places → 通いの場一覧表_…"""
+    """handout → 配布資料_332020_倉敷市_玉島_2025-03.pdf (without a 団体コード:
+    配布資料_倉敷市_玉島_2025-03.pdf); places → 通いの場一覧表_…"""
     title = {"handout": "配布資料", "places": "通いの場一覧表"}[kind]
-    return f"{title}_{area.municipality}_{area.district or '全域'}_{area.month}.pdf"
+    muni = f"{area.code}_{area.municipality}" if area.code else area.municipality
+    return f"{title}_{muni}_{area.district or '全域'}_{area.month}.pdf"
 
 
 def _short_month(month: str) -> str:
@@ -81,7 +84,13 @@ def _conditions(area: Area, events: bool = True) -> str:
 
 
 def _source(db: Database, area: Area, today: dt.date, datasets: tuple[str, ...]) -> str:
-    rows = db.query("data_sources", month=area.month, from_month=area.fy_start)
+    rows = db.query(
+        "data_sources",
+        month=area.month,
+        from_month=area.fy_start,
+        municipality=area.municipality,
+        prefecture=area.prefecture,
+    )
     rows = rows.filter(pl.col("dataset").is_in(datasets))
     parts = []
     for r in rows.iter_rows(named=True):

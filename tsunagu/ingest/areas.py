@@ -1,4 +1,5 @@
-"""Resolve municipality / district / school district names against the `areas` table.
+"""Resolve municipality / district / school district names against the `areas` table, and
+check what `areas` says of each municipality (its 団体コード and 事業グループ).
 
 Names are compared after NFKC and trimming, without a trailing 地区/学区/小学校区, and are
 stored as `areas` spells them. Rows repeat the same few names, so each distinct
@@ -13,6 +14,7 @@ from functools import lru_cache
 
 import polars as pl
 
+from tsunagu.contract import codes
 from tsunagu.contract.parse import area_key, nfkc
 from tsunagu.contract.schema import Dataset
 
@@ -236,3 +238,81 @@ def unique_areas(df: pl.DataFrame, header: Callable[[str], str], errs) -> pl.Dat
                 f"同じ市町村・地区・小学校区の行が{f}行目にもあります。1行にまとめてください。",
             )
     return df
+
+
+def municipality_columns(
+    df: pl.DataFrame, header: Callable[[str], str], errs, stored: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """団体コード and 事業グループ belong to a municipality, not to a row: one value per
+    municipality (a blank cell takes the one its other rows give), and one municipality per
+    code, in the file and among the municipalities already stored (`stored`: the live areas,
+    whose municipalities this file does not cover keep their codes)."""
+    cols = ("_row", "prefecture", "municipality", "municipality_code", "project_group")
+    if df["municipality_code"].is_null().all() and df["project_group"].is_null().all():
+        return df
+    code_head, group_head = header("municipality_code"), header("project_group")
+    rows = list(df.select(cols).iter_rows())
+    keys = [(_pref_key(p or ""), _muni_key(m or "")) for _, p, m, _, _ in rows]
+    taken: dict[str, tuple[str, str]] = {}  # code -> a stored municipality this file leaves alone
+    if stored is not None and "municipality_code" in stored.columns:
+        in_file = set(keys)
+        for pref, muni, code in (
+            stored.select("prefecture", "municipality", "municipality_code").drop_nulls().unique().iter_rows()
+        ):
+            if (_pref_key(pref), _muni_key(muni)) not in in_file:
+                taken[code] = (pref, muni)
+    parsed: dict[tuple[str, str | None], tuple[str | None, str | None]] = {}
+    code_of: dict[tuple[str, str], tuple[str, int]] = {}  # municipality -> (code, first row giving it)
+    owner: dict[str, tuple[tuple[str, str], int, str]] = {}  # code -> (municipality, row, its name)
+    group_of: dict[tuple[str, str], tuple[str, str, int]] = {}  # municipality -> (key, value, row)
+    for key, (row, pref, muni, raw, group) in zip(keys, rows):
+        if muni is None:
+            continue  # the required-value error is already reported
+        if raw is not None:
+            if (raw, pref) not in parsed:
+                try:
+                    parsed[(raw, pref)] = (codes.parse(raw, pref), None)
+                except ValueError as e:
+                    parsed[(raw, pref)] = (None, str(e))
+            code, problem = parsed[(raw, pref)]
+            if problem:
+                errs.add(row, code_head, f"「{raw}」は{problem}")
+            elif key in code_of and code_of[key][0] != code:
+                first, at = code_of[key]
+                errs.add(
+                    row,
+                    code_head,
+                    f"「{raw}」は{at}行目の団体コード「{first}」と違います。{muni}の団体コードは1つにしてください。",
+                )
+            elif code in owner and owner[code][0] != key:
+                _, at, name = owner[code]
+                errs.add(
+                    row,
+                    code_head,
+                    f"「{raw}」は{at}行目の{name}と同じ団体コードです。団体コードは市町村ごとに違います。"
+                    "コードか市町村名を確かめてください。",
+                )
+            elif code in taken:
+                errs.add(
+                    row,
+                    code_head,
+                    f"「{raw}」は圏域マスタに登録済みの{''.join(taken[code])}の団体コードです。"
+                    "団体コードは市町村ごとに違います。コードか市町村名を確かめてください。",
+                )
+            else:
+                code_of.setdefault(key, (code, row))
+                owner.setdefault(code, (key, row, f"{pref or ''}{muni}"))
+        if group is not None:
+            if key in group_of and group_of[key][0] != nfkc(group):
+                _, first, at = group_of[key]
+                errs.add(
+                    row,
+                    group_head,
+                    f"「{group}」は{at}行目の事業グループ「{first}」と違います。"
+                    f"{muni}の事業グループは1つにしてください。",
+                )
+            group_of.setdefault(key, (nfkc(group), group, row))
+    return df.with_columns(
+        pl.Series("municipality_code", [code_of.get(k, (None,))[0] for k in keys], dtype=pl.String),
+        pl.Series("project_group", [group_of.get(k, (None, None))[1] for k in keys], dtype=pl.String),
+    )

@@ -84,7 +84,8 @@ def validate_upload(
     ds = DATASETS[dataset]
     raw = read_table(content)
     try:
-        areas = store.current_areas() if ds.has_areas else None
+        # (an areas upload is checked against the others' codes: two may not share one)
+        areas = store.current_areas()
     except StoreError as e:
         raise RefusedError([Issue(None, None, str(e))]) from None
     chosen = choose_municipality(store, areas, scope, municipality, empty=raw.data.height == 0)
@@ -93,7 +94,7 @@ def validate_upload(
     if dataset == "places":
         # last month of the municipalities this upload may cover (validate() keeps those its
         # rows name): it feeds only warnings about places that vanished
-        known = store.municipalities() if areas is None else covered(areas)
+        known = covered(areas) if areas is not None else []
         candidates = [chosen] if chosen else scope.within(known)
         try:
             previous, previous_month = store.previous_rows("places", month, candidates)
@@ -124,7 +125,7 @@ def choose_municipality(
     """The municipality named on upload, as `areas` spells it (a name, 「東京都府中市」 or a
     pair); with none named, for a file with no rows, the only one the uploader's scope (or
     the store) has, if one."""
-    known = store.municipalities() if areas is None else covered(areas)
+    known = covered(areas) if areas is not None else []
     if isinstance(municipality, tuple):
         return municipality
     if municipality:

@@ -379,9 +379,11 @@ def validate(
     municipality: tuple[str, str] | None = None,
 ) -> Validated:
     """The whole check. Raises RefusedError with every error (and the warnings) at once.
+    `areas`: the live areas, which validate the rows of the other datasets; for an areas
+    upload, the codes of the municipalities it leaves alone (two may not share one).
     `scope`: whose rows the uploader may write; `municipality`: the one chosen on upload
     (every row must be its; a file with no rows is its month)."""
-    from tsunagu.ingest.areas import resolve_areas, unique_areas
+    from tsunagu.ingest.areas import municipality_columns, resolve_areas, unique_areas
 
     errs = _Collector()
     warnings: list[Issue] = []
@@ -426,6 +428,7 @@ def validate(
         df = resolve_areas(df, ds, areas, header, errs)
     else:
         df = unique_areas(df, header, errs)
+        df = municipality_columns(df, header, errs, stored=areas)
 
     check_scope(df, ds, header, errs, scope, municipality)
 

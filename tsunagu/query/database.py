@@ -261,6 +261,14 @@ class Database:
                     f"create or replace table {ds}_all as select * from ({select}) "
                     "order by prefecture, municipality, month"
                 )
+            # a store written before a column was added (団体コード, …) has files without it:
+            # the table still has every column of the contract, empty there
+            have = {r[0] for r in cur.execute(f"select column_name from (describe {ds}_all)").fetchall()}
+            for c in DATASETS[ds].columns:
+                if c.key not in have:
+                    cur.execute(
+                        f"alter table {ds}_all add column {c.key} {_DUCK_TYPES[POLARS_TYPES[c.type]]}"
+                    )
             return
         old, new = mine(self._loaded), mine(versions)
         changed = sorted(
@@ -355,6 +363,8 @@ create or replace view municipalities as
         count(distinct district) as n_districts,
         count(*) as n_school_districts,
         min(area_order) as area_order,
+        max(municipality_code) as municipality_code,  -- one per municipality (ingest fills blanks)
+        max(project_group) as project_group,
     from areas
     group by prefecture, municipality;
 create or replace view districts as
