@@ -1,10 +1,11 @@
 """`python -m tsunagu migrate`: a store written when one upload replaced a whole month becomes
 a store whose months are kept per municipality (format 2, see versions.py).
 
-Nothing is rewritten but metadata: each live month keeps its file, which becomes the part of
-every municipality its rows name; each kept version's sidecar learns which municipalities it
-covers, so every old version stays restorable (for all of them or one). Running it again
-does nothing.
+Nothing is rewritten but metadata. Before, an upload replaced its month for the whole store,
+so each live month keeps its file and becomes the month of every municipality the store knows
+(a municipality without rows in it had none that month); each kept version's sidecar learns
+the same, so every old version stays restorable (for all of them, as before, or for one).
+Running it again does nothing.
 """
 
 from __future__ import annotations
@@ -34,27 +35,25 @@ def migrate(store: Store) -> list[str]:
         manifest = store.manifest()
         if int(manifest.get("format", 1)) >= FORMAT:
             return ["このデータフォルダは新しい形式です。移行は必要ありません。"]
-        # a month with no rows (forums, no events) names no municipality: it belongs to the
-        # one municipality the store knows, if there is only one
-        everyone: dict[tuple[str, str], None] = {}
-        found: dict[tuple[str, str, str], list] = {}
-        for dataset, months in manifest["datasets"].items():
-            for month, entry in months.items():
-                munis = _municipalities_of(store, entry["file"], entry.get("sha256"))
-                found[(dataset, month, entry["version"])] = munis
-                everyone.update(dict.fromkeys(munis or []))
-        sole = list(everyone) if len(everyone) == 1 else []
+        # before, an upload replaced its month for the whole store: a municipality with no row
+        # in it had nothing that month. So each old month (and each kept version) becomes the
+        # month of every municipality the store knows, most with their rows, some with none.
+        everyone: list[tuple[str, str]] = []
+        latest_areas = sorted(manifest["datasets"].get("areas", {}))
+        if latest_areas:
+            entry = manifest["datasets"]["areas"][latest_areas[-1]]
+            everyone = _municipalities_of(store, entry["file"], entry.get("sha256")) or []
         for dataset, months in sorted(manifest["datasets"].items()):
             for month, entry in sorted(months.items()):
-                munis = found[(dataset, month, entry["version"])]
-                if munis is None:
+                found = _municipalities_of(store, entry["file"], entry.get("sha256"))
+                if found is None:
                     done.append(
-                        f"{dataset} {month}: 有効な版 {entry['version']} のファイルを読めないため、市町村に分けられませんでした。"
-                        "`python -m tsunagu check --repair` のあとで、もう一度 migrate を実行してください。"
+                        f"{dataset} {month}: 有効な版 {entry['version']} のファイルを読めないため、"
+                        "市町村ごとの行数を数えられませんでした（この月はそのまま残しました）。"
                     )
-                    munis = []
-                rows = (
-                    dict(
+                    rows = {}
+                else:
+                    rows = dict(
                         pl.read_parquet(store.root / entry["file"], columns=["prefecture", "municipality"])
                         .group_by("prefecture", "municipality")
                         .len()
@@ -66,10 +65,7 @@ def migrate(store: Store) -> list[str]:
                         )
                         .iter_rows()
                     )
-                    if munis
-                    else {}
-                )
-                munis = munis or sole
+                munis = list(dict.fromkeys(everyone + (found or [])))
                 parts = {
                     muni_key(p, m): {k: entry[k] for k in ENTRY_KEYS}
                     | {"rows": rows.get(muni_key(p, m), 0), "prefecture": p, "municipality": m}
@@ -81,13 +77,14 @@ def migrate(store: Store) -> list[str]:
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
             if meta.get("municipalities") is not None:
                 continue
-            munis = _municipalities_of(store, meta["file"], meta.get("sha256"))
-            if munis is None:
+            found = _municipalities_of(store, meta["file"], meta.get("sha256"))
+            if found is None:
                 done.append(
-                    f"{meta['dataset']} {meta['month']}: 版 {meta['version']} のファイルを読めません（そのまま残しました）。"
+                    f"{meta['dataset']} {meta['month']}: 版 {meta['version']} のファイルを読めません"
+                    "（そのまま残しました）。"
                 )
-                munis = []
-            meta["municipalities"] = [list(m) for m in (munis or sole)]
+            # restoring it puts back the whole store's month, as it did before
+            meta["municipalities"] = [list(m) for m in dict.fromkeys(everyone + (found or []))]
             store._write_json(sidecar, meta)
             sidecars += 1
         manifest["format"] = FORMAT
