@@ -424,6 +424,17 @@ def validate(
             check_unique(df, col.key, header(col.key), errs)
     row_rules(df, ds, month, header, errs, warnings)
 
+    if ds.has_areas and municipality is not None and "prefecture" in df.columns:
+        # the municipality chosen on upload says which 府中市 a row without 都道府県 means
+        same = pl.col("municipality").map_elements(parse.nfkc, return_dtype=pl.String) == parse.nfkc(
+            municipality[1]
+        )
+        df = df.with_columns(
+            pl.when(pl.col("prefecture").is_null() & same)
+            .then(pl.lit(municipality[0]))
+            .otherwise(pl.col("prefecture"))
+            .alias("prefecture")
+        )
     if ds.has_areas:
         df = resolve_areas(df, ds, areas, header, errs)
     else:

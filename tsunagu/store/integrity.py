@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tsunagu.store.versions import CHECKSUM_MISMATCH, Store, damaged_message, file_sha256, verify
+from tsunagu.store.versions import CHECKSUM_MISMATCH, Store, StoreError, damaged_message, file_sha256, verify
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,18 @@ def restore_last_intact(store: Store, user: str) -> list[str]:
             with store.lock():
                 store._publish(p.dataset, p.month, archive)
             done.append(f"{label}: 公開用のファイルを版 {p.version} から作り直しました。")
+            continue
+        if entry.get("composed"):
+            # a month composed of several uploads: write it again from their versions
+            try:
+                again = store.recompose(p.dataset, p.month, user=user)
+            except StoreError as e:
+                done.append(f"{label}: 作り直せませんでした（{e}）。この月のCSVをもう一度登録してください。")
+            else:
+                done.append(
+                    f"{label}: 市町村ごとの版から月のファイルを作り直しました（新しい版 {again['version']}、"
+                    f"{again['rows']:,}行）。"
+                )
             continue
         good = None
         for meta in reversed(store.versions(p.dataset, p.month)):

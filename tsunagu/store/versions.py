@@ -608,8 +608,12 @@ class Store:
     ) -> dict:
         """The month with these municipalities' rows replaced by `frame`: the other rows come
         from the previous month file (one read, however many municipalities it holds), in
-        their order; a municipality new to the month goes last."""
-        before = self._read_parquet(dataset, month, old["file"], old.get("sha256"))
+        their order; a municipality new to the month goes last. A damaged month file is
+        rebuilt from the versions its parts name."""
+        try:
+            before = self._read_parquet(dataset, month, old["file"], old.get("sha256"))
+        except StoreError:
+            before = self._from_parts(dataset, month, self.entry_parts(old))
         order = [muni_key(*m) for m in covered(before)]
         order += [k for k in (muni_key(*m) for m in munis) if k not in order]
         rank = pl.DataFrame({"_k": order, "_i": range(len(order))}, schema={"_k": pl.String, "_i": pl.Int64})
@@ -635,6 +639,68 @@ class Store:
             "source_name": meta["source_name"],
             "composed": True,
         }
+
+    def _from_parts(self, dataset: str, month: str, parts: dict[str, dict]) -> pl.DataFrame:
+        """The month read from the versions its parts name (each once), in the parts' order."""
+        by_file: dict[str, list] = {}
+        for p in parts.values():
+            by_file.setdefault(p["file"], []).append((p["prefecture"], p["municipality"]))
+        frames = []
+        for file, munis in by_file.items():
+            meta = self.version_meta(dataset, month, Path(file).stem) or {}
+            frames.append(_of(self._read_parquet(dataset, month, file, meta.get("sha256")), munis))
+        if not frames:
+            return pl.DataFrame()
+        order = {k: i for i, k in enumerate(parts)}
+        key = pl.concat_str([pl.col("prefecture").fill_null(""), pl.lit("/"), pl.col("municipality")])
+        whole = pl.concat(frames, how="diagonal_relaxed")
+        return (
+            whole.with_columns(
+                key.replace_strict(order, default=len(order), return_dtype=pl.Int64).alias("_i")
+            )
+            .sort("_i", maintain_order=True)
+            .drop("_i")
+        )
+
+    def recompose(self, dataset: str, month: str, *, user: str) -> dict:
+        """Write a damaged composed month again from the versions its parts name (each
+        checked by its checksum); recorded in the audit log as a repair."""
+        with self.lock():
+            self.finish_interrupted_commits()
+            manifest = self.manifest()
+            old = manifest["datasets"][dataset][month]
+            parts = self.entry_parts(old)
+            whole = self._from_parts(dataset, month, parts)
+            cid = "c" + new_version_id()[1:]
+            path = self.archive_dir(dataset, month) / COMPOSED / f"{cid}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            entry = {k: old[k] for k in ENTRY_KEYS if k in old} | {
+                "version": cid,
+                "file": str(path.relative_to(self.root)),
+                "rows": whole.height,
+                "sha256": self._write_file(whole, path),
+                "composed": True,
+            }
+            entry["parts_file"] = self._write_parts(dataset, month, cid, parts)
+            new = json.loads(json.dumps(manifest))
+            new["data_version"] = int(manifest.get("data_version", 0)) + 1
+            new["datasets"][dataset][month] = entry
+            self._write_manifest(new)
+            self._publish(dataset, month, path)
+            self.audit(
+                {
+                    "action": "repair",
+                    "outcome": "committed",
+                    "dataset": dataset,
+                    "month": month,
+                    "municipalities": [[p["prefecture"], p["municipality"]] for p in parts.values()],
+                    "user": user,
+                    "rows": whole.height,
+                    "version": cid,
+                    "damaged_version": old["version"],
+                }
+            )
+            return entry
 
     def _write_parts(self, dataset: str, month: str, month_version: str, parts: dict) -> str:
         """The month's parts, in a file named by the month's version (never changed)."""
