@@ -180,7 +180,7 @@ def test_editor_uploads_a_month_and_the_dashboard_shows_it(browser, real_server,
 
     # the right file: preview, what changes, then commit
     upload(page, tmp_path, "8月.csv", places_csv().encode("cp932"))
-    page.get_by_text("確認できました: 2行").wait_for(timeout=30_000)
+    page.get_by_text("確認できました: 倉敷市の2行").wait_for(timeout=30_000)
     page.get_by_text("変わる内容").wait_for()
     page.screenshot(path=str(ARTIFACTS / "upload_preview.png"), full_page=True)
     page.get_by_role("button", name="登録する").click()
