@@ -1,5 +1,7 @@
--- months: every month with an upload of any dataset, newest first, with its 年度.
--- params: none
+-- months: every month with an upload of any dataset (of the municipality, if given), newest
+-- first, with its 年度. A council that has not sent a month yet is shown its own latest.
+-- params: $municipality (text, optional: null = every municipality),
+-- $prefecture (text, optional: null = every prefecture)
 with final as (
     select distinct
         month,
@@ -7,6 +9,8 @@ with final as (
         fiscal_year_label(fiscal_year(month)) as fiscal_year_label,
     from uploads
     where dataset <> 'areas'
+      and ($municipality::varchar is null or municipality = $municipality)
+      and ($prefecture::varchar is null or prefecture = $prefecture)
 )
 
 select * from final

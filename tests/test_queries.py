@@ -147,7 +147,11 @@ PREFECTURE = same(prefecture="岡山県")  # 倉敷市 is in one prefecture only
 LATEST_MONTH = same(month=LATEST)
 TO_LATEST = same(to_month=LATEST)
 
+ALL_MONTHS = "select count(distinct month) from uploads where dataset <> 'areas'"
+
 CHECKS: dict[tuple[str, str], Check] = {
+    ("months", "municipality"): counted(rows, ALL_MONTHS),
+    ("months", "prefecture"): counted(rows, ALL_MONTHS),
     ("area_summary", "prefecture"): PREFECTURE,
     ("district_card", "prefecture"): PREFECTURE,
     ("district_card", "month"): LATEST_MONTH,

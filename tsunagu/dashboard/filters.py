@@ -98,10 +98,12 @@ def linked_municipality(munis: pl.DataFrame, qp) -> tuple[str, str] | None:
         if hit.height == 1:
             return hit["prefecture"][0], hit["municipality"][0]
     muni, pref = qp.get("muni"), qp.get("pref")
+    if not muni:
+        return None
     hit = munis.filter(pl.col("municipality") == muni)
     if pref:
         hit = hit.filter(pl.col("prefecture") == pref)
-    return (hit["prefecture"][0], hit["municipality"][0]) if muni and hit.height == 1 else None
+    return (hit["prefecture"][0], hit["municipality"][0]) if hit.height == 1 else None
 
 
 def code_of(munis: pl.DataFrame, pref: str, muni: str) -> str | None:
@@ -113,20 +115,19 @@ def code_of(munis: pl.DataFrame, pref: str, muni: str) -> str | None:
 
 def sidebar(
     munis: pl.DataFrame,
-    months: pl.DataFrame,
+    months_of,
     districts_of,
     home_district: str | None = None,
     scope: Scope = EVERYWHERE,
 ) -> Filters | None:
-    """Draw the filters; `districts_of(pref, muni)` gives (districts, {district: schools});
-    a user's home district is pre-selected when the URL names none, and their own
-    municipality when it names none."""
-    if munis.is_empty() or months.is_empty():
+    """Draw the filters; `districts_of(pref, muni)` gives (districts, {district: schools}),
+    `months_of(pref, muni)` the municipality's months (a council that has not sent this
+    month yet opens on its own latest); a user's home district is pre-selected when the URL
+    names none, and their own municipality when it names none."""
+    if munis.is_empty():
         return None
     state, qp = st.session_state, st.query_params
     prefs = munis["prefecture"].unique(maintain_order=True).to_list()
-    month_list = months["month"].to_list()  # newest first
-    fys = months["fiscal_year"].unique(maintain_order=True).to_list()
 
     kept = state.get("_filters_kept")
     if kept is not None:
@@ -144,6 +145,9 @@ def sidebar(
             names = munis.filter(pl.col("prefecture") == state.f_pref)["municipality"].to_list()
             state.f_muni = home_muni if state.f_pref == home_pref else names[0]
         dists, _ = districts_of(state.f_pref, state.f_muni)
+        month_list, fys = _months(months_of(state.f_pref, state.f_muni))
+        if not month_list:
+            return None
         wanted = (qp.get("d") or "").split(",") if qp.get("d") else [home_district or ""]
         state.f_dists = [d for d in wanted if d in dists]
         state.f_school = qp.get("s") or ALL_SCHOOLS
@@ -158,6 +162,10 @@ def sidebar(
     names = munis.filter(pl.col("prefecture") == pref)["municipality"].to_list()
     state.f_muni = _pick(state.get("f_muni"), names, names[0])
     muni = sb.selectbox("市町村", names, key="f_muni", on_change=_remember)
+    month_list, fys = _months(months_of(pref, muni))
+    if not month_list:
+        sb.info(f"{muni}のデータはまだ登録されていません。", icon=":material/inbox:")
+        return None
     dists, schools_by_district = districts_of(pref, muni)
     state.f_dists = [d for d in state.get("f_dists", []) if d in dists]
     chosen = sb.multiselect(
@@ -210,6 +218,11 @@ def sidebar(
         tuple(dists),
         code,
     )
+
+
+def _months(months: pl.DataFrame) -> tuple[list[str], list[int]]:
+    """(months newest first, their 年度 newest first)."""
+    return months["month"].to_list(), months["fiscal_year"].unique(maintain_order=True).to_list()
 
 
 def _remember() -> None:

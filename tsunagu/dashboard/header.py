@@ -58,7 +58,7 @@ def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> 
         st.stop()
     f = filters.sidebar(
         run_query("municipalities"),
-        run_query("months"),
+        lambda pref, muni: run_query("months", municipality=muni, prefecture=pref),
         districts_of,
         home_district=user.district,
         scope=user.scope,
