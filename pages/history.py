@@ -97,7 +97,7 @@ if not munis:
 municipality = c0.selectbox("市町村", munis, format_func=lambda m: m[1])
 months = store.months(dataset, municipality=municipality)
 if not months:
-    st.info(f"{municipality[1]}の「{DATASETS[dataset].label}」はまだ登録されていません。")
+    st.info(f"{fmt.plain(municipality[1])}の「{DATASETS[dataset].label}」はまだ登録されていません。")
     st.stop()
 month = c2.selectbox("月", list(reversed(months)), format_func=month_label)
 versions = store.versions(dataset, month, municipality)
@@ -123,14 +123,14 @@ if not choices:
     st.stop()
 chosen = st.selectbox("戻す版", list(reversed(choices)))
 sure = st.checkbox(
-    f"{municipality[1]}の{DATASETS[dataset].label}・{month_label(month)}を版 {chosen} に戻します"
+    f"{fmt.plain(municipality[1])}の{DATASETS[dataset].label}・{month_label(month)}を版 {chosen} に戻します"
     "（今の版も保管されます）"
 )
 if st.button("この版に戻す", type="primary", disabled=not sure, icon=":material/restore:"):
     try:
         info = store.restore(dataset, month, chosen, user=user.username, municipality=municipality)
         st.success(
-            f"戻しました。{municipality[1]}のこの月を、新しい版 {info.version}（{info.rows:,}行）として記録しました。",
+            f"戻しました。{fmt.plain(municipality[1])}のこの月を、新しい版 {info.version}（{info.rows:,}行）として記録しました。",
             icon=":material/check_circle:",
         )
         if info.unfinished:

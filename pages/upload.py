@@ -58,7 +58,7 @@ municipality = c0.selectbox(
     help="登録で置き換わるのは、選んだ市町村（またはファイルの行にある市町村）のこの月だけです。",
 )
 if not scope.everywhere:
-    st.caption(f"あなたが登録できるのは {scope.label} のデータです。")
+    st.caption(f"あなたが登録できるのは {fmt.plain(scope.label)} のデータです。")
 dataset = c1.selectbox(
     "データの種類",
     list(DATASETS),
@@ -119,7 +119,7 @@ except (RefusedError, StoreError) as e:
         st.error(fmt.plain(d.message), icon=":material/broken_image:")
     st.stop()
 
-names = "、".join(m for _, m in result.municipalities)
+names = fmt.plain("、".join(m for _, m in result.municipalities))  # names from data: never Markdown
 st.success(
     f"確認できました: {names}の{result.frame.height:,}行。"
     f"登録すると{names}のこの月だけが置き換わります。下の内容でよければ「登録する」を押してください。",

@@ -282,7 +282,7 @@ def test_upload_file_name_is_shown_as_text_and_kept_out_of_paths(browser, hostil
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(
         files=[{"name": name, "mimeType": "text/csv", "buffer": places_csv(rows).encode()}]
     )
-    page.get_by_text("確認できました: 1行").wait_for(timeout=60_000)
+    page.get_by_text("確認できました: 倉敷市の1行").wait_for(timeout=60_000)
     assert page.get_by_text(f"{name} →").count() == 1
     assert page.evaluate(DANGER_JS) == SAFE
     page.get_by_role("button", name="登録する").click()
