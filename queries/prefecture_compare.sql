@@ -1,6 +1,6 @@
 -- prefecture_compare: the municipalities of a prefecture side by side on per-capita measures:
 -- places per 1,000 people 65+, pantry sites per 10,000 people 65+, forum attendance per 1,000
--- people in the period; each with its rank (1 = highest).
+-- people in the period; each with its rank (1 = highest) and its 事業グループ (null when none).
 -- params: $prefecture (text), $month (text 'YYYY-MM', optional: null = the latest month),
 --         $from_month, $to_month (text 'YYYY-MM', optional: the period for events; null = from
 --         the first / to the latest month on record)
@@ -42,6 +42,7 @@ forum_period as (
 joined as (
     select
         m.municipality,
+        m.project_group,
         m.population,
         m.population_65plus,
         round(100.0 * m.population_65plus / nullif(m.population, 0), 1) as aging_rate_pct,

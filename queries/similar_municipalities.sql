@@ -1,14 +1,17 @@
--- similar_municipalities: the municipalities of the same prefecture closest to one in size
--- (log of population) and 高齢化率, each measure scaled by its spread, the chosen one first.
--- params: $prefecture (text), $municipality (text), $limit (integer, optional: 5)
+-- similar_municipalities: the municipalities closest to one in size (log of population) and
+-- 高齢化率, each measure scaled by its spread, the chosen one first; from the same prefecture,
+-- or from every prefecture (for a prefecture with no other municipality to compare with).
+-- params: $prefecture (text), $municipality (text), $limit (integer, optional: 5),
+--         $everywhere (boolean, optional: null = false, the same prefecture only)
 with base as (
     select
+        prefecture,
         municipality,
         population,
         population_65plus::double / nullif(population, 0) as aging_rate,
         ln(population) as log_population,
     from municipalities
-    where prefecture = $prefecture
+    where coalesce($everywhere::boolean, false) or prefecture = $prefecture
 ),
 
 spread as (
@@ -19,11 +22,12 @@ spread as (
 ),
 
 chosen as (
-    select * from base where municipality = $municipality
+    select * from base where prefecture = $prefecture and municipality = $municipality
 ),
 
 final as (
     select
+        b.prefecture,
         b.municipality,
         b.population,
         round(100.0 * b.aging_rate, 1) as aging_rate_pct,
@@ -31,12 +35,12 @@ final as (
             power((b.log_population - c.log_population) / coalesce(s.sd_log_population, 1), 2)
             + power((b.aging_rate - c.aging_rate) / coalesce(s.sd_aging_rate, 1), 2)
         ), 2) as distance,
-        b.municipality = c.municipality as is_chosen,
+        b.prefecture = c.prefecture and b.municipality = c.municipality as is_chosen,
     from base as b
     cross join chosen as c
     cross join spread as s
 )
 
 select * from final
-order by distance, municipality
+order by distance, not is_chosen, prefecture, municipality
 limit coalesce($limit::integer, 5) + 1

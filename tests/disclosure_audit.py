@@ -131,6 +131,7 @@ class Audit:
     seen: list[Seen] = field(default_factory=list)
     rates: list[SeenRate] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    tables_read: int = 0  # tables and charts scanned: a sweep that saw none audited nothing
 
     # forms
     def cells(
@@ -293,6 +294,26 @@ class Audit:
             self.see(f"{where} 地区表 {row[0]}", row[-2], self.cells("consultations", ds, [month]))
             self.see(f"{where} 地区表 {row[0]}", row[-1], self.cells("referrals", ds, [month]))
 
+    def read_board(self, at, where: str) -> None:
+        """The conference board (県域比較) shows no consultation or referral count at all: every
+        table, chart and line of text it sends a viewer is scanned, its status table's cells and
+        its notes too."""
+        for node in elements(at.main):
+            kind = type(node).__name__
+            if kind == "Metric":
+                self.unplaced(where, node.label, node.value)
+            elif kind in ("Info", "Warning", "Success", "Error") and re.search(
+                r"(相談|つなぎ)[^。、]{0,6}\d", node.value or ""
+            ):
+                self.problems.append(f"{where}: sensitive figure in text: {node.value[:80]}")
+            elif kind == "Table":
+                self.scan(where, node)
+                cells = " ".join(str(v) for v in node.value.to_numpy().ravel())
+                if any(w in cells for w in SENSITIVE_WORDS):
+                    self.problems.append(f"{where}: a table cell names a sensitive count: {cells[:80]}")
+            else:
+                self.scan(where, node)
+
     def unplaced(self, where: str, label: str, value) -> None:
         if any(w in str(label) for w in SENSITIVE_WORDS):
             self.problems.append(f"{where}: 「{label}」 {value} — the auditor cannot place this figure")
@@ -301,10 +322,12 @@ class Audit:
         """Tables and chart data sent to the browser: no sensitive column at all for a viewer."""
         kind = type(node).__name__
         columns: set[str] = set()
-        if kind == "Dataframe":
+        if kind in ("Dataframe", "Table"):  # st.table too: the conference board's upload status
             columns = {str(c) for c in node.value.columns}
+            self.tables_read += 1
         elif kind == "UnknownElement" and node.type == "vega_lite_chart":
             columns = chart_columns(node.proto)
+            self.tables_read += 1
         elif kind in ("Markdown", "Caption") and re.search(r"(相談|つなぎ)[^。、]{0,6}\d", node.value or ""):
             self.problems.append(f"{where}: sensitive figure in text: {node.value[:80]}")
         leaked = columns & SENSITIVE_COLUMNS
@@ -594,6 +617,24 @@ def audit_store(
             audit.seen += seen
             audit.rates += rates
             audit.problems += problems
+    return audit
+
+
+def sweep_board(audit: Audit, views: list[tuple[str, dict]]) -> Audit:
+    """The conference board as each (viewer, link) opens it: every measure of the comparison
+    and every dataset of the upload status."""
+    from tsunagu.dashboard import board
+
+    for user, query in views:
+        at = viewer_app("pages/prefecture.py", query, user)
+        where = f"県域比較 {query}"
+        audit.read_board(at, where)
+        for measure in list(board.MEASURES)[1:]:
+            _set(at, "radio", "board_measure", measure)
+            audit.read_board(at, f"{where} {measure}")
+        for dataset in board.STATUS_DATASETS[1:]:
+            _set(at, "radio", "board_dataset", dataset)
+            audit.read_board(at, f"{where} {dataset}")
     return audit
 
 

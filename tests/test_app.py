@@ -143,9 +143,9 @@ def test_district_card_for_tamashima(app):
 
 def test_prefecture_comparison_ranks_nagano(app):
     at = app("pages/prefecture.py", query={"pref": "長野県", "muni": "生坂村"})
-    table = at.dataframe[0].value
+    table = next(d.value for d in at.dataframe if "順位（通いの場）" in d.value.columns)
     assert len(table) == 18
-    peers = at.dataframe[1].value
+    peers = next(d.value for d in at.dataframe if "近さ（小さいほど近い）" in d.value.columns)
     assert list(peers["市町村"])[:3] == ["生坂村", "大桑村", "南木曽町"]
 
 

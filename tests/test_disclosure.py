@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.disclosure_audit import audit_store
+from tests.disclosure_audit import Audit, Truth, audit_store, sweep_board
 
 
 def test_demo_kurashiki_discloses_no_small_count(demo_dir):
@@ -32,6 +32,32 @@ def test_demo_kurashiki_every_month_discloses_no_small_count(demo_dir):
     # the sweep read every screen: 7 areas x 48 months x (ホーム, パントリー, カルテ, 配布資料)
     assert len(audit.seen) > 6000, len(audit.seen)
     assert problems == [], "\n".join(problems[:40])
+
+
+def test_the_conference_board_sends_a_viewer_no_consultation_count(demo_dir, monkeypatch):
+    """The board (県域比較) compares places, pantry sites and events, never consultations or
+    referrals: for a prefecture's viewer and for one who lands there from 岡山県, every measure
+    and every dataset of the status table, no table, chart or line carries one."""
+    import pandas as pd
+
+    monkeypatch.setenv("TSUNAGU_DATA_DIR", str(demo_dir))
+    audit = sweep_board(
+        Audit(Truth.read(demo_dir, "倉敷市")),
+        [("nagano_etsuran", {}), ("etsuran", {"pref": "岡山県", "muni": "倉敷市"})],
+    )
+    assert audit.problems == [], "\n".join(audit.problems[:40])
+    # it read the board: per view, its tables (municipalities, groups, status, peers) and charts
+    assert audit.tables_read >= 2 * 6 * 5, audit.tables_read
+
+    # and it would see one: a group table with a consultation column, a status table naming one
+    class Dataframe:
+        value = pd.DataFrame({"事業グループ": ["身近な圏域"], "相談件数": [3]})
+
+    class Table:
+        value = pd.DataFrame({"項目": ["相談件数"], "値": ["3件"]})
+
+    audit.read_board(type("Page", (), {"main": [Dataframe(), Table()]})(), "県域比較（試験）")
+    assert [p.split(": ")[1][:12] for p in audit.problems] == ["Dataframe se", "a table cell"]
 
 
 # --- stores built to tempt the rule -------------------------------------------------------

@@ -78,8 +78,10 @@ BASE = {
     "places_directory": KURASHIKI,
     "places_list": KURASHIKI,
     "prefecture_compare": {"prefecture": "長野県"} | FY2023,
+    "prefecture_groups": {"prefecture": "長野県"} | FY2023,
     "school_districts": KURASHIKI,
     "similar_municipalities": {"prefecture": "長野県", "municipality": "辰野町"},
+    "upload_status": {"prefecture": "長野県"},
 }
 
 Run = Callable[..., pl.DataFrame]
@@ -254,7 +256,12 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("prefecture_compare", "to_month"): TO_LATEST,
     ("school_districts", "prefecture"): PREFECTURE,
     ("school_districts", "districts"): every_district,
+    ("prefecture_groups", "month"): LATEST_MONTH,
+    ("prefecture_groups", "from_month"): same(from_month=FIRST["forums"]),
+    ("prefecture_groups", "to_month"): TO_LATEST,
     ("similar_municipalities", "limit"): same(limit=5),
+    ("similar_municipalities", "everywhere"): same(everywhere=False),
+    ("upload_status", "month"): LATEST_MONTH,
 }
 
 

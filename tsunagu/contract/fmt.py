@@ -1,6 +1,11 @@
-"""Numbers and changes as Japanese readers expect them: 1,234 and ＋12 / −3."""
+"""Numbers, changes and times as Japanese readers expect them: 1,234, ＋12 / −3, and
+2026年12月2日 5:46 (Japan time)."""
 
 from __future__ import annotations
+
+import datetime as dt
+
+JST = dt.timezone(dt.timedelta(hours=9))  # Japan keeps no daylight saving time
 
 
 def number(value, unit: str = "") -> str:
@@ -31,3 +36,20 @@ def plain(text) -> str:
     name like `**x**`, `[a](javascript:…)` or `![](http://…)` is shown, never rendered."""
     s = " ".join(str(text).splitlines())
     return "".join("\\" + ch if ch in _MARKDOWN else ch for ch in s)
+
+
+def jst(iso: str | None, excel: bool = False) -> str:
+    """A time as the store records it (ISO, UTC) in Japan time: 「2026年12月2日 5:46」, or for a
+    spreadsheet 「2026/12/02 05:46」 (Excel reads it as a date and time); 「—」 when none."""
+    if not iso:
+        return "—"
+    try:
+        t = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return str(iso)
+    if t.tzinfo is None:  # the store writes UTC
+        t = t.replace(tzinfo=dt.UTC)
+    t = t.astimezone(JST)
+    return (
+        t.strftime("%Y/%m/%d %H:%M") if excel else f"{t.year}年{t.month}月{t.day}日 {t.hour}:{t.minute:02d}"
+    )

@@ -13,6 +13,7 @@ COLUMNS = {
     "n_school_districts": "小学校区数",
     "municipality_code": "団体コード",
     "project_group": "事業グループ",
+    "n_municipalities": "市町村数",
     "fiscal_year": "年度（西暦）",
     "fiscal_year_label": "年度",
     "as_of_month": "時点",

@@ -62,6 +62,11 @@ def table(
         placeholder=EMPTY_CELL,
         alt=file_name.removesuffix(".csv").replace("_", " "),
     )
+    download(df, file_name, key)
+
+
+def download(df: pl.DataFrame, file_name: str, key: str | None = None) -> None:
+    """The CSV download of a table, for managers and up (Excel opens it cleanly)."""
     if not can("manager"):
         return
     # made when clicked, not on every rerun (~5 ms a table, seven tables on a page)
