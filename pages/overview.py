@@ -58,7 +58,7 @@ st.dataframe(
     fresh.with_columns(
         fresh["dataset"].replace(LABELS),
         fresh["latest_month"].map_elements(month_label, return_dtype=str),
-        fresh["latest_committed_at"].str.slice(0, 16).str.replace("T", " "),
+        fresh["latest_committed_at"].map_elements(fmt.jst, return_dtype=str),  # Japan time
     ).rename(
         {
             "dataset": "データ",

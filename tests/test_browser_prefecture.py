@@ -96,9 +96,39 @@ def test_tateshina_uploads_its_month_and_cannot_touch_karuizawa(browser, nagano,
     assert store.parts("places", "2025-03")["長野県/軽井沢町"]["user"] == "karuizawa"
     assert store.history("places")[-1]["user"] == "tateshina"
 
+    # on the board: 立科町's April is in, 軽井沢町's not yet
+    page.goto(f"{url}/prefecture")
+    wait_idle(page, "h2")
+    page.get_by_text("居場所・通いの場: 2市町村のうち1が登録済み（未登録: 軽井沢町）").first.wait_for(
+        timeout=30_000
+    )
+    page.screenshot(path=str(ARTIFACTS / "prefecture_board_editor.png"), full_page=True)
+
     # the history and restore page is not there for an editor, whatever the URL says
     page.goto(f"{url}/history?muni=軽井沢町")
     wait_idle(page, "h2")
     dismiss_dialog(page)
     assert page.locator("h1").first.inner_text() != "履歴・復元"
+    page.context.close()
+
+
+def test_the_prefectures_staff_see_who_has_sent_the_month(browser, nagano):
+    """長野県's viewer opens the board: 立科町 has sent April (by tateshina), 軽井沢町 not yet."""
+    from tsunagu.ingest.pipeline import ingest
+
+    url, store = nagano
+    if "2025-04" not in store.months("places"):  # when run on its own
+        assert ingest((HEADER + tateshina(7)).encode(), "places", "2025-04", store, user="tateshina").ok
+    page = open_page(browser, url, user="nagano_etsuran", width=1280, height=720)
+    page.goto(f"{url}/prefecture?m=2025-04")
+    wait_idle(page, "h2")
+    # the table shows one dataset at a time: 居場所・通いの場 first
+    table = page.locator(".st-key-upload_status table").first
+    table.wait_for(timeout=30_000)
+    rows = table.locator("tr").all_inner_texts()
+    assert any("立科町" in r and "登録済み" in r and "tateshina" in r for r in rows), rows
+    assert any("軽井沢町" in r and "未登録" in r for r in rows), rows
+    # it fits a projector's width
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS / "prefecture_board_viewer.png"), full_page=True)
     page.context.close()

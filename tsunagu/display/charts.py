@@ -94,6 +94,13 @@ def fiscal_year_trend(df: pl.DataFrame, title: str, label_size: int = 13) -> alt
     return (lines + labels).properties(title=title, height=320)
 
 
+def bar_height(rows: int, per_row: int) -> int:
+    """A bar chart's height: the page stretches charts to its width and fits the axis and its
+    title inside the height, so a chart of two bars needs that room on top of its rows (two
+    municipalities, or two 事業グループ, once drew as a flat line)."""
+    return max(190, per_row * rows + 150)
+
+
 def district_bars(
     df: pl.DataFrame, value: str, value_title: str, title: str, districts: list[str]
 ) -> alt.Chart:
@@ -111,7 +118,7 @@ def district_bars(
     labels = base.mark_text(align="left", dx=4, fontSize=13).encode(
         text=alt.Text(f"{value}:Q", format=","), color=alt.value("#222")
     )
-    return (bars + labels).properties(title=title, height=36 * len(districts) + 40)
+    return (bars + labels).properties(title=title, height=bar_height(len(districts), 36))
 
 
 def bars(
@@ -129,7 +136,7 @@ def bars(
     chart = base.mark_bar(color=color) + base.mark_text(align="left", dx=4, fontSize=13).encode(
         text=alt.Text(f"{value}:Q", format=",")
     )
-    return chart.properties(title=title, height=30 * df.height + 40)
+    return chart.properties(title=title, height=bar_height(df.height, 30))
 
 
 def district_lines(
@@ -275,7 +282,7 @@ def ranked_bars(df: pl.DataFrame, value: str, value_title: str, title: str, chos
     labels = base.mark_text(align="left", dx=4, fontSize=12).encode(
         text=alt.Text(f"{value}:Q", format=",.2f")
     )
-    return (bars_ + labels).properties(title=title, height=max(120, 26 * df.height + 40))
+    return (bars_ + labels).properties(title=title, height=bar_height(df.height, 26))
 
 
 _fonts_registered = False
