@@ -6,6 +6,7 @@ import streamlit as st
 
 from tsunagu.contract import fmt
 from tsunagu.contract.schema import DATASETS
+from tsunagu.contract.wareki import month_label
 from tsunagu.dashboard import board, header, session, widgets
 from tsunagu.display import charts
 
@@ -68,8 +69,12 @@ else:
         widgets.table(board.groups_table(groups), f"事業グループ比較_{pref}.csv")
 
 st.markdown(f"### データの登録状況（{fmt.plain(pref)}）")
-status = session.run_query("upload_status", prefecture=pref, month=f.month)
-latest = f.month == session.run_query("months")["month"][0]
+# the month the councils are asked about: by default the latest any of them has sent (the
+# sidebar's month follows the chosen municipality, which may be one that has not sent it)
+pref_months = session.run_query("months", prefecture=pref)["month"].to_list()
+status_month = st.selectbox("登録状況の対象月", pref_months, format_func=month_label, key="board_month")
+status = session.run_query("upload_status", prefecture=pref, month=status_month)
+latest = status_month == pref_months[0]
 st.markdown("\n".join(f"- {board.count_line(status, ds, latest)}" for ds in board.STATUS_DATASETS))
 shown = st.radio(
     "データ",
@@ -79,12 +84,12 @@ shown = st.radio(
     key="board_dataset",
 )
 st.caption(
-    "対象月は左の「月」で選べます。未登録の市町村を上に並べています。登録者と登録日時は、その月の登録"
+    "未登録の市町村を上に並べています。登録者と登録日時は、その月の登録"
     "（未登録なら最新の登録）のものです（日本時間）。圏域マスタは、登録中の版の月を示します。"
 )
 with st.container(key="upload_status"):  # large type for the wall (screen.css)
     st.table(board.status_table(status, shown), hide_index=True, border="horizontal")
-widgets.download(board.status_export(status), f"登録状況_{pref}_{f.month}.csv", key="dl-upload-status")
+widgets.download(board.status_export(status), f"登録状況_{pref}_{status_month}.csv", key="dl-upload-status")
 
 if compare.height >= 2 or moved:
     everywhere = bool(moved)

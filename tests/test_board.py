@@ -173,7 +173,8 @@ def test_after_one_council_sends_april_the_others_stand_out_as_missing(
     monkeypatch.setattr(widgets, "download", recorded)
     monkeypatch.setenv("TSUNAGU_DATA_DIR", str(april_from_tateshina))
     at = board("nagano_kanri")  # the prefecture's staff (an admin scoped to 長野県)
-    assert "2025年4月" in at.markdown[0].value  # the latest month anyone sent
+    # the month asked about: the latest any council has sent, whichever municipality is chosen
+    assert next(s for s in at.selectbox if s.label == "登録状況の対象月").value == "2025-04"
     assert "今月（2025年4月）の居場所・通いの場: 18市町村のうち1が登録済み" in count_lines(at)
     rows = status_rows(at)
     assert [r["状態"] for r in rows] == ["未登録"] * 17 + ["登録済み"]
