@@ -75,7 +75,9 @@ pref_months = session.run_query("months", prefecture=pref)["month"].to_list()
 status_month = st.selectbox("登録状況の対象月", pref_months, format_func=month_label, key="board_month")
 status = session.run_query("upload_status", prefecture=pref, month=status_month)
 latest = status_month == pref_months[0]
-st.markdown("\n".join(f"- {board.count_line(status, ds, latest)}" for ds in board.STATUS_DATASETS))
+st.markdown(
+    "\n".join(f"- {board.count_line(status, ds, latest, status_month)}" for ds in board.STATUS_DATASETS)
+)
 shown = st.radio(
     "データ",
     board.STATUS_DATASETS,
@@ -89,7 +91,9 @@ st.caption(
 )
 with st.container(key="upload_status"):  # large type for the wall (screen.css)
     st.table(board.status_table(status, shown), hide_index=True, border="horizontal")
-widgets.download(board.status_export(status), f"登録状況_{pref}_{status_month}.csv", key="dl-upload-status")
+widgets.download(
+    board.status_export(status, status_month), f"登録状況_{pref}_{status_month}.csv", key="dl-upload-status"
+)
 
 if compare.height >= 2 or moved:
     everywhere = bool(moved)

@@ -1,7 +1,8 @@
 -- upload_status: who has sent what, for the conference board: each municipality of a
 -- prefecture × dataset (places, pantry, forums, areas) with the latest month received, whether
 -- the month asked about is in (areas, a master kept until replaced: whether one is on file),
--- and who sent it and when (that month's upload; when it is not in, the latest one's).
+-- and who sent it and when (that month's upload; when it is not in, the latest one's). The month
+-- itself is the caller's (a value given is never echoed back).
 -- state: 'missing' (sent before, not this month), 'never' (nothing ever sent), 'in'; rows in
 -- that order within each dataset, so the ones to chase come first.
 -- params: $prefecture (text), $month (text 'YYYY-MM', optional: null = the latest month any
@@ -35,7 +36,6 @@ final as (
         m.municipality_code,
         m.project_group,
         d.dataset,
-        t.month,
         r.latest_month,
         r.month_in is not null as is_in,
         case

@@ -54,7 +54,7 @@ def prefecture_for(munis: pl.DataFrame, prefecture: str, municipality: str) -> t
     return best, why
 
 
-def count_line(status: pl.DataFrame, dataset: str, latest: bool) -> str:
+def count_line(status: pl.DataFrame, dataset: str, latest: bool, month: str) -> str:
     """「今月（2025年3月）の居場所・通いの場: 18市町村のうち17が登録済み」, naming the missing
     ones when there are few (Markdown: names escaped)."""
     rows = status.filter(pl.col("dataset") == dataset)
@@ -63,10 +63,8 @@ def count_line(status: pl.DataFrame, dataset: str, latest: bool) -> str:
     if dataset == "areas":  # a master kept until replaced, not sent monthly
         line = f"{label}: {rows.height}市町村のうち{done}が登録済み"
     else:
-        month = month_short(rows["month"][0]) if rows.height else "—"
-        line = (
-            f"{f'今月（{month}）' if latest else month}の{label}: {rows.height}市町村のうち{done}が登録済み"
-        )
+        when = month_short(month)
+        line = f"{f'今月（{when}）' if latest else when}の{label}: {rows.height}市町村のうち{done}が登録済み"
     missing = rows.filter(pl.col("state") != "in")["municipality"].to_list()
     if 0 < len(missing) <= NAMED_MISSING:
         line += f"（未登録: {'、'.join(fmt.plain(m) for m in missing)}）"
@@ -89,7 +87,7 @@ def status_table(status: pl.DataFrame, dataset: str) -> pl.DataFrame:
     )
 
 
-def status_export(status: pl.DataFrame) -> pl.DataFrame:
+def status_export(status: pl.DataFrame, month: str) -> pl.DataFrame:
     """Every dataset's status as one sheet for Excel (plain text, Japan time)."""
     return pl.DataFrame(
         {
@@ -97,7 +95,7 @@ def status_export(status: pl.DataFrame) -> pl.DataFrame:
             "市町村": status["municipality"].to_list(),
             "事業グループ": status["project_group"].to_list(),
             "データ": [DATASETS[d].label for d in status["dataset"].to_list()],
-            "対象月": [month_short(m) for m in status["month"].to_list()],
+            "対象月": [month_short(month)] * status.height,
             "状態": [STATES[s] for s in status["state"].to_list()],
             "最新の受付月": [month_short(m) for m in status["latest_month"].to_list()],
             "登録者": status["user_name"].to_list(),
