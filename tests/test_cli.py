@@ -26,7 +26,7 @@ def test_ingest_success_prints_one_summary_line(tmp_path):
     assert (data / "places" / "month=2024-07" / "data.parquet").exists()
     hist = run("history", "--dataset", "places", "--data-dir", str(data))
     assert hist.returncode == 0
-    assert ",ingest,committed,places,2024-07,yamada,places.csv,2," in hist.stdout
+    assert ",ingest,committed,places,2024-07,岡山県倉敷市,yamada,places.csv,2," in hist.stdout
 
 
 def test_ingest_refusal_lists_every_error_and_writes_nothing(tmp_path):

@@ -177,6 +177,7 @@ def _history(args) -> int:
         "outcome",
         "dataset",
         "month",
+        "municipalities",
         "user",
         "file_name",
         "rows",
@@ -185,9 +186,15 @@ def _history(args) -> int:
         "replaced_version",
         "sha256",
     ]
+
+    def cell(r: dict, c: str):
+        if c == "municipalities":  # which councils' month the upload replaced: 「長野県立科町」
+            return "、".join(p + m for p, m in r.get(c) or []) or r.get("municipality") or ""
+        return "" if r.get(c) is None else r.get(c)
+
     writer.writerow(cols)
     for r in records[-args.limit :] if args.limit else records:
-        writer.writerow(["" if r.get(c) is None else r.get(c) for c in cols])
+        writer.writerow([cell(r, c) for c in cols])
     return 0
 
 
