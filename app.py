@@ -4,6 +4,7 @@ import streamlit as st
 
 from tsunagu.access import auth, users
 from tsunagu.config import PROJECT_ROOT
+from tsunagu.dashboard import session
 
 st.set_page_config(page_title="つなぐ｜地域づくりダッシュボード", page_icon=":material/hub:", layout="wide")
 # Japanese where Streamlit writes English (upload box, hints): drawn by the CSS, named for
@@ -29,6 +30,11 @@ except users.UsersError as e:  # e.g. a users file others can read: refuse, and 
     st.stop()
 st.session_state["_authenticator"] = authenticator
 user = auth.cookie_sign_in(authenticator)
+
+old = session.old_store()
+if old:  # a data folder from before per-municipality uploads: say the one command that fixes it
+    st.error(f"つなぐを開始できません。{old}", icon=":material/sync_problem:")
+    st.stop()
 
 pages = [
     st.Page("pages/overview.py", title="ホーム（概要）", icon=":material/home:", default=True),

@@ -113,3 +113,14 @@ def test_every_old_version_restores(old_store):
         " where month = '2024-07' order by place_id"
     ).fetchall()
     assert [r[0] for r in glob] == ["FC-1", "FC-2", "KR-1", "KR-2"]
+
+
+def test_the_dashboard_says_which_command_moves_an_old_store_on(old_store, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("TSUNAGU_DATA_DIR", str(old_store.root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    [error] = at.error
+    assert error.value.startswith("つなぐを開始できません。データフォルダ")
+    assert "python -m tsunagu migrate --data-dir" in error.value

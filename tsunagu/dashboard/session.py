@@ -12,13 +12,20 @@ from tsunagu.contract.scope import Municipality
 from tsunagu.dashboard.gate import can_detail
 from tsunagu.display import privacy
 from tsunagu.query.database import Database
-from tsunagu.store.versions import Store
+from tsunagu.store.versions import OldStoreError, Store
 
 
 @st.cache_resource(show_spinner="データを開いています…")  # Streamlit's own wording is English
 def database(root: str) -> Database:
     """One DuckDB connection per process; each query takes its own cursor."""
     return Database(Store(root))
+
+
+def old_store() -> str | None:
+    """Why the data folder cannot be shown yet (written before uploads were kept per
+    municipality: the message names the command that moves it on), or None."""
+    store = Store(data_dir())
+    return str(OldStoreError(store.root)) if store.is_old() else None
 
 
 def db() -> Database:
