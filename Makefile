@@ -28,6 +28,8 @@ demo: setup
 	@if [ ! -f $(DEMO_DIR)/_manifest.json ]; then \
 		echo "デモデータを作成しています（初回のみ、30秒ほど）…"; \
 		$(BIN)/python -m tsunagu demo --quiet --data-dir $(DEMO_DIR); \
+	else \
+		$(BIN)/python -m tsunagu migrate --data-dir $(DEMO_DIR) >/dev/null; \
 	fi
 
 run: demo
