@@ -19,6 +19,7 @@ month_before('2024-01') -> '2023-12', area_match(...) for the shared area filter
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from tsunagu.config import QUERIES_DIR
 from tsunagu.contract.schema import DATASETS, POLARS_TYPES
@@ -151,6 +153,7 @@ class Database:
         self._loaded: dict | None = None  # {(dataset, month): version} of what the tables hold
         self._stamp: tuple | None = None  # the manifest file's identity when last loaded
         self._data_version = 0
+        self._parts: dict = {}  # parts file -> its rows of the uploads table (Arrow)
         self.problems: list = []  # damaged months left out of the last load (integrity.Problem)
         # what pages ask on every run, kept from the manifest last read (not parsed per run)
         self.is_demo = False
@@ -211,15 +214,10 @@ class Database:
                 for ds in DATASETS:
                     self._load(cur, ds, manifest, versions)
                 cur.execute(_UPLOADS_TABLE)
-                uploads = [
-                    (ds, month, p["prefecture"], p["municipality"], p["rows"], p["version"])
-                    + (p["committed_at"], p["user"], p["source_name"])
-                    for ds, months in manifest["datasets"].items()
-                    for month, e in months.items()
-                    for p in self.store.entry_parts(e).values()
-                ]
-                if uploads:
-                    cur.executemany("insert into uploads values (?, ?, ?, ?, ?, ?, ?, ?, ?)", uploads)
+                # one insert: executemany binds row by row, minutes for a nation's parts
+                cur.register("uploads_rows", self._uploads_rows(manifest))
+                cur.execute("insert into uploads select * from uploads_rows")
+                cur.unregister("uploads_rows")
                 cur.execute(_VIEWS)
                 cur.execute("commit")
             except Exception:
@@ -231,6 +229,34 @@ class Database:
             self.problems = list(problems or [])
         self._stamp = stamp
         return manifest.get("data_version", 0)
+
+    def _uploads_rows(self, manifest: dict) -> pa.Table:
+        """The uploads table's rows: each month's parts file is read once per process and kept
+        as Arrow, not as the store's parsed JSON (a nation's parts fill 600 MB as dicts)."""
+        kept, tables = {}, []
+        for ds, months in manifest["datasets"].items():
+            for month, entry in months.items():
+                name = entry.get("parts_file")
+                if not name:
+                    continue
+                table = self._parts.get(name)
+                if table is None:
+                    with open(self.store.root / name, "rb") as f:
+                        parts = list(json.load(f).values())
+                    table = pl.DataFrame(
+                        {
+                            "dataset": [ds] * len(parts),
+                            "month": [month] * len(parts),
+                            **{column: [p[key] for p in parts] for column, key in _UPLOADS_KEYS.items()},
+                        },
+                        schema=_UPLOADS_COLUMNS,
+                    ).to_arrow()
+                kept[name] = table
+                tables.append(table)
+        self._parts = kept
+        if not tables:
+            return pl.DataFrame(schema=_UPLOADS_COLUMNS).to_arrow()
+        return pa.concat_tables(tables)
 
     def _load(self, cur, ds: str, manifest: dict, versions: dict) -> None:
         """Bring one dataset's table up to the manifest: whole on the first load (and for
@@ -319,6 +345,26 @@ class Database:
             cur.close()
 
 
+_UPLOADS_COLUMNS = {
+    "dataset": pl.String,
+    "month": pl.String,
+    "prefecture": pl.String,
+    "municipality": pl.String,
+    "n_rows": pl.Int64,
+    "version": pl.String,
+    "committed_at": pl.String,
+    "user_name": pl.String,
+    "source_name": pl.String,
+}
+_UPLOADS_KEYS = {  # uploads column -> key of a part in the parts file
+    "prefecture": "prefecture",
+    "municipality": "municipality",
+    "n_rows": "rows",
+    "version": "version",
+    "committed_at": "committed_at",
+    "user_name": "user",
+    "source_name": "source_name",
+}
 _UPLOADS_TABLE = """
 create or replace table uploads (
     dataset varchar, month varchar, prefecture varchar, municipality varchar, n_rows bigint,
