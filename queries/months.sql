@@ -2,15 +2,20 @@
 -- first, with its 年度. A council that has not sent a month yet is shown its own latest.
 -- params: $municipality (text, optional: null = every municipality),
 -- $prefecture (text, optional: null = every prefecture)
-with final as (
-    select distinct
-        month,
-        fiscal_year(month) as fiscal_year,
-        fiscal_year_label(fiscal_year(month)) as fiscal_year_label,
+with uploaded as (  -- the months first: uploads has a row per municipality and month
+    select distinct month
     from uploads
     where dataset <> 'areas'
       and ($municipality::varchar is null or municipality = $municipality)
       and ($prefecture::varchar is null or prefecture = $prefecture)
+),
+
+final as (
+    select
+        month,
+        fiscal_year(month) as fiscal_year,
+        fiscal_year_label(fiscal_year(month)) as fiscal_year_label,
+    from uploaded
 )
 
 select * from final

@@ -1,21 +1,26 @@
 """The synthetic stores and the benchmark harness. The benchmark itself is not a test (it
-measures); here the city is built once, the report is checked against what the run
-measured, and the load run's clients go against one real server."""
+measures); here the city is built once, a nation-shaped store written in bulk is checked
+against the same uploads through Store.commit, the report is checked against what the run
+measured, and the load run's clients and an upload seen on the page go against one real
+server."""
 
 from __future__ import annotations
 
-import io
+import json
 import os
 import re
 import statistics
+from collections import Counter
+from pathlib import Path
 
 import polars as pl
 import pytest
 
 from tools import bench, synth
-from tsunagu.contract.labels import COLUMNS
+from tsunagu.config import QUERIES_DIR
 from tsunagu.ingest.pipeline import ingest
-from tsunagu.query.database import Database
+from tsunagu.query.database import Database, load_query, query_params
+from tsunagu.store import integrity
 from tsunagu.store.versions import Store
 
 
@@ -51,16 +56,132 @@ def test_synthetic_rows_pass_the_contract(city, tmp_path, dataset):
     fresh.commit(
         "areas", "2015-04", src.read_month("areas", "2015-04"), user="t", source_name="a", source_sha256=""
     )
-    out = frame.drop("prefecture").rename({c: COLUMNS.get(c, c) for c in frame.columns if c != "prefecture"})
-    bools = [c for c, t in out.schema.items() if t == pl.Boolean]
-    out = out.with_columns(
-        pl.col(c).replace_strict({True: "はい", False: "いいえ"}, return_dtype=pl.String) for c in bools
-    )
-    buf = io.StringIO()
-    out.write_csv(buf)
-    result = ingest(buf.getvalue().encode("cp932"), dataset, synth.LAST_MONTH, fresh, file_name="s.csv")
+    content = bench.upload_csv(frame)
+    result = ingest(content, dataset, synth.LAST_MONTH, fresh, file_name="s.csv")
     assert result.ok, [str(e) for e in result.errors[:5]]
     assert result.rows == frame.height
+
+
+# ------------------------------------------------------------ the bulk writer against commits
+
+ID = re.compile(r"[vc]\d{8}T\d{12}Z-[0-9a-f]{6}")
+STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
+
+
+def masked(value):
+    """Version ids and time stamps replaced: what two stores of the same uploads share."""
+    return json.loads(STAMP.sub("<t>", ID.sub("<id>", json.dumps(value, ensure_ascii=False))))
+
+
+def layout(store: Store) -> dict:
+    """What the store holds for a reader, the archive's kept versions and the audit log."""
+    manifest = store.manifest()
+    out = {"manifest": masked(manifest), "parts": {}, "versions": {}, "files": {}}
+    for ds, months in manifest["datasets"].items():
+        for month, entry in months.items():
+            parts = store.entry_parts(entry)
+            # which municipalities share an upload, by the upload's order in the month
+            order = list(dict.fromkeys(p["version"] for p in parts.values()))
+            out["parts"][ds, month] = {
+                k: masked(p) | {"upload": order.index(p["version"])} for k, p in parts.items()
+            }
+            sidecars = sorted(store.archive_dir(ds, month).glob("v*.json"))
+            out["versions"][ds, month] = [masked(json.loads(p.read_text(encoding="utf-8"))) for p in sidecars]
+            out["files"][ds, month] = (
+                [json.loads(p.read_text(encoding="utf-8"))["sha256"] for p in sidecars],
+                entry["sha256"],
+                integrity.file_sha256(store.live_path(ds, month)),
+            )
+    out["audit"] = [masked({k: v for k, v in r.items() if k != "at"}) for r in store.history()]
+    return out
+
+
+def files(store: Store) -> Counter:
+    return Counter(
+        ID.sub("<id>", str(p.relative_to(store.root))) for p in store.root.rglob("*") if p.is_file()
+    )
+
+
+def every_answer(db: Database, places: list[tuple[str, str]]) -> dict:
+    """Every named query, for each of these municipalities (its first district and school
+    district where a query takes them)."""
+    areas = db.sql("select * from areas order by area_order")
+    out = {}
+    for path in sorted(QUERIES_DIR.glob("*.sql")):
+        wanted = query_params(load_query(path.stem))
+        for pref, muni in places:
+            mine = areas.filter((pl.col("prefecture") == pref) & (pl.col("municipality") == muni)).row(
+                0, named=True
+            )
+            values = {
+                "prefecture": pref,
+                "municipality": muni,
+                "month": synth.LAST_MONTH,
+                "from_month": "2024-10",
+                "to_month": synth.LAST_MONTH,
+                "district": mine["district"],
+                "districts": [mine["district"]],
+                "school_district": mine["school_district"],
+                "fiscal_year": 2024,
+                "k": 5,
+                "limit": 10,
+                "dimension": "category" if "places" in path.stem else "supporter_type",
+            }
+            params = {k: values.get(k) for k in wanted}
+            frame = db.query(path.stem, **params)
+            out[path.stem, muni] = masked([[str(v) for v in r] for r in frame.rows()])
+    return out
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory):
+    """The nation's shape in small (three prefectures, each uploading its municipalities'
+    months, one prefecture's councils their own latest month), written by write_synth and
+    by committing the same uploads one by one."""
+    base = tmp_path_factory.mktemp("mini")
+    synth.write_synth(base / "bulk", "mini")
+    by_commits = Store(base / "commits")
+    for dataset, month, ups in synth.plan("mini"):
+        synth.commit(by_commits, "mini", dataset, month, ups)
+    return Store(base / "bulk"), by_commits
+
+
+def test_a_store_written_in_bulk_is_what_the_commits_leave(mini):
+    """Same manifest, parts, kept versions (byte for byte), month files and audit log as the
+    same uploads through Store.commit; `check` finds nothing; every query answers the same."""
+    bulk, commits = mini
+    a, b = layout(bulk), layout(commits)
+    assert a["manifest"]["data_version"] == b["manifest"]["data_version"] > 50
+    for key in ("manifest", "parts", "versions", "files", "audit"):
+        assert a[key] == b[key], key
+    # the same files, but the composed months and parts lists the later commits replaced
+    # (composed months go after 10 minutes, see versions.KEEP_COMPOSED_SECONDS)
+    a_files, b_files = files(bulk), files(commits)
+    assert a_files - b_files == Counter()
+    extra = b_files - a_files
+    assert extra and all(Path(p).parent.name in ("_composed", "_parts") for p in extra), extra
+    assert integrity.find_damaged(bulk) == []
+    places = [("北海道", "合成市0002"), ("青森県", "合成市0006")]
+    assert every_answer(Database(bulk), places) == every_answer(Database(commits), places)
+
+
+def test_the_nation_shape_is_prefectures_uploads_and_councils_own_latest_month(mini):
+    """History: one upload per prefecture and month, composed into one month file. Latest
+    month: each council of the first prefecture its own upload, the others by prefecture."""
+    store, _ = mini
+    history = store.parts("places", "2025-02")
+    assert {p["prefecture"]: p["version"] for p in history.values()}.keys() == {"北海道", "青森県", "岩手県"}
+    assert len({p["version"] for p in history.values()}) == 3
+    latest = store.parts("places", synth.LAST_MONTH)
+    own = [p["version"] for p in latest.values() if p["prefecture"] == "北海道"]
+    assert len(own) == len(set(own)) == 4
+    others = {p["prefecture"]: p["version"] for p in latest.values() if p["prefecture"] != "北海道"}
+    assert len(set(others.values())) == 2
+    entry = store.current("places", synth.LAST_MONTH)
+    assert entry["composed"] and entry["rows"] == sum(p["rows"] for p in latest.values())
+    # forums: a council reports its month even with no event
+    forums = store.parts("forums", synth.LAST_MONTH)
+    assert len(forums) == 9 and any(p["rows"] == 0 for p in forums.values())
 
 
 def table(text: str, header: str) -> list[list[str]]:
@@ -80,15 +201,18 @@ def number(cell: str) -> float:
 
 
 def test_bench_report_shows_what_the_run_measured(city, tmp_path, monkeypatch):
-    """The report a reader relies on: a row per page with the figures measured for it, and
-    each question's DuckDB time against the pandas baseline measured in the same run, with
-    the ratio of the two."""
+    """The report a reader relies on: a row per page with the figures measured for it, each
+    question's DuckDB time against the pandas baseline measured in the same run, with the
+    ratio of the two, the first loads, one municipality's upload and reload, and the scans of
+    one file against many."""
     root, _ = city
+    month_before = Store(root).read_month("places", synth.LAST_MONTH)
     work = tmp_path / "work"
     work.mkdir()
     (work / "city").symlink_to(root)
     monkeypatch.setattr(bench, "REPEATS", 2)
     monkeypatch.setattr(bench, "PAGES", ["overview", "present"])
+    monkeypatch.setattr(bench, "FIRST_LOAD_RUNS", 2)
     measured = {}
 
     def spy(name):
@@ -100,7 +224,7 @@ def test_bench_report_shows_what_the_run_measured(city, tmp_path, monkeypatch):
 
         monkeypatch.setattr(bench, name, record)
 
-    for name in ("page_runs", "query_times", "pandas_answers"):
+    for name in ("page_runs", "query_times", "pandas_answers", "first_loads", "upload_reload", "small_files"):
         spy(name)
     out = tmp_path / "bench.md"
     before = {k: os.environ.get(k) for k in ("TSUNAGU_DATA_DIR", "TSUNAGU_USERS_FILE")}
@@ -138,6 +262,33 @@ def test_bench_report_shows_what_the_run_measured(city, tmp_path, monkeypatch):
     assert compared >= 1  # the overview page asks the overview question
     assert total[0] == "合計（目標 100× 以上）"
     assert number(total[3]) == pytest.approx(number(total[2]) / number(total[1]), rel=0.05, abs=1)
+
+    loads = measured["first_loads"]
+    assert len(loads) == 2 and min(loads) > 0
+    head = (
+        f"- ストアの最初の読み込み {statistics.median(loads):.1f} s（新しいプロセスで2回の中央値: "
+        f"{loads[0]:.1f}、{loads[1]:.1f} s。直後のロードアベレージ "
+    )
+    assert re.search(re.escape(head) + r"[\d.]+）。最初のページ表示", text)
+    up = measured["upload_reload"]
+    assert up["commit_s"] > 0 and up["reload_s"] > 0
+    assert (
+        f"- 1市町村の登録（ingest: 読み取り・検証・1市町村の月（{up['rows']:,}行）の合成・保存） "
+        f"{up['commit_s']:.2f} s、そのあとのダッシュボードの再読み込み {up['reload_s']:.2f} s（3回の中央値）"
+    ) in text
+    # the upload was put back: the month reads as before
+    assert Store(root).read_month("places", synth.LAST_MONTH).equals(month_before)
+
+    small = measured["small_files"]
+    rows = table(text, "| 読むもの |")
+    assert [r[0] for r in rows] == list(bench.SMALL_CASES.values())
+    for key, (_, files, n, scan, one, load) in zip(bench.SMALL_CASES, rows, strict=True):
+        case = small[key]
+        assert number(files) == case["files"] and number(n) == case["rows"] > 0, key
+        assert scan.startswith(f"{case['scan_ms']:,.1f}") and one.startswith(f"{case['one_ms']:,.1f}"), key
+        assert load == "—" if case["load_ms"] is None else load.startswith(f"{case['load_ms']:,.1f}"), key
+    # one month, however it is split, holds the same rows
+    assert small["month_file"]["rows"] == small["versions"]["rows"] == small["per_municipality"]["rows"]
 
     # the ingest line: its rate is the rows over the seconds it shows (to 0.01 s)
     [(seconds, rate)] = re.findall(r"- 3,000行: ([\d.]+) s（([\d,]+)行/秒", text)
@@ -177,6 +328,40 @@ def test_load_run_counts_a_page_that_does_not_show_the_district(served, monkeypa
     r = bench.load_on(served, sessions=1, changes=2, think=QUICK)
     assert r["reruns"] == 0 and r["p95_ms"] is None
     assert len(r["errors"]) == 2 and all("存在しない地区" in e for e in r["errors"])
+
+
+def test_an_upload_shows_on_the_running_dashboard_and_is_put_back(served):
+    """ingest() of the home municipality's month with new places, then the page run again:
+    the overview's first figure shows the new count on the first run after the commit; the
+    month is restored afterwards."""
+    store = Store(served.root)
+    before = store.read_month("places", synth.LAST_MONTH)
+    r = bench.upload_visible(served, repeats=2)
+    assert r["reruns"] == 1
+    assert 0 < r["commit_s"] < r["visible_s"] and 0 < r["page_s"] < r["visible_s"]
+    assert store.read_month("places", synth.LAST_MONTH).equals(before)
+    [line] = [x for x in bench.visible_section("city", r) if x.startswith("- 登録の開始")]
+    met = "達成" if r["visible_s"] <= 2 else "未達"
+    assert line.startswith(
+        f"- 登録の開始から画面の数字が変わるまで {r['visible_s']:.2f} s（目標 2 s 以内: {met}、2回の中央値）"
+    )
+
+
+def test_an_upload_the_page_does_not_show_is_an_error(served, monkeypatch):
+    """The check is real: expecting one place more than the upload adds, the page never
+    shows it, and the measurement fails instead of counting."""
+    real = bench.municipality_upload
+
+    def one_more(*args):
+        content, active = real(*args)
+        return content, active + 1
+
+    monkeypatch.setattr(bench, "municipality_upload", one_more)
+    store = Store(served.root)
+    before = store.read_month("places", synth.LAST_MONTH)
+    with pytest.raises(RuntimeError, match="the page still shows"):
+        bench.upload_visible(served, repeats=1, deadline_s=2)
+    assert store.read_month("places", synth.LAST_MONTH).equals(before)
 
 
 def test_an_exception_element_makes_the_run_an_error():

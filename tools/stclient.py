@@ -49,6 +49,14 @@ class Run:
                 out.append(re.sub(r"\\(.)", r"\1", getattr(el, kind).body))
         return out
 
+    def metrics(self) -> dict[str, str]:
+        """Each st.metric's value as shown, by its label."""
+        out = {}
+        for el in self.elements.values():
+            if el.WhichOneof("type") == "metric":
+                out[el.metric.label] = el.metric.body
+        return out
+
     def widget(self, key: str):
         """The widget with this user key (Streamlit ends its generated ids with `-key`)."""
         for el in self.elements.values():

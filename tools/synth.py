@@ -1,9 +1,13 @@
 """Synthetic stores at city, prefecture and nation scale, for the benchmark.
 
-Deterministic (a fixed seed per scale), vectorised with NumPy and Polars, and written
-through the store's own commit path (archive version, manifest, live file, audit), so the
-benchmark reads exactly what an ingested store would hold. Names are obviously made up
-(「合成市0001」), so a synthetic store is never mistaken for a council's data.
+Deterministic (a fixed seed per scale), vectorised with NumPy and Polars. Written as councils
+upload (each upload covers its municipalities, see tsunagu.store.versions): at city and
+prefecture scale each municipality uploads its own months; at nation scale each prefecture
+uploads its municipalities' months together, except the latest month, where the councils of
+the prefecture the dashboard opens on upload their own. The history is written by
+tools.bulkstore (as those commits would leave it, in minutes instead of hours); the latest
+month goes through Store.commit itself. Names are obviously made up (「合成市0001」), so a
+synthetic store is never mistaken for a council's data.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from tools.bulkstore import BulkStore, Upload
 from tsunagu.contract.schema import DATASETS
-from tsunagu.store.versions import Store
+from tsunagu.store.versions import Municipality, Store, covered
 
 PREFECTURES = [
     "北海道",
@@ -79,12 +84,15 @@ class Scale:
     pantry_sites: int
     pantry_months: int
     events_per_municipality_month: float
+    by_prefecture: bool = False  # a prefecture uploads its municipalities' months together
 
 
 SCALES = {
     "city": Scale("city", 1, 1, 900, 96, 100, 120, 3.0),
     "prefecture": Scale("prefecture", 1, 77, 8_000, 96, 1_000, 120, 1.5),
-    "nation": Scale("nation", 47, 1_700, 150_000, 96, 20_000, 120, 0.25),
+    "nation": Scale("nation", 47, 1_700, 150_000, 96, 20_000, 120, 0.25, by_prefecture=True),
+    # the nation's shape in a few seconds, for the tests
+    "mini": Scale("mini", 3, 9, 400, 6, 30, 6, 1.0, by_prefecture=True),
 }
 LAST_MONTH = "2025-03"
 
@@ -240,7 +248,8 @@ def forums_month(
 
 
 def frames(scale_name: str) -> Iterator[tuple[str, str, pl.DataFrame]]:
-    """Every (dataset, month, frame) of a synthetic store, in the order they are committed;
+    """Every (dataset, month, frame) of a synthetic store, in the order they are uploaded,
+    rows by municipality (as a month composed from municipalities' uploads holds them);
     the same each time (a fixed seed per scale)."""
     scale = SCALES[scale_name]
     seed = int(hashlib.sha256(scale_name.encode()).hexdigest()[:8], 16)
@@ -249,22 +258,60 @@ def frames(scale_name: str) -> Iterator[tuple[str, str, pl.DataFrame]]:
     yield "areas", "2015-04", area
     base, months = places(scale, area, rng)
     for i, month in enumerate(months):
-        yield "places", month, place_month(base, i, month)
+        yield "places", month, _by_municipality(place_month(base, i, month))
     sites = pantry(scale, area, rng)
     serial = 0
     for month in months_back(LAST_MONTH, scale.pantry_months):
-        yield "pantry", month, pantry_month(sites, month, rng)
+        yield "pantry", month, _by_municipality(pantry_month(sites, month, rng))
         events = forums_month(scale, area, month, serial, rng)
         serial += events.height
-        yield "forums", month, events
+        yield "forums", month, _by_municipality(events)
 
 
-def write_synth(root, scale_name: str, progress: Callable[[str], None] | None = None) -> dict:
-    """Write a whole synthetic store; returns the row counts per dataset."""
-    store = Store(root)
-    counts = {"areas": 0, "places": 0, "pantry": 0, "forums": 0}
-    places_done = 0
+def _by_municipality(frame: pl.DataFrame) -> pl.DataFrame:
+    # municipalities are numbered in their prefectures' order, so this also groups prefectures
+    return frame.sort("municipality", maintain_order=True)
+
+
+def uploads(scale: Scale, area: pl.DataFrame, dataset: str, frame: pl.DataFrame, own: str | None = None):
+    """The uploads of one month: each municipality's own, or each prefecture's for all its
+    municipalities (but the councils of prefecture `own` upload their own), in areas' order.
+    A forums upload covers every municipality of its uploader: a council reports its month
+    even when it held no event."""
+    munis: list[Municipality] = covered(area) if dataset == "forums" else covered(frame)
+    groups: dict[tuple, list[Municipality]] = {}
+    for p, m in munis:
+        alone = not scale.by_prefecture or p == own
+        groups.setdefault((p, m) if alone else (p,), []).append((p, m))
+    keyed = pl.concat_str([pl.col("prefecture"), pl.lit("/"), pl.col("municipality")])
+    parts = frame.with_columns(keyed.alias("_k")).partition_by("_k", as_dict=True, include_key=False)
+    empty = frame.clear()
+    out: list[Upload] = []
+    for group in groups.values():
+        rows = [parts[(f"{p}/{m}",)] for p, m in group if (f"{p}/{m}",) in parts]
+        out.append((pl.concat(rows) if rows else empty, group))
+    return out
+
+
+def plan(scale_name: str) -> Iterator[tuple[str, str, list[Upload]]]:
+    """Every month of a synthetic store as its uploads, in the order they are written: the
+    history first, then the latest month of places, pantry and forums."""
+    scale = SCALES[scale_name]
+    latest, area, own = [], None, None
     for dataset, month, frame in frames(scale_name):
+        if dataset == "areas":
+            # the councils of the prefecture the dashboard opens on (the first by name)
+            area, own = frame, frame["prefecture"].min()
+        if month == LAST_MONTH and dataset != "areas":
+            latest.append((dataset, month, uploads(scale, area, dataset, frame, own)))
+        else:
+            yield dataset, month, uploads(scale, area, dataset, frame)
+    yield from latest
+
+
+def commit(store: Store, scale_name: str, dataset: str, month: str, ups: list[Upload]) -> None:
+    """The month's uploads through Store.commit, one after the other."""
+    for frame, munis in ups:
         store.commit(
             dataset,
             month,
@@ -273,12 +320,31 @@ def write_synth(root, scale_name: str, progress: Callable[[str], None] | None = 
             source_name=f"synth-{scale_name}",
             source_sha256="",
             extra={"action": "synth"},
+            municipalities=munis,
         )
-        counts[dataset] += frame.height
-        if dataset == "places":
-            places_done += 1
-            if progress and places_done % 12 == 0:
-                progress(f"places {month}: {counts['places']:,} rows")
+
+
+def write_synth(root, scale_name: str, progress: Callable[[str], None] | None = None) -> dict:
+    """Write a whole synthetic store into a new folder: the history in bulk
+    (tools.bulkstore), the latest month through Store.commit. Returns the row counts per
+    dataset."""
+    bulk = BulkStore(root, user="synth", source_name=f"synth-{scale_name}", action="synth")
+    counts = {"areas": 0, "places": 0, "pantry": 0, "forums": 0}
+    commits = 0
+    for dataset, month, ups in plan(scale_name):
+        counts[dataset] += sum(f.height for f, _ in ups)
+        if month == LAST_MONTH and dataset != "areas":
+            if bulk is not None:
+                bulk.close()
+                bulk = None
+            commit(Store(root), scale_name, dataset, month, ups)
+            commits += len(ups)
+            continue
+        bulk.month(dataset, month, ups)
+        if progress and dataset == "places" and month.endswith("-03"):
+            progress(f"places {month}: {counts['places']:,} rows")
+    if bulk is not None:
+        bulk.close()
     if progress:
-        progress(f"done: {counts}")
+        progress(f"done: {counts}; {LAST_MONTH} in {commits} uploads through Store.commit")
     return counts
