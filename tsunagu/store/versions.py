@@ -311,7 +311,7 @@ class Store:
             with open(path, encoding="utf-8") as f:
                 known = json.load(f)
             with _parts_lock:
-                if len(_parts_cache) > 4096:
+                if len(_parts_cache) > 64:  # at nation scale a parts list parses to a few MB
                     _parts_cache.clear()
                 _parts_cache[path] = known
         return known
@@ -740,17 +740,17 @@ class Store:
             )
         with contextlib.suppress(FileNotFoundError):
             (self.pending / f"{version}.json").unlink()
-        self._forget_composed(dataset, month, keep=meta.get("month_file"))
+        self._forget_composed(dataset, month, keep=meta.get("month_file"), parts=meta.get("month_version"))
 
-    def _forget_composed(self, dataset: str, month: str, keep: str | None) -> None:
-        """Composed month files are derived (the versions are what is kept): remove the ones
-        no longer live, once a page that read an older manifest can no longer be opening them."""
-        folder = self.archive_dir(dataset, month) / COMPOSED
-        if not folder.exists():
-            return
+    def _forget_composed(self, dataset: str, month: str, keep: str | None, parts: str | None = None) -> None:
+        """Composed month files and parts lists are derived (the versions are what is kept):
+        remove the ones no longer live, once a page that read an older manifest can no longer
+        be opening them (at nation scale a parts list is 650 KB an upload)."""
+        adir = self.archive_dir(dataset, month)
+        live = {keep, parts and str((adir / PARTS / f"{parts}.json").relative_to(self.root))}
         now = dt.datetime.now().timestamp()
-        for path in folder.glob("*.parquet"):
-            if str(path.relative_to(self.root)) == keep:
+        for path in [*adir.glob(f"{COMPOSED}/*.parquet"), *adir.glob(f"{PARTS}/*.json")]:
+            if str(path.relative_to(self.root)) in live:
                 continue
             with contextlib.suppress(FileNotFoundError):
                 if now - path.stat().st_mtime > KEEP_COMPOSED_SECONDS:
