@@ -31,7 +31,7 @@ except users.UsersError as e:  # e.g. a users file others can read: refuse, and 
 st.session_state["_authenticator"] = authenticator
 user = auth.cookie_sign_in(authenticator)
 
-old = session.old_store() if user else None  # (signed out: the form only, no data opened)
+old = session.old_store()
 if old:  # a data folder from before per-municipality uploads: say the one command that fixes it
     st.error(f"つなぐを開始できません。{old}", icon=":material/sync_problem:")
     st.stop()

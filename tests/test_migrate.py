@@ -119,11 +119,7 @@ def test_the_dashboard_says_which_command_moves_an_old_store_on(old_store, monke
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("TSUNAGU_DATA_DIR", str(old_store.root))
-    from tests.test_app import signed_in
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    signed_in(at, "kacho")
-    at.run()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
     [error] = at.error
     assert error.value.startswith("つなぐを開始できません。データフォルダ")

@@ -23,13 +23,9 @@ def database(root: str) -> Database:
 
 def old_store() -> str | None:
     """Why the data folder cannot be shown yet (written before uploads were kept per
-    municipality: the message names the command that moves it on), or None. The database's
-    own refresh decides it: a stat of the manifest per run, not a read."""
-    try:
-        db().refresh()
-    except OldStoreError as e:
-        return str(e)
-    return None
+    municipality: the message names the command that moves it on), or None."""
+    store = Store(data_dir())
+    return str(OldStoreError(store.root)) if store.is_old() else None
 
 
 def db() -> Database:
