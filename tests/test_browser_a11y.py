@@ -135,6 +135,9 @@ def check(page, name: str, user: str, data: tuple[str, ...] = ()) -> list[str]:
     """What is wrong with the page as it is now, one line each; and a screenshot of it."""
     # colours are read as drawn: a list opening or an element back from a rerun (Streamlit
     # fades what is stale) is still in its transition for a moment
+    # and a page mid-rerun (a late run on a busy machine) is measured once it is current:
+    # Streamlit marks what it is about to replace data-stale and greys it out
+    page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=30_000)
     page.wait_for_function(FINISHED_TRANSITIONS, timeout=10_000)
     if not page.evaluate("() => typeof axe !== 'undefined'"):  # once per load of the app
         page.add_script_tag(path=str(AXE))
