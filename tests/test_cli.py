@@ -38,8 +38,8 @@ def test_ingest_refusal_lists_every_error_and_writes_nothing(tmp_path):
     out = cli_ingest(data, "places", "2024-07", str(tmp_path / "bad.csv"))
     assert out.returncode == 1
     lines = out.stderr.splitlines()
-    assert lines[0].startswith("[エラー] 2行目・「地区」列: 「玉嶋」は倉敷市の地区にありません。")
-    assert lines[1].startswith("[エラー] 3行目・「種別」列: 「喫茶」は選べる値ではありません。")
+    assert lines[0].startswith("[エラー] 2行目・D列（地区）: 「玉嶋」は倉敷市の地区にありません。")
+    assert lines[1].startswith("[エラー] 3行目・F列（種別）: 「喫茶」は選べる値ではありません。")
     assert (
         lines[2]
         == "登録しませんでした: 居場所・通いの場 2024年7月（令和6年7月） — エラー 2件（データは変更していません）"

@@ -111,7 +111,7 @@ def test_months_an_era_never_reached_are_refused(store, text, message):
     error = only_error(store, "places", place_started(text), "2024-07")
     assert (error.row, error.column, error.level) == (2, "開始年月", "error")
     assert error.message.startswith(message)
-    assert str(error).startswith("[エラー] 2行目・「開始年月」列: 「")
+    assert str(error).startswith("[エラー] 2行目・I列（開始年月）: 「")
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_heisei_continuation_is_read_as_reiwa_with_a_warning(store, text, month,
         f"「{text}」は{reiwa}（{western}）として読みました。"
         f"平成は31年4月30日（2019年4月30日）までです。次からは{reiwa}のように入力してください。"
     )
-    assert str(warning).startswith("[注意] 2行目・「開始年月」列: ")
+    assert str(warning).startswith("[注意] 2行目・I列（開始年月）: ")
 
 
 def test_next_reiwa_year_is_a_planned_start_and_only_a_warning(store):

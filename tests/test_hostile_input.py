@@ -334,7 +334,11 @@ CORPUS = {
     "binary": (lambda: random.Random(1).randbytes(64_000), "refused", "文字コードを読み取れません"),
     "png": (lambda: b"\x89PNG\r\n\x1a\n" + random.Random(2).randbytes(5000), "refused", ""),
     "xlsx-renamed": (lambda: xlsx_bytes(), "refused", "Excel ブック（.xlsx）"),
-    "xls-renamed": (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000), "refused", "古い形式の Excel"),
+    "xls-renamed": (
+        lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000),
+        "refused",
+        "Excel 97-2003 ブック（.xls）として読み取れませんでした",
+    ),
     "pdf": (lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj", "refused", "PDF"),
     "gzip": (lambda: b"\x1f\x8b\x08\x00" + random.Random(3).randbytes(3000), "refused", ""),
     "empty": (lambda: b"", "refused", "ファイルが空です"),

@@ -55,7 +55,9 @@ def test_places_row_errors(store, old, new, column, expected):
     error = one_error(store, "places", bad_place(old, new))
     assert (error.row, error.column) == (3, column)
     assert expected in error.message
-    assert str(error).startswith(f"[エラー] 3行目・「{column}」列: ")
+    # Excel's row, and the column by its letter and the header as the file spells it
+    assert error.letter and error.letter.isalpha()
+    assert str(error).startswith(f"[エラー] 3行目・{error.letter}列（{column}）: ")
 
 
 def test_good_row_alone_is_accepted(store):
@@ -66,9 +68,15 @@ def test_unknown_and_missing_columns(store):
     header = PLACES_HEADER.replace("種別,", "しゅべつ,").replace(",状態", ",備考")
     errors = refuse(store, "places", places_csv([GOOD], header))
     messages = {(e.row, e.column): e.message for e in errors}
-    assert "「居場所・通いの場」にない列です（F列）" in messages[(1, "しゅべつ")]
+    assert "「居場所・通いの場」にない列です" in messages[(1, "しゅべつ")]
+    assert [str(e) for e in errors if e.column == "しゅべつ"][0].startswith(
+        "[エラー] 1行目・F列（しゅべつ）: "
+    )
     assert "使える列: 通いの場ID、名称" in messages[(1, "しゅべつ")]
-    assert messages[(1, "種別")] == "必須の列「種別」がありません。1行目に「種別」の列を追加してください。"
+    assert (
+        messages[(1, "種別")]
+        == "必須の列「種別」がありません。見出し行（1行目）に「種別」の列を追加してください。"
+    )
     assert messages[(1, "状態")].startswith("必須の列「状態」がありません")
 
 
@@ -81,7 +89,8 @@ def test_duplicate_column(store):
 
 def test_value_under_a_column_without_header(store):
     (error,) = refuse(store, "places", places_csv([GOOD + ",,メモ"], PLACES_HEADER + ",,"))
-    assert (error.row, error.column) == (2, "O列")
+    assert (error.row, error.column, error.letter) == (2, None, "O")
+    assert str(error).startswith("[エラー] 2行目・O列: ")
     assert "見出しのない列に値「メモ」があります" in error.message
 
 
@@ -106,8 +115,9 @@ def test_many_errors_come_together(store):
     [
         (b"", "ファイルが空です"),
         (b"\r\n\r\n", "ファイルが空です"),
-        (b"PK\x03\x04\x14\x00\x06\x00", "Excel ブック（.xlsx）のファイルです"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "古い形式の Excel ブック（.xls）"),
+        # the start of a workbook, cut off: read as one, and said to be broken
+        (b"PK\x03\x04\x14\x00\x06\x00", "Excel ブック（.xlsx）として読み取れませんでした（壊れているか"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Excel 97-2003 ブック（.xls）として読み取れませんでした"),
         (b"%PDF-1.7\n", "PDF ファイルです"),
         (b"\x00\x01\x02binary\x00", "CSV ではないファイルです"),
         (b"\x81\x00\xff\xfe\xfd\x80", "文字コードを読み取れません"),

@@ -90,6 +90,13 @@ def _ingest(args) -> int:
         print(f"ファイルを読めません: {path}（{e.strerror}）", file=sys.stderr)
         return 2
     store = Store(data_dir(args.data_dir))
+    mapping = None  # the municipality's saved column names
+    if args.map or args.no_saved_map:
+        try:
+            mapping = _mapping_args(args, store)
+        except ValueError as e:
+            print(e, file=sys.stderr)
+            return 2
     result = ingest(
         content,
         args.dataset,
@@ -98,13 +105,50 @@ def _ingest(args) -> int:
         user=args.user,
         file_name=path.name,
         municipality=args.municipality,
+        sheet=args.sheet,
+        mapping=mapping,
     )
+    if result.ok and args.save_map and args.map:
+        from tsunagu.store import mappings
+
+        for muni in result.municipalities:
+            mappings.save(store, args.dataset, muni, _mapping_args(args, store, saved=False), user=args.user)
+        print("列の対応を保存しました（次回から使います）。", file=sys.stderr)
     out = sys.stdout if result.ok else sys.stderr
     for issue in result.errors + result.warnings:
         # a damaged stored file goes to stderr even when the upload went through
         print(issue, file=sys.stderr if issue.level == "damaged" else out)
     print(result.summary, file=out)
     return 0 if result.ok else 1
+
+
+def _mapping_args(args, store, saved: bool = True) -> dict[str, str | None]:
+    """--map 見出し=列 (列: the contract's header or key, or 使わない) over the saved mapping."""
+    from tsunagu.contract.schema import DATASETS
+    from tsunagu.ingest.pipeline import mapping_for
+    from tsunagu.ingest.validate import column_of, mapping_key
+
+    ds = DATASETS[args.dataset]
+    mapping = dict(mapping_for(store, args.dataset, municipality=args.municipality)) if saved else {}
+    if args.no_saved_map:
+        mapping = {}
+    for item in args.map or []:
+        head, sep, target = item.partition("=")
+        if not sep or not head.strip():
+            raise ValueError(
+                f"--map「{item}」は「ファイルの列名=つなぐの列名」の形で指定してください（例: サロン名=名称）。"
+            )
+        if target.strip() == "使わない":
+            mapping[mapping_key(head)] = None
+            continue
+        key = column_of(target.strip(), ds)
+        if not key:
+            allowed = "、".join(c.header for c in ds.columns)
+            raise ValueError(
+                f"--map「{item}」の「{target}」は「{ds.label}」の列ではありません。使える列: {allowed}、使わない"
+            )
+        mapping[mapping_key(head)] = key
+    return mapping
 
 
 def _migrate(args) -> int:
@@ -435,8 +479,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--municipality",
         help="どの市町村の月か（行のないフォーラムのファイルで必要。行があるときは、すべての行がこの市町村か確かめる）",
     )
+    p.add_argument(
+        "--sheet", help="ブック（.xlsx/.xlsm/.xls/.ods）のどのシートか（省略時: 最初の表示されているシート）"
+    )
+    p.add_argument(
+        "--map",
+        action="append",
+        metavar="見出し=列",
+        help="ファイルの列名をつなぐの列に対応させる（例: サロン名=名称、備考=使わない。何度でも指定可）",
+    )
+    p.add_argument("--save-map", action="store_true", help="--map の対応を市町村ごとに保存し、次回から使う")
+    p.add_argument("--no-saved-map", action="store_true", help="保存してある列の対応を使わない")
     add_data_dir(p)
-    p.add_argument("file", help="登録する CSV ファイル")
+    p.add_argument("file", help="登録する CSV またはブック（.xlsx/.xlsm/.xls/.ods）")
     p.set_defaults(func=_ingest)
 
     p = sub.add_parser("migrate", help="以前の形式のデータフォルダを、市町村ごとに登録を保管する形式に移す")

@@ -13,21 +13,40 @@ class Issue:
     # "error" refuses the file; "warning" is shown and does not block; "damaged" names a
     # damaged stored file that a check had to skip (the upload itself is not refused)
     level: str = "error"
+    sheet: str | None = None  # a workbook's sheet
+    letter: str | None = None  # the column's letter (E), when the file has the column
+
+    @property
+    def place(self) -> str:
+        """Where, as a coordinator finds it in Excel: 「Sheet1 の 12行目・E列（地区）」."""
+        where = []
+        if self.row is not None:
+            where.append(f"{self.row}行目")
+        if self.letter:
+            where.append(f"{self.letter}列（{self.column}）" if self.column else f"{self.letter}列")
+        elif self.column:
+            where.append(f"「{self.column}」列")
+        text = "・".join(where)
+        if self.sheet:
+            return f"{self.sheet} の {text}" if text else f"シート「{self.sheet}」"
+        return text or "ファイル全体"
 
     def __str__(self) -> str:
         if self.level == "damaged":
             return f"[保存データの破損] {self.message}"
-        where = []
-        if self.row is not None:
-            where.append(f"{self.row}行目")
-        if self.column:
-            where.append(f"「{self.column}」列")
-        prefix = "・".join(where) if where else "ファイル全体"
+        prefix = self.place
         label = "エラー" if self.level == "error" else "注意"
         return f"[{label}] {prefix}: {self.message}"
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "message": self.message, "level": self.level}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+            "level": self.level,
+            "sheet": self.sheet,
+            "letter": self.letter,
+        }
 
 
 class RefusedError(Exception):

@@ -22,6 +22,11 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+def header_key(text: str) -> str:
+    """How a column header is compared: NFKC, lower case, no spaces (「 サロン名 」 = 「サロン名」)."""
+    return re.sub(r"\s+", "", nfkc(text).lower())
+
+
 _ERA_RE = "|".join([name for name, _, _ in ERAS] + [initial for _, initial, _ in ERAS])
 # 令和6年7月(1日), R6.7(.1), R6/7(/1), R6-7(-1), R6年7月(1日); 元 for year 1.
 _ERA_DATE = re.compile(

@@ -16,7 +16,8 @@ from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.scope import EVERYWHERE, Scope
 from tsunagu.contract.wareki import month_label
 from tsunagu.ingest.read import read_table
-from tsunagu.ingest.validate import Validated, validate
+from tsunagu.ingest.validate import Validated, recogniser, validate
+from tsunagu.store import mappings
 from tsunagu.store.versions import Municipality, OldStoreError, Store, StoreError, covered
 
 
@@ -68,8 +69,13 @@ def validate_upload(
     store: Store,
     scope: Scope = EVERYWHERE,
     municipality: str | Municipality | None = None,
+    *,
+    sheet: str | None = None,
+    mapping: dict[str, str | None] | None = None,
 ) -> Validated:
-    """Validate without writing anything. Raises RefusedError with every problem."""
+    """Validate without writing anything. Raises RefusedError with every problem.
+    `sheet`: a workbook's sheet (default: the first visible one); `mapping`: names for the
+    file's own headers (default: the one saved for the municipality and dataset)."""
     if dataset not in DATASETS:
         raise RefusedError(
             [
@@ -82,12 +88,14 @@ def validate_upload(
         )
     store.check_format()
     ds = DATASETS[dataset]
-    raw = read_table(content)
     try:
         # (an areas upload is checked against the others' codes: two may not share one)
         areas = store.current_areas()
     except StoreError as e:
         raise RefusedError([Issue(None, None, str(e))]) from None
+    if mapping is None:
+        mapping = saved_mapping(store, dataset, areas, scope, municipality)
+    raw = read_table(content, sheet, recogniser(ds, mapping))
     chosen = choose_municipality(store, areas, scope, municipality, empty=raw.data.height == 0)
     previous = previous_month = None
     damaged = []
@@ -111,12 +119,48 @@ def validate_upload(
                 )
             )
     try:
-        result = validate(raw, ds, month, areas, previous, previous_month, scope=scope, municipality=chosen)
+        result = validate(
+            raw, ds, month, areas, previous, previous_month, scope=scope, municipality=chosen, mapping=mapping
+        )
     except RefusedError as e:
         raise RefusedError(e.issues + damaged) from None
     result.warnings[:0] = damaged
     result.municipalities = [chosen] if result.frame.height == 0 and chosen else covered(result.frame)
     return result
+
+
+def mapping_for(
+    store: Store, dataset: str, scope: Scope = EVERYWHERE, municipality: str | Municipality | None = None
+) -> dict[str, str | None]:
+    """The saved column names an upload of this dataset would use (see saved_mapping)."""
+    try:
+        areas = store.current_areas()
+    except StoreError:
+        return {}
+    return saved_mapping(store, dataset, areas, scope, municipality)
+
+
+def saved_mapping(
+    store: Store, dataset: str, areas, scope: Scope, municipality: str | Municipality | None
+) -> dict[str, str | None]:
+    """The column names saved for this upload: the chosen municipality's; with none chosen,
+    those of the municipalities the uploader may write, where they agree."""
+    try:
+        chosen = choose_municipality(store, areas, scope, municipality)
+    except RefusedError:
+        chosen = None  # validate_upload says why, with the file's own problems
+    if chosen is not None:
+        return mappings.load(store, dataset, chosen)
+    merged: dict[str, str | None] = {}
+    clash: set[str] = set()
+    for muni, mapping in mappings.saved(store, dataset).items():
+        if not scope.everywhere and not scope.within([muni]):
+            continue
+        for k, v in mapping.items():
+            if k in merged and merged[k] != v:
+                clash.add(k)
+            merged.setdefault(k, v)
+    return {k: v for k, v in merged.items() if k not in clash}
 
 
 def choose_municipality(
@@ -168,6 +212,8 @@ def ingest(
     demo: bool = False,
     scope: Scope = EVERYWHERE,
     municipality: str | Municipality | None = None,
+    sheet: str | None = None,
+    mapping: dict[str, str | None] | None = None,
 ) -> IngestResult:
     """Validate and store one upload for the municipalities it covers. `scope`: whose rows
     the uploader may write; `municipality`: the one chosen on upload (needed for a forums
@@ -175,7 +221,9 @@ def ingest(
     sha = hashlib.sha256(content).hexdigest()
     try:
         month = normalise_month(month)
-        result = validate_upload(content, dataset, month, store, scope, municipality)
+        result = validate_upload(
+            content, dataset, month, store, scope, municipality, sheet=sheet, mapping=mapping
+        )
         damaged = [i for i in result.warnings if i.level == "damaged"]
         extra = {"action": "demo" if demo else "ingest", "warnings": len(result.warnings) - len(damaged)}
         if damaged:  # a check was skipped: the audit log keeps that too

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -21,7 +22,19 @@ class RawTable:
     letters: list[str]  # Excel column letters of those columns (A, B, …)
     header_row: int  # Excel row number of the header (1 unless blank rows precede it)
     data: pl.DataFrame  # columns "0".."n-1" (text or null) and "_row" (Excel row number)
-    encoding: str
+    encoding: str  # or the kind of workbook (「Excel ブック（.xlsx）」)
+    sheet: str | None = None  # the workbook's sheet read; None for a CSV
+    sheets: list[str] = field(default_factory=list)  # the workbook's visible sheets, for a picker
+    # formula error cells (#REF!, #DIV/0!) below the header: (Excel row, column index, text);
+    # validation refuses those in the columns it uses
+    error_cells: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def letter_of(self, header: str) -> str | None:
+        """The column letter of a header cell as the file spells it."""
+        try:
+            return self.letters[self.header.index(header)]
+        except ValueError:
+            return None
 
 
 def column_letter(index: int) -> str:
@@ -34,11 +47,7 @@ def column_letter(index: int) -> str:
     return letters
 
 
-_NOT_CSV = (
-    (b"PK\x03\x04", "Excel ブック（.xlsx）のファイルです"),
-    (b"\xd0\xcf\x11\xe0", "古い形式の Excel ブック（.xls）のファイルです"),
-    (b"%PDF", "PDF ファイルです"),
-)
+_NOT_CSV = ((b"%PDF", "PDF ファイルです"),)
 SAVE_AS_CSV = "Excel の「名前を付けて保存」で「CSV UTF-8（コンマ区切り）」か「CSV（コンマ区切り）」を選んで保存し直してください。"
 
 
@@ -137,17 +146,57 @@ def _parse(utf8: bytes, sep: str) -> pl.DataFrame:
         return pl.DataFrame(cols, schema={k: pl.String for k in cols})
 
 
-def read_table(content: bytes) -> RawTable:
+EMPTY_FILE = "ファイルが空です。見出し行とデータのあるファイルを選んでください。"
+HEADER_ROWS = 10  # the header is looked for in the first 10 rows (title lines may precede it)
+
+
+@dataclass
+class Cells:
+    """A file's cells as text before its header is known: what CSV and workbooks share."""
+
+    frame: pl.DataFrame  # columns "0".."n-1" (text or null, trimmed) and "_row" (Excel row number)
+    encoding: str
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    error_cells: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def is_workbook(content: bytes) -> bool:
+    from tsunagu.ingest import excel
+
+    return excel.kind(content) is not None
+
+
+def read_cells(content: bytes, sheet: str | None = None) -> Cells:
+    """Any upload's cells, every one as text, with Excel's row numbers; blank rows dropped
+    (their numbers are kept by the rows after them)."""
     if not content or content.isspace():  # not strip(): that copies a 100 MB file
-        raise RefusedError(
-            [
-                Issue(
-                    None,
-                    None,
-                    "ファイルが空です。見出し行（1行目）とデータのあるCSVファイルを選んでください。",
-                )
-            ]
-        )
+        raise RefusedError([Issue(None, None, EMPTY_FILE)])
+    from tsunagu.ingest import excel
+
+    if excel.kind(content) is not None:
+        book = excel.read_sheet(content, sheet)
+        df, encoding = book.frame, book.kind
+        where = {"sheet": book.sheet, "sheets": book.sheets, "error_cells": book.error_cells}
+    else:
+        df, encoding = _csv_frame(content)
+        where = {}
+    if df.width == 0 or df.height == 0:
+        raise RefusedError([Issue(None, None, EMPTY_FILE, sheet=where.get("sheet"))])
+    cols = df.columns
+    # one pass per column: trim, then an empty cell is a missing value
+    df = (
+        df.select([pl.col(c).str.strip_chars().replace("", None).alias(c) for c in cols])
+        .with_row_index("_row", offset=1)
+        .with_columns(pl.col("_row").cast(pl.Int64))
+    )
+    non_empty = df.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cols]))
+    if non_empty.height == 0:
+        raise RefusedError([Issue(None, None, EMPTY_FILE, sheet=where.get("sheet"))])
+    return Cells(non_empty, encoding, **where)
+
+
+def _csv_frame(content: bytes) -> tuple[pl.DataFrame, str]:
     utf8, encoding = decode(content)
     # NUL is one 0 byte in UTF-8 and no other character has one: searching bytes is fast
     if b"\x00" in utf8:
@@ -159,38 +208,52 @@ def read_table(content: bytes) -> RawTable:
     row, first = _first_line(utf8)
     sep = b"\t" if encoding == "UTF-16" else _separator(first)
     _check_width(row, first, sep)
-    df = _parse(utf8, sep.decode())
-    if df.width == 0 or df.height == 0:
-        raise RefusedError(
-            [
-                Issue(
-                    None,
-                    None,
-                    "ファイルが空です。見出し行（1行目）とデータのあるCSVファイルを選んでください。",
-                )
-            ]
-        )
-    cols = df.columns
-    # one pass per column: trim, then an empty cell is a missing value
-    df = (
-        df.select([pl.col(c).str.strip_chars().replace("", None).alias(c) for c in cols])
-        .with_row_index("_row", offset=1)
-        .with_columns(pl.col("_row").cast(pl.Int64))
-    )
-    non_empty = df.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in cols]))
-    if non_empty.height == 0:
-        raise RefusedError(
-            [
-                Issue(
-                    None,
-                    None,
-                    "ファイルが空です。見出し行（1行目）とデータのあるCSVファイルを選んでください。",
-                )
-            ]
-        )
-    header_row = non_empty["_row"][0]
-    header_cells = [non_empty[c][0] for c in cols]
-    data = non_empty.slice(1)
+    return _parse(utf8, sep.decode()), encoding
+
+
+# How well a row reads as the header: (every required column found, columns recognised)
+Recogniser = Callable[[list[str | None]], tuple[bool, int]]
+
+
+def find_header(cells: Cells, recognise: Recogniser | None) -> int:
+    """Index (into cells.frame) of the header row. The first row, within the first 10, in
+    which the required columns are found; failing that the row with the most recognised
+    names; failing that, a row as wide as the table (its own column names, to be mapped).
+    Without a recogniser (no dataset known), the first row with content."""
+    df = cells.frame
+    top = df.filter(pl.col("_row") <= HEADER_ROWS)
+    if recognise is None or top.height == 0:
+        return 0
+    cols = [c for c in df.columns if c != "_row"]
+    best, best_known = None, 0
+    for i, values in enumerate(top.select(cols).iter_rows()):
+        complete, known = recognise(list(values))
+        if complete:
+            return i
+        if known > best_known:
+            best, best_known = i, known
+    if best is not None and best_known >= 2:
+        return best
+    # nothing recognised: the first row as wide as the widest of the top rows (a title line
+    # fills one cell; the header names every column that data rows fill)
+    filled = [sum(v is not None for v in values) for values in top.select(cols).iter_rows()]
+    widest = max(filled)
+    return filled.index(widest) if widest >= 2 else 0
+
+
+def read_table(content: bytes, sheet: str | None = None, recognise: Recogniser | None = None) -> RawTable:
+    """The file as a table: header row found (title lines above it skipped), columns
+    without a header dropped when empty and refused when not."""
+    cells = read_cells(content, sheet)
+    return to_table(cells, find_header(cells, recognise))
+
+
+def to_table(cells: Cells, header_at: int) -> RawTable:
+    df = cells.frame
+    cols = [c for c in df.columns if c != "_row"]
+    header_row = int(df["_row"][header_at])
+    header_cells = [df[c][header_at] for c in cols]
+    data = df.slice(header_at + 1)
 
     issues: list[Issue] = []
     kept: list[str] = []
@@ -211,8 +274,11 @@ def read_table(content: bytes) -> RawTable:
             issues.append(
                 Issue(
                     int(filled["_row"][0]),
-                    f"{column_letter(i)}列",
-                    f"見出しのない列に値「{filled[c][0]}」があります。1行目に列名を入れるか、値を消してください。",
+                    None,
+                    f"見出しのない列に値「{filled[c][0]}」があります。"
+                    f"見出し行（{header_row}行目）に列名を入れるか、値を消してください。",
+                    sheet=cells.sheet,
+                    letter=column_letter(int(c)),
                 )
             )
     if issues:
@@ -220,7 +286,10 @@ def read_table(content: bytes) -> RawTable:
     return RawTable(
         header=[header_cells[int(c)] for c in kept],
         letters=[column_letter(int(c)) for c in kept],
-        header_row=int(header_row),
+        header_row=header_row,
         data=data.select([*kept, "_row"]),
-        encoding=encoding,
+        encoding=cells.encoding,
+        sheet=cells.sheet,
+        sheets=cells.sheets,
+        error_cells=[e for e in cells.error_cells if e[0] > header_row],
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -41,6 +41,8 @@ class Validated:
     warnings: list[Issue] = field(default_factory=list)
     source_rows: int = 0
     municipalities: list[tuple[str, str]] = field(default_factory=list)  # what the upload replaces
+    sheet: str | None = None  # the workbook's sheet that was read
+    sheets: list[str] = field(default_factory=list)  # its visible sheets, for the page's picker
 
 
 class _Collector:
@@ -70,9 +72,7 @@ class _Collector:
         raise RefusedError(issues)
 
 
-def _header_key(text: str) -> str:
-    s = parse.nfkc(text).lower()
-    return re.sub(r"\s+", "", s)
+_header_key = parse.header_key
 
 
 def _header_loose(text: str) -> str:
@@ -80,21 +80,84 @@ def _header_loose(text: str) -> str:
     return re.sub(r"\(.*?\)", "", _header_key(text))
 
 
-def map_headers(raw: RawTable, ds: Dataset, errs: _Collector) -> dict[str, int]:
-    """column key -> index into raw.header; unknown, duplicate and missing columns are errors."""
+WAREKI_SUFFIX = "（和暦）"  # a display-only column beside a date in the project's own workbooks
+
+
+def _names(ds: Dataset) -> tuple[dict[str, str], dict[str, str]]:
     exact: dict[str, str] = {}
     loose: dict[str, str] = {}
     for col in ds.columns:
         for name in (col.header, col.key):
             exact[_header_key(name)] = col.key
             loose.setdefault(_header_loose(name), col.key)
+    return exact, loose
+
+
+def mapping_key(header: str) -> str:
+    """How a saved column mapping names a file's header (so 「サロン名 」 = 「サロン名」)."""
+    return _header_key(header)
+
+
+def column_of(head: str, ds: Dataset, mapping: dict[str, str | None] | None = None) -> str | None:
+    """The contract key a file's header means; "" for a column to leave out (mapped to
+    「使わない」, or a 和暦 display column); None when unknown."""
+    exact, loose = _names(ds)
+    if mapping:
+        mapping = {mapping_key(k): v for k, v in mapping.items()}
+        if mapping_key(head) in mapping:
+            return mapping[mapping_key(head)] or ""
+    key = exact.get(_header_key(head)) or loose.get(_header_loose(head))
+    if key is None and parse.nfkc(head).endswith(parse.nfkc(WAREKI_SUFFIX)):
+        base = exact.get(_header_key(parse.nfkc(head)[: -len(parse.nfkc(WAREKI_SUFFIX))]))
+        if base is not None and ds.column(base).type in (DATE, MONTH):
+            return ""
+    return key
+
+
+def recogniser(ds: Dataset, mapping: dict[str, str | None] | None = None):
+    """For read.find_header: does a row hold every required column, and how many names it knows."""
+    required = {c.key for c in ds.columns if c.required}
+
+    def recognise(values: list[str | None]) -> tuple[bool, int]:
+        keys = {column_of(v, ds, mapping) for v in values if v is not None} - {None, ""}
+        return required <= keys, len(keys)
+
+    return recognise
+
+
+def map_headers(
+    raw: RawTable, ds: Dataset, errs: _Collector, mapping: dict[str, str | None] | None = None
+) -> dict[str, int]:
+    """column key -> index into raw.header; unknown, duplicate and missing columns are errors.
+    `mapping`: the municipality's saved names for its own headers (「サロン名」 -> name)."""
     found: dict[str, int] = {}
     allowed = "、".join(c.header for c in ds.columns)
+    where = f"見出し行（{raw.header_row}行目）"
+    if not any(column_of(h, ds, mapping) is not None for h in raw.header) and not _looks_like_header(
+        raw.header
+    ):
+        required = "」「".join(c.header for c in ds.columns if c.required)
+        others = [s for s in raw.sheets if s != raw.sheet]
+        hint = (
+            f"データが別のシートにあるときは、シートを選んでください（ほかのシート: {'、'.join(others)}）。"
+            if others
+            else ""
+        )
+        errs.add(
+            None,
+            None,
+            f"見出し行が見つかりません。最初の10行のどこかに、「{required}」などの列名を並べた行を入れてください。{hint}",
+        )
+        return found
     for i, head in enumerate(raw.header):
-        key = exact.get(_header_key(head)) or loose.get(_header_loose(head))
+        key = column_of(head, ds, mapping)
+        if key == "":
+            continue  # left out on purpose
         if key is None:
             errs.add(
-                raw.header_row, head, f"「{ds.label}」にない列です（{raw.letters[i]}列）。使える列: {allowed}"
+                raw.header_row,
+                head,
+                f"「{ds.label}」にない列です。列名を直すか、アップロード画面で使う列を選んでください。使える列: {allowed}",
             )
         elif key in found:
             first = found[key]
@@ -110,9 +173,39 @@ def map_headers(raw: RawTable, ds: Dataset, errs: _Collector) -> dict[str, int]:
             errs.add(
                 raw.header_row,
                 col.header,
-                f"必須の列「{col.header}」がありません。1行目に「{col.header}」の列を追加してください。",
+                f"必須の列「{col.header}」がありません。{where}に「{col.header}」の列を追加してください。",
             )
     return found
+
+
+def _looks_like_header(cells: list[str]) -> bool:
+    """Column names of the council's own (to be mapped), not a title line or a row of numbers."""
+    words = [c for c in cells if not re.fullmatch(r"[-+0-9.,:/ 年月日]+", parse.nfkc(c))]
+    return len(cells) >= 3 and len(words) * 2 > len(cells)
+
+
+def error_cells(raw: RawTable, found: dict[str, int], errs: _Collector) -> None:
+    """Formula errors (#REF!, #DIV/0!) in the columns this upload uses: a blank would hide them."""
+    used = {raw.letters[i]: raw.header[i] for i in found.values()}
+    from tsunagu.ingest.read import column_letter
+
+    for row, index, text in raw.error_cells:
+        head = used.get(column_letter(index))
+        if head is not None:
+            errs.add(
+                row,
+                head,
+                f"数式のエラー「{text}」になっています。数式を直すか、値を入力してから保存し直してください。",
+            )
+
+
+def locate(issues: list[Issue], raw: RawTable) -> list[Issue]:
+    """Each issue with its sheet and column letter, as Excel shows them."""
+    out = []
+    for i in issues:
+        letter = i.letter or (raw.letter_of(i.column) if i.column else None)
+        out.append(replace(i, sheet=i.sheet or raw.sheet, letter=letter))
+    return out
 
 
 def _map_unique(
@@ -377,6 +470,28 @@ def validate(
     previous_month: str | None = None,
     scope: Scope = EVERYWHERE,
     municipality: tuple[str, str] | None = None,
+    mapping: dict[str, str | None] | None = None,
+) -> Validated:
+    """The whole check (see _validate); every issue names its sheet and column letter."""
+    try:
+        result = _validate(raw, ds, month, areas, previous, previous_month, scope, municipality, mapping)
+    except RefusedError as e:
+        raise RefusedError(locate(e.issues, raw)) from None
+    result.warnings = locate(result.warnings, raw)
+    result.sheet, result.sheets = raw.sheet, raw.sheets
+    return result
+
+
+def _validate(
+    raw: RawTable,
+    ds: Dataset,
+    month: str,
+    areas: pl.DataFrame | None,
+    previous: pl.DataFrame | None,
+    previous_month: str | None,
+    scope: Scope,
+    municipality: tuple[str, str] | None,
+    mapping: dict[str, str | None] | None,
 ) -> Validated:
     """The whole check. Raises RefusedError with every error (and the warnings) at once.
     `areas`: the live areas, which validate the rows of the other datasets; for an areas
@@ -387,8 +502,9 @@ def validate(
 
     errs = _Collector()
     warnings: list[Issue] = []
-    found = map_headers(raw, ds, errs)
+    found = map_headers(raw, ds, errs, mapping)
     errs.raise_if_any()  # without the right columns, row checks would only repeat the point
+    error_cells(raw, found, errs)
 
     if raw.data.height == 0:
         if ds.allow_empty and municipality is None:

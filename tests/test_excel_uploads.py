@@ -1,0 +1,219 @@
+"""A coordinator's own workbook, as it is: .xlsx, .xlsm, .xls, .ods, title lines above the
+header, typed cells, their own column names. It stores exactly what the same data as CSV
+stores; a bad one is refused naming the sheet, Excel's row and the column letter, and
+nothing changes."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from tests.conftest import AREAS_CSV, tree_digest, tsunagu_cli
+from tests.workbook_shapes import FIXTURES, HEADER, RECORDS, SHEET, openpyxl_xlsx, places_csv, xlsx
+from tsunagu.ingest.pipeline import ingest, validate_upload
+from tsunagu.store import mappings
+from tsunagu.store.versions import Store
+
+MONTH = "2024-07"
+
+
+@pytest.fixture
+def twin(tmp_path):
+    """A second store with the same areas, which takes the CSV."""
+    s = Store(tmp_path / "csv")
+    assert ingest(AREAS_CSV.encode(), "areas", "2024-04", s).ok
+    return s
+
+
+@pytest.fixture
+def as_csv(twin) -> pl.DataFrame:
+    result = ingest(places_csv(), "places", MONTH, twin)
+    assert result.ok, [str(e) for e in result.errors]
+    return twin.read_month("places", MONTH)
+
+
+def stored_from(store, content, **kw) -> pl.DataFrame:
+    result = ingest(content, "places", MONTH, store, file_name="一覧.xlsx", **kw)
+    assert result.ok, [str(e) for e in result.errors]
+    return store.read_month("places", MONTH)
+
+
+def refused(store, content, **kw):
+    before = tree_digest(store.root)
+    result = ingest(content, "places", MONTH, store, **kw)
+    assert not result.ok
+    assert tree_digest(store.root) == before, "a refused workbook changed the store"
+    return result.errors
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: xlsx(), id="xlsx-title-dates-formula-hidden-sheet-and-row"),
+        pytest.param(openpyxl_xlsx, id="openpyxl-merged-title-blank-rows"),
+        pytest.param(lambda: (FIXTURES / "places.xls").read_bytes(), id="xls-from-libreoffice"),
+        pytest.param(lambda: (FIXTURES / "places.ods").read_bytes(), id="ods-from-libreoffice"),
+    ],
+)
+def test_a_workbook_stores_what_the_same_csv_stores(store, as_csv, make):
+    assert stored_from(store, make()).equals(as_csv)
+
+
+def test_what_was_read_from_the_workbook(store):
+    """The cells as Excel shows them: a date cell is its month, a formula its value, 1200 a
+    number, 和暦 text read as 和暦, the hidden row kept (Excel's CSV export keeps it)."""
+    df = stored_from(store, xlsx()).sort("place_id")
+    assert df["started_on"].to_list() == ["2024-07", "2016-09", "2023-04"]
+    assert df["participants_avg"].to_list() == [12, None, 1200]
+    assert df["sessions_per_month"].to_list() == [2.0, 0.5, 4.0]
+    assert df["district"].to_list() == ["玉島", "玉島", "水島"]
+    assert df["subsidized"].to_list() == [True, True, False]
+
+
+def test_an_xlsm_is_read_like_an_xlsx(store, as_csv):
+    """A macro-enabled workbook: the same package with a VBA part (never run)."""
+    import io
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(xlsx()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for item in src.infolist():
+            z.writestr(item, src.read(item.filename))
+        z.writestr("xl/vbaProject.bin", b"\x00" * 64)
+    assert stored_from(store, out.getvalue()).equals(as_csv)
+
+
+def test_a_bad_cell_is_named_by_sheet_row_and_column_letter(store):
+    records = [list(r) for r in RECORDS]
+    records[1][3] = "玉嶋"  # Excel row 7, column D
+    records[2][6] = "たぶん"  # Excel row 8 (the hidden row), column G
+    errors = refused(store, xlsx(records))
+    assert [e.place for e in errors] == [
+        "通いの場 の 7行目・D列（地区）",
+        "通いの場 の 8行目・G列（補助金対象）",
+    ]
+    assert str(errors[0]).startswith(
+        "[エラー] 通いの場 の 7行目・D列（地区）: 「玉嶋」は倉敷市の地区にありません"
+    )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: xlsx(error_at=(1, 10)), id="xlsx"),
+        pytest.param(lambda: (FIXTURES / "places_error.xls").read_bytes(), id="xls"),
+        pytest.param(lambda: (FIXTURES / "places_error.ods").read_bytes(), id="ods"),
+    ],
+)
+def test_a_formula_error_cell_is_refused_not_read_as_blank(store, make):
+    (error,) = refused(store, make())
+    assert error.place == "通いの場 の 7行目・K列（平均参加者数）"
+    assert "数式のエラー「#DIV/0!」" in error.message
+
+
+def test_a_password_protected_workbook_is_refused(store):
+    (error,) = refused(store, (FIXTURES / "places_protected.xlsx").read_bytes())
+    assert "パスワードで保護されたブックは読み取れません" in error.message
+
+
+def test_the_first_visible_sheet_unless_another_is_picked(store, as_csv):
+    content = xlsx(first_sheet_visible_other=True)
+    errors = refused(store, content)
+    assert errors[0].sheet == "集計"
+    assert "見出し行が見つかりません" in errors[0].message and "通いの場" in errors[0].message
+    assert stored_from(store, content, sheet=SHEET).equals(as_csv)
+    (missing,) = refused(store, content, sheet="ありません")
+    assert "シート「ありません」はこのブックにありません。あるシート: 集計、通いの場" in missing.message
+
+
+def test_their_own_column_names_mapped_once_are_used_next_month(store, as_csv):
+    own = ["ID", "サロン名", *HEADER[2:4], "校区", *HEADER[5:]]
+    content = xlsx(header=own)
+    errors = refused(store, content)
+    assert {
+        (e.place, e.message.split("。")[0]) for e in errors if e.column in ("ID", "サロン名", "校区")
+    } == {
+        ("通いの場 の 4行目・A列（ID）", "「居場所・通いの場」にない列です"),
+        ("通いの場 の 4行目・B列（サロン名）", "「居場所・通いの場」にない列です"),
+        ("通いの場 の 4行目・E列（校区）", "「居場所・通いの場」にない列です"),
+    }
+    chosen = {"ID": "place_id", "サロン名": "name", "校区": "school_district"}
+    assert stored_from(store, content, mapping=chosen).equals(as_csv)
+    kurashiki = ("岡山県", "倉敷市")
+    assert mappings.save(store, "places", kurashiki, chosen, user="tateshina")
+    # next month: nothing to choose, for the page and the command line alike
+    result = ingest(content, "places", "2024-08", store, municipality="倉敷市")
+    assert result.ok, [str(e) for e in result.errors]
+    assert (
+        store.read_month("places", "2024-08")
+        .drop("month", strict=False)
+        .equals(as_csv.drop("month", strict=False))
+    )
+
+
+def test_a_changed_mapping_is_audited(store):
+    kurashiki = ("岡山県", "倉敷市")
+    assert mappings.save(store, "places", kurashiki, {"サロン名": "name"}, user="a")
+    assert not mappings.save(store, "places", kurashiki, {"サロン名": "name"}, user="a")  # unchanged
+    assert mappings.save(store, "places", kurashiki, {"サロン名": None, "名前": "name"}, user="b")
+    records = [r for r in store.history() if r.get("action") == "mapping"]
+    assert [(r["user"], r["before"], r["after"]) for r in records] == [
+        ("a", {}, {"サロン名": "name"}),
+        ("b", {"サロン名": "name"}, {"サロン名": None, "名前": "name"}),
+    ]
+    assert mappings.load(store, "places", kurashiki) == {"サロン名": None, "名前": "name"}
+    assert mappings.load(store, "places", ("東京都", "府中市")) == {}
+
+
+def test_the_command_line_reads_workbooks_and_uses_the_saved_mapping(store, tmp_path):
+    own = ["ID", "サロン名", *HEADER[2:]]
+    path = tmp_path / "サロン一覧.xlsx"
+    path.write_bytes(xlsx(header=own))
+    args = ("ingest", "--dataset", "places", "--month", MONTH, "--data-dir", str(store.root))
+    first = tsunagu_cli(*args, str(path))
+    assert first.returncode == 1
+    assert "[エラー] 通いの場 の 4行目・B列（サロン名）: 「居場所・通いの場」にない列です" in first.stderr
+    saved = tsunagu_cli(
+        *args,
+        "--map",
+        "ID=通いの場ID",
+        "--map",
+        "サロン名=名称",
+        "--save-map",
+        "--municipality",
+        "倉敷市",
+        str(path),
+    )
+    assert saved.returncode == 0, saved.stderr
+    assert "登録しました: 居場所・通いの場 2024年7月（令和6年7月） 3行" in saved.stdout
+    again = tsunagu_cli(*args[:4], "2024-08", *args[5:], str(path))  # no --map: the saved one
+    assert again.returncode == 0, again.stderr
+    bad = tsunagu_cli(*args, "--map", "サロン名=なまえ", str(path))
+    assert bad.returncode == 2 and "「なまえ」は「居場所・通いの場」の列ではありません" in bad.stderr
+    audit = [json.loads(x) for x in store.audit_path.read_text(encoding="utf-8").splitlines() if x]
+    assert [a["after"] for a in audit if a.get("action") == "mapping"] == [
+        {"id": "place_id", "サロン名": "name"}
+    ]
+
+
+def test_a_sheet_without_a_header_says_so(store):
+    import xlsxwriter
+    import io
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    ws = book.add_worksheet("Sheet1")
+    for r in range(12):
+        ws.write_row(r, 0, [r, r * 2, r * 3])
+    book.close()
+    (error,) = refused(store, out.getvalue())
+    assert error.sheet == "Sheet1"
+    assert "見出し行が見つかりません" in error.message and "通いの場ID" in error.message
+
+
+def test_validate_upload_tells_the_page_which_sheets_there_are(store):
+    result = validate_upload(xlsx(), "places", MONTH, store)
+    assert result.sheet == SHEET and result.sheets == [SHEET, "集計"]

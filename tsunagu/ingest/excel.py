@@ -1,0 +1,238 @@
+"""Read an Excel or LibreOffice workbook's sheet as the text cells a CSV export would hold.
+
+python-calamine (Rust's calamine) reads .xlsx, .xlsm, .xls and .ods: each cell as Excel
+stores it — a date as a date, a number as a number, a formula as its last computed value.
+Cells become text as Excel's own CSV export writes them, so the same validators judge a
+workbook and a CSV, and a cell's row and column are Excel's.
+
+calamine turns a formula error cell (#REF!, #DIV/0!) into an empty string (its issues
+python-calamine#105 and calamine#720, open in late 2026). An error must not pass as a blank
+cell, so each format's error cells are found again with a reader that keeps them: openpyxl
+for .xlsx/.xlsm, xlrd for .xls, and for .ods the cell marker LibreOffice writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+import polars as pl
+import python_calamine as calamine
+
+from tsunagu.contract.issues import Issue, RefusedError
+
+XLSX = "Excel ブック（.xlsx）"
+XLSM = "Excel マクロ有効ブック（.xlsm）"
+XLS = "Excel 97-2003 ブック（.xls）"
+ODS = "LibreOffice / OpenDocument スプレッドシート（.ods）"
+MAX_COLUMNS = 1000  # as read.MAX_COLUMNS: far wider is another kind of file
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of .xls and of password-protected .xlsx
+# the stream a password-protected Office file keeps its key data in (named in UTF-16)
+_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+PASSWORD = (
+    "パスワードで保護されたブックは読み取れません。Excel で開いて「ファイル」→「情報」→"
+    "「ブックの保護」→「パスワードを使用して暗号化」のパスワードを消して保存し直すか、"
+    "CSV で保存してからアップロードしてください。"
+)
+
+
+@dataclass
+class Sheet:
+    frame: pl.DataFrame  # columns "0".."n-1", text or null
+    kind: str  # XLSX, XLS, …
+    sheet: str
+    sheets: list[str]  # visible worksheets, in workbook order
+    error_cells: list[tuple[int, int, str]] = field(default_factory=list)  # (Excel row, column index, #REF!)
+
+
+def kind(content: bytes) -> str | None:
+    """Which workbook format the bytes are, or None (then they are read as CSV)."""
+    if content.startswith(_OLE):
+        return XLS
+    if not content.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            names = set(z.namelist())
+            if "mimetype" in names and z.read("mimetype").startswith(
+                b"application/vnd.oasis.opendocument.spreadsheet"
+            ):
+                return ODS
+            if "xl/workbook.xml" in names:
+                return XLSM if "xl/vbaProject.bin" in names else XLSX
+    except (zipfile.BadZipFile, OSError, KeyError):
+        pass
+    return XLSX  # a zip of another kind: calamine says it cannot read it, in read_sheet
+
+
+def _refuse(message: str, sheet: str | None = None) -> RefusedError:
+    return RefusedError([Issue(None, None, message, sheet=sheet)])
+
+
+def _open(content: bytes, what: str) -> calamine.CalamineWorkbook:
+    if what == XLS and _ENCRYPTION_INFO in content[: 1 << 20]:
+        raise _refuse(PASSWORD)
+    try:
+        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
+    except calamine.PasswordError:
+        raise _refuse(PASSWORD) from None
+    except Exception:  # noqa: BLE001 — any reader failure is the file's, said in Japanese
+        raise _refuse(
+            f"{what}として読み取れませんでした（壊れているか、別の形式のファイルです）。"
+            "Excel で開けるか確かめ、「名前を付けて保存」で .xlsx として保存し直してください。"
+        ) from None
+
+
+def visible_sheets(book: calamine.CalamineWorkbook) -> list[str]:
+    return [
+        m.name
+        for m in book.sheets_metadata
+        if m.visible == calamine.SheetVisibleEnum.Visible and m.typ == calamine.SheetTypeEnum.WorkSheet
+    ]
+
+
+def text_of(value: object) -> str | None:
+    """A cell as Excel's CSV export writes it (dates in ISO form, which the parsers read)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return format(value, ".15g")  # Excel keeps 15 significant digits
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M" if value.second == 0 else "%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M" if value.second == 0 else "%H:%M:%S")
+    if isinstance(value, dt.timedelta):  # a duration cell ([h]:mm)
+        minutes = int(value.total_seconds() // 60)
+        return f"{minutes // 60}:{minutes % 60:02d}"
+    return str(value)
+
+
+def read_sheet(content: bytes, sheet: str | None = None) -> Sheet:
+    what = kind(content)
+    book = _open(content, what)
+    shown = visible_sheets(book)
+    names = book.sheet_names
+    if sheet is None:
+        if not shown:
+            raise _refuse(
+                "表示されているシートがありません。Excel でシートを再表示してから保存してください。"
+            )
+        sheet = shown[0]
+    elif sheet not in names:
+        raise _refuse(f"シート「{sheet}」はこのブックにありません。あるシート: {'、'.join(shown or names)}")
+    try:
+        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except Exception:  # noqa: BLE001
+        raise _refuse(f"シート「{sheet}」を読み取れませんでした。", sheet) from None
+    width = 0
+    texts = []
+    for values in rows:
+        cells = [text_of(v) for v in values]
+        while cells and cells[-1] is None:  # trailing empty cells, as Excel's CSV drops them
+            cells.pop()
+        width = max(width, len(cells))
+        texts.append(cells)
+    if width > MAX_COLUMNS:
+        raise _refuse(
+            f"シート「{sheet}」に {width:,} 列あります。このデータで使う列は多くても {MAX_COLUMNS:,} 列までです。"
+            "別のシートを選んでいないか確かめてください。",
+            sheet,
+        )
+    columns = {str(i): [r[i] if i < len(r) else None for r in texts] for i in range(width)}
+    frame = pl.DataFrame(columns, schema={k: pl.String for k in columns})
+    return Sheet(frame, what, sheet, shown, _error_cells(content, what, sheet))
+
+
+def _error_cells(content: bytes, what: str, sheet: str) -> list[tuple[int, int, str]]:
+    try:
+        if what == XLS:
+            return _xls_errors(content, sheet)
+        if what == ODS:
+            return _ods_errors(content, sheet)
+        return _xlsx_errors(content, sheet)
+    except Exception:  # noqa: BLE001 — calamine read the sheet; a second reader's hiccup is not the user's
+        return []
+
+
+def _xlsx_errors(content: bytes, sheet: str) -> list[tuple[int, int, str]]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    try:
+        found = []
+        for row in book[sheet].iter_rows():
+            for cell in row:
+                if getattr(cell, "data_type", None) == "e":
+                    found.append((cell.row, cell.column - 1, str(cell.value)))
+        return found
+    finally:
+        book.close()
+
+
+def _xls_errors(content: bytes, sheet: str) -> list[tuple[int, int, str]]:
+    import xlrd
+
+    book = xlrd.open_workbook(file_contents=content, on_demand=True)
+    try:
+        sh = book.sheet_by_name(sheet)
+        found = []
+        for r in range(sh.nrows):
+            for c, t in enumerate(sh.row_types(r)):
+                if t == xlrd.XL_CELL_ERROR:
+                    found.append((r + 1, c, xlrd.error_text_from_code.get(sh.cell_value(r, c), "#エラー")))
+        return found
+    finally:
+        book.release_resources()
+
+
+_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_CALCEXT = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
+
+
+def _ods_errors(content: bytes, sheet: str) -> list[tuple[int, int, str]]:
+    """LibreOffice marks an error cell with calcext:value-type="error" (calamine#720): walk
+    that sheet's rows and cells with the standard library's XML parser, counting repeats."""
+    import xml.etree.ElementTree as ET
+
+    found: list[tuple[int, int, str]] = []
+    with zipfile.ZipFile(io.BytesIO(content)) as z, z.open("content.xml") as f:
+        in_sheet = False
+        row = col = 0
+        for event, el in ET.iterparse(f, events=("start", "end")):
+            tag = el.tag
+            if tag == f"{_TABLE}table":
+                if event == "start":
+                    in_sheet = el.get(f"{_TABLE}name") == sheet
+                    row = 0
+                elif in_sheet:
+                    break
+                continue
+            if not in_sheet or event != "end":
+                continue
+            if tag == f"{_TABLE}table-row":
+                row += int(el.get(f"{_TABLE}number-rows-repeated", "1"))
+                col = 0
+                el.clear()
+            elif tag in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"):
+                repeat = int(el.get(f"{_TABLE}number-columns-repeated", "1"))
+                if el.get(f"{_CALCEXT}value-type") == "error":
+                    text = "".join(p.text or "" for p in el.iter(f"{_TEXT}p")) or "#エラー"
+                    found.extend((row + 1, col + k, text) for k in range(min(repeat, 1000)))
+                col += repeat
+    return found
