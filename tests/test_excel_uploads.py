@@ -200,8 +200,9 @@ def test_the_command_line_reads_workbooks_and_uses_the_saved_mapping(store, tmp_
 
 
 def test_a_sheet_without_a_header_says_so(store):
-    import xlsxwriter
     import io
+
+    import xlsxwriter
 
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})

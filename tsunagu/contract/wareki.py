@@ -68,8 +68,15 @@ def fiscal_year_months(fy: int) -> tuple[str, str]:
 def month_label(month: str) -> str:
     """'2024-07' -> '2024年7月（令和6年7月）'."""
     year, mon = int(month[:4]), int(month[5:7])
-    name, n = _era_of_date(dt.date(year, mon, 1))
-    return f"{year}年{mon}月（{era_year_label(name, n)}年{mon}月）"
+    return f"{year}年{mon}月（{era_date_text(dt.date(year, mon, 1), with_day=False)}）"
+
+
+def era_date_text(day: dt.date, with_day: bool = True) -> str:
+    """2019-05-01 -> '令和元年5月1日'; with_day=False names the month by its first day:
+    2024-07-01 -> '令和6年7月'."""
+    name, n = _era_of_date(day)
+    text = f"{era_year_label(name, n)}年{day.month}月"
+    return f"{text}{day.day}日" if with_day else text
 
 
 def _era_of_date(day: dt.date) -> tuple[str, int]:
