@@ -1,4 +1,5 @@
-"""データ更新 (editor): check a month's CSV, see what it will change, then commit it."""
+"""データ更新 (editor): check a month's CSV or workbook, map its own column names, see what it will
+change, then commit it."""
 
 import datetime as dt
 import hashlib
@@ -12,13 +13,17 @@ from tsunagu.contract.labels import COLUMNS
 from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.scope import EVERYWHERE
 from tsunagu.contract.wareki import month_label
-from tsunagu.dashboard import gate, header, session, widgets
+from tsunagu.dashboard import gate, header, session, uploads, widgets
 from tsunagu.ingest.diff import compare
-from tsunagu.ingest.pipeline import ingest, validate_upload
+from tsunagu.ingest.pipeline import file_columns, ingest, mapping_for, validate_upload
+from tsunagu.ingest.read import workbook_sheets
 from tsunagu.ingest.template import template_csv
+from tsunagu.ingest.workbook import edit_workbook, template_workbook
+from tsunagu.store import mappings
 from tsunagu.store.versions import StoreError, covered, muni_key
 
 MAX_MB = 20
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 user = gate.require("editor")
 header.page_header("データ更新", role="editor", with_filters=False)
@@ -59,38 +64,81 @@ municipality = c0.selectbox(
 )
 if not scope.everywhere:
     st.caption(f"あなたが登録できるのは {fmt.plain(scope.label)} のデータです。")
+asked = st.query_params.get("dataset")  # a link from the first-run guide: 「upload?dataset=areas」
 dataset = c1.selectbox(
     "データの種類",
     list(DATASETS),
     format_func=lambda d: DATASETS[d].label,
-    index=list(DATASETS).index("places"),
+    index=list(DATASETS).index(asked if asked in DATASETS else "places"),
 )
 month = c2.selectbox("対象の月", months, index=months.index(last_month), format_func=month_label)
-st.download_button(
-    f"「{DATASETS[dataset].label}」のひな形CSV（Excelで開けます）",
+label = DATASETS[dataset].label
+t0, t1, t2 = st.columns(3)
+t0.download_button(
+    "ひな形（Excel）",
+    lambda: template_workbook(dataset),
+    file_name=f"ひな形_{label}.xlsx",
+    mime=XLSX_MIME,
+    icon=":material/table_view:",
+    help="見出しと選択肢の入った空のブックです。行を入れて保存し、そのままアップロードできます。",
+)
+t1.download_button(
+    "ひな形（CSV）",
     template_csv(dataset),
-    file_name=f"ひな形_{DATASETS[dataset].label}.csv",
+    file_name=f"ひな形_{label}.csv",
     mime="text/csv",
     icon=":material/download:",
 )
+editable = uploads.month_to_edit(store, dataset, month, [municipality] if municipality else mine)
+if editable is not None:
+    source, frame = editable
+    t2.download_button(
+        "この月をExcelで編集",
+        lambda: edit_workbook(dataset, frame, source),  # written when clicked: 1 s for 10,000 rows
+        file_name=f"{label}_{source}_編集用.xlsx",
+        mime=XLSX_MIME,
+        icon=":material/edit_document:",
+        help=(
+            "いま登録されている内容を、編集しやすいExcelのブックにします。直して保存し、ここでアップロードすると、"
+            "変えたところだけが差分に出ます。"
+            + ("" if source == month else f"この月はまだ登録がないため、{month_label(source)}の内容です。")
+        ),
+    )
 
 uploaded = st.file_uploader(
-    f"CSVファイル（{MAX_MB}MBまで）",
-    type=["csv", "txt", "tsv"],
+    f"CSV・Excel のファイル（{MAX_MB}MBまで）",
+    type=["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "ods"],
     max_upload_size=MAX_MB,
     key=f"file-{dataset}-{month}-{municipality}",
 )
 if uploaded is None:
     st.caption(
-        "Excel で「CSV UTF-8（コンマ区切り）」または「CSV（コンマ区切り）」で保存したファイルを選んでください。"
+        "いつもの Excel のブック（.xlsx・.xls・.ods）をそのまま選べます。表題の行があっても構いません。"
+        "CSV なら「CSV UTF-8（コンマ区切り）」か「CSV（コンマ区切り）」で保存したものを選んでください。"
     )
     st.stop()
 
 content = uploaded.getvalue()
 digest = hashlib.sha256(content).hexdigest()
-st.markdown(f"## {fmt.plain(uploaded.name)} → {DATASETS[dataset].label}・{month_label(month)}")
+st.markdown(f"## {fmt.plain(uploaded.name)} → {label}・{month_label(month)}")
+sheet = None
+map_key = f"mapping-{digest}-{dataset}"
 try:
-    result = validate_upload(content, dataset, month, store, scope, municipality)
+    sheets = workbook_sheets(content)
+    if len(sheets) > 1:  # a workbook of several sheets: the first visible one unless picked
+        sheet = st.selectbox(
+            "シート", sheets, key=f"sheet-{digest}", help="データのあるシートを選んでください。"
+        )
+    base = mapping_for(store, dataset, scope, municipality)
+    cols = file_columns(content, dataset, sheet, base)
+    map_key += f"-{sheet}"
+    mapping = {**base, **st.session_state.get(map_key, {})}
+    if st.session_state.get(map_key):
+        cols = file_columns(content, dataset, sheet, mapping)
+    uploads.mapping_form(cols, dataset, map_key)
+    result = validate_upload(
+        content, dataset, month, store, scope, municipality, sheet=sheet, mapping=mapping
+    )
 except (RefusedError, StoreError) as e:
     # a damaged stored file (areas, last month) is said like any other refusal
     issues = e.issues if isinstance(e, RefusedError) else [Issue(None, None, str(e))]
@@ -103,8 +151,7 @@ except (RefusedError, StoreError) as e:
     st.dataframe(
         pl.DataFrame(
             {
-                "行": [i.row for i in errors],
-                "列": [i.column or "" for i in errors],
+                "場所": [i.place for i in errors],
                 "内容": [i.message for i in errors],
             }
         ),
@@ -178,7 +225,13 @@ if st.button("登録する", type="primary", icon=":material/cloud_upload:", key
             file_name=uploaded.name,
             scope=scope,
             municipality=municipality,
+            sheet=sheet,
+            mapping=mapping,
         )
+        if outcome.ok and st.session_state.get(map_key):
+            st.write("列の対応を保存しています（来月から自動で使います）")
+            for muni in outcome.municipalities:
+                mappings.save(store, dataset, muni, st.session_state[map_key], user=user.username)
         if outcome.ok:
             status.update(label="登録しました", state="complete")
         else:

@@ -162,7 +162,7 @@ def test_editor_uploads_a_month_and_the_dashboard_shows_it(browser, real_server,
     page = open_page(browser, url, user="sc_tanaka")
     page.goto(f"{url}/upload")  # registered once signed in as an editor
     wait_idle(page)
-    page.get_by_text("CSVファイル").first.wait_for()
+    page.get_by_text("CSV・Excel のファイル").first.wait_for()
     assert page.locator("h1").first.inner_text() == "データ更新"
     choose(page, "対象の月", "2024年8月")
 
@@ -191,6 +191,49 @@ def test_editor_uploads_a_month_and_the_dashboard_shows_it(browser, real_server,
 
     page.goto(f"{url}/places?m=2024-08")
     wait_idle(page, "h2")
+    assert metric(page, "通いの場（活動中）") == "1か所" and metric(page, "休止中") == "1か所"
+    page.context.close()
+
+
+@pytest.mark.xdist_group("real_server")  # one council store and its server per run
+def test_editor_drops_their_workbook_maps_their_column_names_and_sees_the_figure(
+    browser, real_server, tmp_path
+):
+    """The workbook as the coordinator keeps it: a title line above the header, their own
+    names for two columns (「ID」, 「サロン名」), dates and numbers typed. They map the two
+    columns once, commit, and the places page shows the month; the mapping is kept."""
+    from tests.workbook_shapes import HEADER, xlsx
+    from tsunagu.store import mappings
+
+    url, store = real_server
+    page = open_page(browser, url, user="sc_tanaka")
+    page.goto(f"{url}/upload")
+    wait_idle(page)
+    page.get_by_text("CSV・Excel のファイル").first.wait_for()
+    choose(page, "対象の月", "2024年9月")
+    upload(page, tmp_path, "令和6年9月_サロン一覧.xlsx", xlsx(header=["ID", "サロン名", *HEADER[2:]]))
+    page.get_by_text("つなぐの列名と違う列が 2 列あります").wait_for(timeout=30_000)
+    page.get_by_text("通いの場 の 4行目・B列（サロン名）").first.wait_for(state="attached")
+    page.screenshot(path=str(ARTIFACTS / "upload_workbook_mapping.png"), full_page=True)
+    choose(page, "A列「ID」", "通いの場ID")
+    choose(page, "B列「サロン名」", "名称")
+    page.get_by_role("button", name="この対応で確かめる").click()
+    page.get_by_text("確認できました: 倉敷市の3行").wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "upload_workbook_preview.png"), full_page=True)
+    page.get_by_role("button", name="登録する").click()
+    page.get_by_text("登録しました: 居場所・通いの場 2024年9月").wait_for(timeout=60_000)
+    assert store.read_month("places", "2024-09")["place_id"].sort().to_list() == [
+        "TM-001",
+        "TM-002",
+        "TM-003",
+    ]
+    assert mappings.load(store, "places", ("岡山県", "倉敷市")) == {"id": "place_id", "サロン名": "name"}
+
+    page.goto(f"{url}/places?m=2024-09")
+    wait_idle(page, "h2")
+    page.screenshot(path=str(ARTIFACTS / "upload_workbook_places.png"), full_page=True)
+    # the coordinator's own district (玉島, from their account): TM-001 active, TM-002 paused
+    assert "2024年9月" in page.locator("h2").first.inner_text()
     assert metric(page, "通いの場（活動中）") == "1か所" and metric(page, "休止中") == "1か所"
     page.context.close()
 

@@ -218,3 +218,41 @@ def test_a_sheet_without_a_header_says_so(store):
 def test_validate_upload_tells_the_page_which_sheets_there_are(store):
     result = validate_upload(xlsx(), "places", MONTH, store)
     assert result.sheet == SHEET and result.sheets == [SHEET, "集計"]
+
+
+@pytest.mark.parametrize(
+    "dataset, content, edits",
+    [
+        ("places", places_csv(), {("TM-002", "状態"): "活動中", ("TM-003", "平均参加者数"): 15}),
+        ("pantry", None, {("P-001", "相談件数"): 9, ("P-002", "サポーター種別"): "教会等"}),
+    ],
+)
+def test_the_excel_round_trip_shows_exactly_the_cells_changed(store, dataset, content, edits):
+    """「この月をExcelで編集」: download, change two cells in a spreadsheet program, upload."""
+    import io
+
+    import openpyxl
+
+    from tests.test_ingest_formats import PANTRY_CSV
+    from tsunagu.ingest.diff import compare
+    from tsunagu.ingest.workbook import edit_workbook
+
+    content = content or PANTRY_CSV.encode()
+    assert ingest(content, dataset, MONTH, store).ok
+    before = store.read_month(dataset, MONTH)
+    book = openpyxl.load_workbook(io.BytesIO(edit_workbook(dataset, before, MONTH)))
+    sheet = book.worksheets[0]
+    heads = [c.value for c in sheet[1]]
+    for (record, header), value in edits.items():
+        row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == record)
+        sheet.cell(row, heads.index(header) + 1).value = value
+    out = io.BytesIO()
+    book.save(out)  # openpyxl keeps the 和暦 formulas without their values: still ignored
+
+    after = validate_upload(out.getvalue(), dataset, MONTH, store).frame
+    change = compare(dataset, before, after)
+    assert change.added.height == change.removed.height == 0
+    assert {(r[0], r[2], r[4]) for r in change.changed.rows()} == {
+        (record, header, f"{value:,}" if isinstance(value, int) else value)
+        for (record, header), value in edits.items()
+    }

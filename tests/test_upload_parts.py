@@ -27,9 +27,11 @@ def test_places_diff_lists_added_removed_and_changed(store):
     )
     assert change.added["place_id"].to_list() == ["TM-003"]
     assert change.removed["place_id"].to_list() == ["TM-002"]
+    # every field that differs, in the contract's order (the replace also renamed the salon)
     assert change.changed.select("place_id", "what", "before", "after").rows() == [
-        ("TM-001", "状態", "活動中", "休止中"),
+        ("TM-001", "名称", "ふれあいサロン①", "ふれあいカフェ①"),
         ("TM-001", "種別", "サロン", "カフェ"),
+        ("TM-001", "状態", "活動中", "休止中"),
     ]
     totals = dict(zip(change.totals["measure"], zip(change.totals["before"], change.totals["after"])))
     assert totals["活動中"] == (1, 1) and totals["休止中"] == (1, 1) and totals["うち補助金対象"] == (1, 0)
@@ -40,7 +42,7 @@ def test_pantry_diff_gives_totals_before_and_after(store):
 
     frame = validate_upload(PANTRY_CSV.encode(), "pantry", "2024-07", store).frame
     change = compare("pantry", None, frame)
-    assert change.added is None
+    assert change.added["pantry_id"].to_list() == ["P-001", "P-002"] and change.changed.height == 0
     totals = dict(zip(change.totals["measure"], change.totals["after"]))
     assert totals["行数"] == 2 and totals["利用世帯数"] == 1031 and totals["相談件数"] == 5
 

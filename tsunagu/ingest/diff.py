@@ -37,39 +37,61 @@ def _totals(dataset: str, frame: pl.DataFrame | None) -> dict[str, int]:
     return out
 
 
+# each record's identity and the name a coordinator knows it by
+KEYS = {
+    "places": (["place_id"], "name"),
+    "pantry": (["pantry_id"], "site_name"),
+    "forums": (["event_id"], "title"),
+    "areas": (["prefecture", "municipality", "district", "school_district"], "school_district"),
+}
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
 def compare(dataset: str, before: pl.DataFrame | None, after: pl.DataFrame) -> Change:
+    """Totals before and after, and record by record what was added, removed and changed —
+    every field that differs, one line each, so an edited workbook shows just its edits."""
     b, a = _totals(dataset, before), _totals(dataset, after)
     totals = pl.DataFrame(
         {"measure": list(a), "before": [b[k] for k in a], "after": [a[k] for k in a]}
     ).with_columns((pl.col("after") - pl.col("before")).alias("difference"))
-    if dataset != "places":
-        return Change(totals)
-    before = before if before is not None else pl.DataFrame(schema=DATASETS["places"].stored_schema)
-    cols = ["place_id", "name", "district", "category", "status"]
-    added = after.join(before.select("place_id"), on="place_id", how="anti").select(cols)
-    removed = before.join(after.select("place_id"), on="place_id", how="anti").select(cols)
-    both = before.select(cols).join(after.select(cols), on="place_id", suffix="_new")
+    ds = DATASETS[dataset]
+    keys, name = KEYS[dataset]
+    before = before if before is not None else pl.DataFrame(schema=ds.stored_schema)
+    shown = list(
+        dict.fromkeys([*keys, name, *(c for c in ("district", "category", "status") if c in ds.keys)])
+    )
+    id_col = keys[0] if len(keys) == 1 else name
+    added = after.join(before.select(keys), on=keys, how="anti").select(shown)
+    removed = before.join(after.select(keys), on=keys, how="anti").select(shown)
+    fields = [c for c in ds.columns if c.key not in keys]
+    both = before.select(keys + [c.key for c in fields]).join(
+        after.select(keys + [c.key for c in fields]), on=keys, suffix="_new"
+    )
     rows = []
-    for key, label in WATCHED.items():
-        diff = both.filter(pl.col(key) != pl.col(f"{key}_new"))
+    for col in fields:
+        diff = both.filter(pl.col(col.key).ne_missing(pl.col(f"{col.key}_new")))
         rows += [
             {
-                "place_id": r["place_id"],
-                "name": r["name_new"],
-                "what": label,
-                "before": r[key],
-                "after": r[f"{key}_new"],
+                "id": r[id_col],
+                "name": r[f"{name}_new"] if name not in keys else r[name],
+                "what": WATCHED.get(col.key, col.header),
+                "before": _text(r[col.key]),
+                "after": _text(r[f"{col.key}_new"]),
             }
             for r in diff.iter_rows(named=True)
         ]
     changed = pl.DataFrame(
-        rows,
-        schema={
-            "place_id": pl.String,
-            "name": pl.String,
-            "what": pl.String,
-            "before": pl.String,
-            "after": pl.String,
-        },
-    ).sort("place_id")
-    return Change(totals, added, removed, changed)
+        rows, schema={k: pl.String for k in ("id", "name", "what", "before", "after")}
+    ).sort("id", maintain_order=True)
+    return Change(totals, added, removed, changed.rename({"id": id_col}))

@@ -122,6 +122,10 @@ def text_of(value: object) -> str | None:
     return str(value)
 
 
+def sheet_list(content: bytes) -> list[str]:
+    return visible_sheets(_open(content, kind(content)))
+
+
 def read_sheet(content: bytes, sheet: str | None = None) -> Sheet:
     what = kind(content)
     book = _open(content, what)

@@ -10,13 +10,15 @@ import contextlib
 import hashlib
 from dataclasses import dataclass, field
 
+import polars as pl
+
 from tsunagu.contract.issues import Issue, RefusedError
 from tsunagu.contract.parse import nfkc, parse_month
 from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.scope import EVERYWHERE, Scope
 from tsunagu.contract.wareki import month_label
 from tsunagu.ingest.read import read_table
-from tsunagu.ingest.validate import Validated, recogniser, validate
+from tsunagu.ingest.validate import Validated, column_of, recogniser, validate
 from tsunagu.store import mappings
 from tsunagu.store.versions import Municipality, OldStoreError, Store, StoreError, covered
 
@@ -127,6 +129,46 @@ def validate_upload(
     result.warnings[:0] = damaged
     result.municipalities = [chosen] if result.frame.height == 0 and chosen else covered(result.frame)
     return result
+
+
+@dataclass
+class FileColumn:
+    header: str  # as the file spells it
+    letter: str  # Excel's column letter
+    key: str | None  # the contract column it means; "" = left out; None = unknown
+    samples: list[str]  # its first values, for the page's preview
+    by_mapping: bool  # known through a mapping (the council's own name), not the contract's
+
+
+@dataclass
+class FileColumns:
+    columns: list[FileColumn]
+    header_row: int
+    sheet: str | None
+    sheets: list[str]
+    preview: pl.DataFrame  # the first rows, headed 「B列 サロン名」
+
+    @property
+    def unknown(self) -> list[FileColumn]:
+        return [c for c in self.columns if c.key is None]
+
+
+def file_columns(
+    content: bytes, dataset: str, sheet: str | None = None, mapping: dict[str, str | None] | None = None
+) -> FileColumns:
+    """The file's header row and what each column means to the contract: for the upload
+    page's column mapping. Raises RefusedError when the file cannot be read at all."""
+    ds = DATASETS[dataset]
+    raw = read_table(content, sheet, recogniser(ds, mapping))
+    columns = []
+    for i, head in enumerate(raw.header):
+        key = column_of(head, ds, mapping)
+        own = column_of(head, ds)
+        data = raw.data[raw.data.columns[i]].drop_nulls().head(3).to_list()
+        columns.append(FileColumn(head, raw.letters[i], key, data, key != own))
+    preview = raw.data.head(5).drop("_row")
+    preview.columns = [f"{c.letter}列 {c.header}" for c in columns]
+    return FileColumns(columns, raw.header_row, raw.sheet, raw.sheets, preview)
 
 
 def mapping_for(

@@ -167,6 +167,15 @@ def is_workbook(content: bytes) -> bool:
     return excel.kind(content) is not None
 
 
+def workbook_sheets(content: bytes) -> list[str]:
+    """A workbook's visible sheets, in order ([] for a CSV); RefusedError if it cannot be opened."""
+    from tsunagu.ingest import excel
+
+    if excel.kind(content) is None:
+        return []
+    return excel.sheet_list(content)
+
+
 def read_cells(content: bytes, sheet: str | None = None) -> Cells:
     """Any upload's cells, every one as text, with Excel's row numbers; blank rows dropped
     (their numbers are kept by the rows after them)."""

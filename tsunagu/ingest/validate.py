@@ -106,12 +106,12 @@ def column_of(head: str, ds: Dataset, mapping: dict[str, str | None] | None = No
         mapping = {mapping_key(k): v for k, v in mapping.items()}
         if mapping_key(head) in mapping:
             return mapping[mapping_key(head)] or ""
-    key = exact.get(_header_key(head)) or loose.get(_header_loose(head))
-    if key is None and parse.nfkc(head).endswith(parse.nfkc(WAREKI_SUFFIX)):
+    # before the loose match, which drops (…) and would take 「開始年月（和暦）」 for 開始年月
+    if parse.nfkc(head).endswith(parse.nfkc(WAREKI_SUFFIX)):
         base = exact.get(_header_key(parse.nfkc(head)[: -len(parse.nfkc(WAREKI_SUFFIX))]))
         if base is not None and ds.column(base).type in (DATE, MONTH):
             return ""
-    return key
+    return exact.get(_header_key(head)) or loose.get(_header_loose(head))
 
 
 def recogniser(ds: Dataset, mapping: dict[str, str | None] | None = None):
