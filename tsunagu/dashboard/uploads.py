@@ -10,15 +10,16 @@ import streamlit as st
 from tsunagu.contract import fmt
 from tsunagu.contract.schema import DATASETS
 from tsunagu.dashboard import widgets
-from tsunagu.ingest.pipeline import FileColumns
 from tsunagu.store.versions import Municipality, Store, StoreError, muni_key
 
 UNUSED = "使わない"
 
 
-def mapping_form(cols: FileColumns, dataset: str, state_key: str) -> None:
+def mapping_form(cols, dataset: str, state_key: str) -> None:
     """Draw the choices for the columns the contract does not know by name (and those known
-    through a saved mapping, to change it); keep the user's choices in session_state."""
+    through a saved mapping, to change it); keep the user's choices in session_state.
+    `cols`: ingest.pipeline.file_columns()'s answer (the page passes it: the dashboard layer
+    does not import ingest)."""
     ds = DATASETS[dataset]
     own = [c for c in cols.columns if c.key is None or c.by_mapping]
     if not own:
