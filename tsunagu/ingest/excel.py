@@ -14,13 +14,21 @@ for .xlsx/.xlsm, xlrd for .xls, and for .ods the cell marker LibreOffice writes.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import pickle
+import resource
+import subprocess
+import sys
+import threading
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
-import polars as pl
 import python_calamine as calamine
 
+from tsunagu.config import PROJECT_ROOT
 from tsunagu.contract.issues import Issue, RefusedError
 
 XLSX = "Excel ブック（.xlsx）"
@@ -39,9 +47,21 @@ PASSWORD = (
 )
 
 
+# A workbook is read in a child process with a memory limit: calamine fills a sheet's whole used
+# range, so a stray cell at XFD1048576 asks for 32 GB and aborts the process — the dashboard
+# for everyone, were it read in the server. The child's death is a refusal instead.
+CHILD_MEMORY = 3 << 30  # address space: ~10x what a 20 MB workbook of 200,000 rows needs
+CHILD_SECONDS = 120
+TOO_BIG = (
+    "ブックが大きすぎて読み取れません（使われているセルの範囲が広すぎます）。"
+    "遠くの行や列に値や書式が残っていないか確かめ（Ctrl+End で最後のセルへ移れます）、"
+    "不要な行・列を削除して保存し直してください。"
+)
+
+
 @dataclass
 class Sheet:
-    frame: pl.DataFrame  # columns "0".."n-1", text or null
+    frame: Any  # polars frame: columns "0".."n-1", text or null
     kind: str  # XLSX, XLS, …
     sheet: str
     sheets: list[str]  # visible worksheets, in workbook order
@@ -123,10 +143,11 @@ def text_of(value: object) -> str | None:
 
 
 def sheet_list(content: bytes) -> list[str]:
-    return visible_sheets(_open(content, kind(content)))
+    return read_sheet(content).sheets
 
 
-def read_sheet(content: bytes, sheet: str | None = None) -> Sheet:
+def _read_here(content: bytes, sheet: str | None) -> dict:
+    """The child's work: the sheet's cells as text rows, its visible sheets and error cells."""
     what = kind(content)
     book = _open(content, what)
     shown = visible_sheets(book)
@@ -140,26 +161,100 @@ def read_sheet(content: bytes, sheet: str | None = None) -> Sheet:
     elif sheet not in names:
         raise _refuse(f"シート「{sheet}」はこのブックにありません。あるシート: {'、'.join(shown or names)}")
     try:
-        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        data = book.get_sheet_by_name(sheet)
+        # Excel numbers rows and columns from A1; calamine's rows may start at the first used
+        # row or at row 1, and its cells at the first used column: pad to the range's end
+        bottom, right = data.end or (-1, -1)
+        texts, width = [], 0
+        for values in data.iter_rows():
+            cells = [None] * (right + 1 - len(values)) + [text_of(v) for v in values]
+            while cells and cells[-1] is None:  # trailing empty cells, as Excel's CSV drops them
+                cells.pop()
+            width = max(width, len(cells))
+            texts.append(cells)
+        texts[:0] = [[] for _ in range(bottom + 1 - len(texts))]
+    except RefusedError:
+        raise
     except Exception:  # noqa: BLE001
         raise _refuse(f"シート「{sheet}」を読み取れませんでした。", sheet) from None
-    width = 0
-    texts = []
-    for values in rows:
-        cells = [text_of(v) for v in values]
-        while cells and cells[-1] is None:  # trailing empty cells, as Excel's CSV drops them
-            cells.pop()
-        width = max(width, len(cells))
-        texts.append(cells)
     if width > MAX_COLUMNS:
         raise _refuse(
             f"シート「{sheet}」に {width:,} 列あります。このデータで使う列は多くても {MAX_COLUMNS:,} 列までです。"
             "別のシートを選んでいないか確かめてください。",
             sheet,
         )
+    return {
+        "kind": what,
+        "sheet": sheet,
+        "sheets": shown,
+        "rows": texts,
+        "width": width,
+        "errors": _error_cells(content, what, sheet),
+    }
+
+
+def _child() -> None:
+    """`python -m tsunagu.ingest.excel`: read (content, sheet) pickled on stdin, answer on stdout."""
+    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
+    content, sheet = pickle.load(sys.stdin.buffer)
+    try:
+        answer = ("ok", _read_here(content, sheet))
+    except RefusedError as e:
+        answer = ("refused", e.issues)
+    except MemoryError:
+        answer = ("refused", [Issue(None, None, TOO_BIG)])
+    except Exception:  # noqa: BLE001
+        answer = (
+            "refused",
+            [Issue(None, None, "ブックを読み取れませんでした（壊れているか、別の形式のファイルです）。")],
+        )
+    pickle.dump(answer, sys.stdout.buffer)
+
+
+def _read_in_child(content: bytes, sheet: str | None) -> dict:
+    # a new interpreter, not a fork: the server has threads (DuckDB, Streamlit)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tsunagu.ingest.excel"],
+            input=pickle.dumps((content, sheet)),
+            capture_output=True,
+            timeout=CHILD_SECONDS,
+            cwd=PROJECT_ROOT,
+        )
+    except subprocess.TimeoutExpired:
+        raise _refuse(TOO_BIG) from None
+    if done.returncode != 0 or not done.stdout:  # out of memory (calamine aborts) or crashed
+        raise _refuse(TOO_BIG)
+    status, payload = pickle.loads(done.stdout)  # our own child's answer
+    if status != "ok":
+        raise RefusedError(payload)
+    return payload
+
+
+_cache: OrderedDict[tuple[str, str | None], Sheet] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def read_sheet(content: bytes, sheet: str | None = None) -> Sheet:
+    """The sheet (default: the first visible one) as text cells. The upload page reads the
+    same file several times per rerun: the last few are kept by their checksum."""
+    import polars as pl
+
+    key = (hashlib.sha256(content).hexdigest(), sheet)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    got = _read_in_child(content, sheet)
+    texts, width = got["rows"], got["width"]
     columns = {str(i): [r[i] if i < len(r) else None for r in texts] for i in range(width)}
     frame = pl.DataFrame(columns, schema={k: pl.String for k in columns})
-    return Sheet(frame, what, sheet, shown, _error_cells(content, what, sheet))
+    result = Sheet(frame, got["kind"], got["sheet"], got["sheets"], got["errors"])
+    with _cache_lock:
+        _cache[key] = result
+        while len(_cache) > 4:
+            _cache.popitem(last=False)
+    return result
 
 
 def _error_cells(content: bytes, what: str, sheet: str) -> list[tuple[int, int, str]]:
@@ -240,3 +335,7 @@ def _ods_errors(content: bytes, sheet: str) -> list[tuple[int, int, str]]:
                     found.extend((row + 1, col + k, text) for k in range(min(repeat, 1000)))
                 col += repeat
     return found
+
+
+if __name__ == "__main__":
+    _child()
