@@ -17,7 +17,7 @@ from tsunagu.contract.scope import EVERYWHERE, Scope
 from tsunagu.contract.wareki import month_label
 from tsunagu.ingest.read import read_table
 from tsunagu.ingest.validate import Validated, validate
-from tsunagu.store.versions import Municipality, OldStoreError, Store, StoreError, covered
+from tsunagu.store.versions import ConflictError, Municipality, OldStoreError, Store, StoreError, covered
 
 
 @dataclass
@@ -31,6 +31,8 @@ class IngestResult:
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
     municipalities: list[Municipality] = field(default_factory=list)
+    # refused because someone else saved the month first (commit's `expected`): what is live now
+    conflict: ConflictError | None = None
 
     @property
     def damaged(self) -> list[Issue]:
@@ -168,10 +170,12 @@ def ingest(
     demo: bool = False,
     scope: Scope = EVERYWHERE,
     municipality: str | Municipality | None = None,
+    expected: dict[str, str | None] | None = None,
 ) -> IngestResult:
     """Validate and store one upload for the municipalities it covers. `scope`: whose rows
     the uploader may write; `municipality`: the one chosen on upload (needed for a forums
-    file with no rows when the store has several)."""
+    file with no rows when the store has several); `expected`: the month's versions an editor
+    started from (Store.month_versions): if another save came first, refused, nothing written."""
     sha = hashlib.sha256(content).hexdigest()
     try:
         month = normalise_month(month)
@@ -190,6 +194,7 @@ def ingest(
             demo=demo,
             extra=extra,
             municipalities=result.municipalities,
+            expected=expected,
         )
     except (RefusedError, StoreError, OldStoreError, OSError) as e:
         if isinstance(e, RefusedError):
@@ -225,7 +230,8 @@ def ingest(
                     "first_errors": [str(i) for i in errors[:20]],
                 }
             )
-        return IngestResult(False, dataset, month, errors=errors, warnings=warnings)
+        conflict = e if isinstance(e, ConflictError) else None
+        return IngestResult(False, dataset, month, errors=errors, warnings=warnings, conflict=conflict)
     if version.unfinished:
         # the month is stored and shown; only the tidying after it failed (a full disk, say)
         note = "登録しました（この月は新しいデータで表示されます）。ただし、" + version.unfinished_note()
