@@ -151,12 +151,36 @@ def test_the_pantry_grid_of_a_new_month_starts_from_last_months_sites(council):
     assert set(zip(problems["行"], problems["パントリーID"], problems["列"])) == {
         (2, "P-MZ-001", column) for column in counts
     }
-    key = edit(at, {0: counts, 1: counts | {"利用世帯数": 3}})
+    key = edit(at, {0: counts, 1: counts | {"利用世帯数": 3, "つなぎ件数": 2}})
+    # a warning names the table's row and the site, not the row of the file made from it
+    warning = at.warning[0].value.replace("\\", "")  # (Markdown escapes of the cell values)
+    assert warning.startswith("表の2行目（P-MZ-001）・「つなぎ件数」列: つなぎ件数（2）が相談件数（1）")
     at.button(key=f"{key}-save").click().run()
     august = council.read_month("pantry", "2024-08")
     assert august["households_served"].to_list() == [7, 3]
     assert august["pantry_id"].to_list() == ["P-TM-001", "P-MZ-001"]
     assert council.read_month("pantry", "2024-07")["households_served"].to_list() == [6, 4]
+
+
+def test_an_editor_adds_a_place_in_a_new_month_started_from_the_last(council):
+    at = page("pages/places.py", "sc_tanaka", {"places_tab": "編集"})
+    at.selectbox(key="edit_month_places").select("2024-08").run()
+    assert list(at.data_editor[0].value["通いの場ID"]) == ["TM-001", "TM-002"]  # July's list
+    new = {
+        "通いの場ID": "TM-003",
+        "名称": "みんなの食堂",
+        "地区": "水島",
+        "小学校区": "連島東小",
+        "種別": "子ども食堂",
+    }
+    key = edit(at, added_rows=[new | {"状態": "活動中", "補助金対象": False}])
+    assert "保存すると変わる内容（2024年7月との比較）" in texts(at)
+    assert [t.label for t in at.tabs][-3:] == ["追加 1", "なくなる 0", "変更 0"]
+    at.button(key=f"{key}-save").click().run()
+    august = council.read_month("places", "2024-08")
+    assert august["place_id"].to_list() == ["TM-001", "TM-002", "TM-003"]
+    assert august.row(2, named=True)["district"] == "水島" and not august.row(2, named=True)["subsidized"]
+    assert council.read_month("places", "2024-07").height == 2  # July as it was
 
 
 @pytest.mark.parametrize("user", ["kacho", "etsuran", "tateshina"])

@@ -162,25 +162,37 @@ def to_csv(dataset: str, table: pl.DataFrame, place: Municipality) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def _row_id(dataset: str, issue: Issue, table: pl.DataFrame) -> tuple[int | None, str | None]:
+    """The table's row of an issue (the file's row less its header) and that row's ID."""
+    header = DATASETS[dataset].columns[0].header
+    n = issue.row - 1 if issue.row else None
+    if n is None or not 0 < n <= table.height or header not in table.columns:
+        return n, None
+    return n, table[header][n - 1]
+
+
 def located(dataset: str, issues: list[Issue], table: pl.DataFrame) -> pl.DataFrame:
-    """Issues as the editor's rows: the table's row (the file's row less its header) and the
-    row's ID, to find it even in a sorted table."""
+    """Issues as the editor's rows: the table's row and the row's ID (to find it even in a
+    sorted table), the column and what is wrong."""
     id_header = DATASETS[dataset].columns[0].header
-    ids = table[id_header].to_list() if id_header in table.columns else []
     rows = []
     for i in issues:
-        n = i.row - 1 if i.row else None
-        rows.append(
-            {
-                "行": n,
-                id_header: ids[n - 1] if n and 0 < n <= len(ids) else None,
-                "列": i.column or "",
-                "内容": i.message,
-            }
-        )
+        n, row_id = _row_id(dataset, i, table)
+        rows.append({"行": n, id_header: row_id, "列": i.column or "", "内容": i.message})
     return pl.DataFrame(
         rows, schema={"行": pl.Int64, id_header: pl.String, "列": pl.String, "内容": pl.String}
     )
+
+
+def said(dataset: str, issue: Issue, table: pl.DataFrame) -> str:
+    """One issue in a sentence, by the table's row: 「表の3行目（TM-003）・「状態」列: …」."""
+    n, row_id = _row_id(dataset, issue, table)
+    where = []
+    if n is not None:
+        where.append(f"表の{n}行目" + (f"（{row_id}）" if row_id else ""))
+    if issue.column:
+        where.append(f"「{issue.column}」列")
+    return f"{'・'.join(where)}: {issue.message}" if where else issue.message
 
 
 # --- the screen -----------------------------------------------------------------------------
@@ -312,7 +324,11 @@ def editor(dataset: str, place: Municipality) -> None:
         format_func=lambda m: month_label(m) + ("" if m in months else "（新しい月）"),
         key=f"edit_month_{dataset}",
     )
-    s = _session(store, dataset, place, month)
+    try:
+        s = _session(store, dataset, place, month)
+    except StoreError as e:  # a damaged stored month: said as on every page, with what to do
+        st.error(fmt.plain(str(e)), icon=":material/broken_image:")
+        return
     where = fmt.plain(place[1])
     if s.new and s.from_month:
         note = (
@@ -325,7 +341,8 @@ def editor(dataset: str, place: Municipality) -> None:
     elif s.new:
         st.info(f"{where}の{ds.label}はまだありません。下の表に行を追加してください。", icon=":material/add:")
     st.caption(
-        "セルをダブルクリックすると編集できます。行の追加は表の下の「＋」、削除は行の左端を選んで"
+        f"表は{where}全体の{month_label(month)}です（左の地区の絞り込みは表には効きません）。"
+        "セルをダブルクリックすると編集できます。行の追加は表の右上の「＋」、削除は行の左端を選んで"
         "ごみ箱のボタンです。保存するまで、ほかの人には見えません。"
     )
     if store.is_demo():
@@ -369,23 +386,18 @@ def editor(dataset: str, place: Municipality) -> None:
         )
         st.caption("「行」は表の上から数えた行です（列見出しで並べ替えたときは、IDで探してください）。")
         for w in (i for i in issues if i.level != "error"):
-            st.warning(fmt.plain(str(w)), icon=":material/warning:")
+            st.warning(fmt.plain(said(dataset, w, table)), icon=":material/warning:")
         return
     for w in result.warnings:
-        st.warning(fmt.plain(str(w)), icon=":material/warning:")
-    before = (
-        "いま" if not s.new else (f"{month_label(s.from_month).split('（')[0]}" if s.from_month else "編集前")
-    )
-    st.markdown(
-        "### 保存すると変わる内容"
-        + (
-            "（いま保存されている版との比較）"
-            if not s.new
-            else f"（{before}との比較）"
-            if s.from_month
-            else ""
-        )
-    )
+        st.warning(fmt.plain(said(dataset, w, table)), icon=":material/warning:")
+    if not s.new:
+        before, heading = "いま", "（いま保存されている版との比較）"
+    elif s.from_month:  # a new month: against the month it started from
+        before = month_label(s.from_month).split("（")[0]
+        heading = f"（{before}との比較）"
+    else:
+        before, heading = "いま", "（この月の最初の保存です）"
+    st.markdown(f"### 保存すると変わる内容{heading}")
     _change_table(compare(dataset, s.rows if s.from_month else None, result.frame), before, key)
 
     expected = s.expected
@@ -416,7 +428,7 @@ def editor(dataset: str, place: Municipality) -> None:
             st.rerun()  # drawn above the diff, with the overwrite choice
         st.error(outcome.summary, icon=":material/error:")
         for e in outcome.errors:
-            st.text(str(e))  # cell values: shown as they are, never as Markdown
+            st.text(said(dataset, e, table))  # cell values: shown as they are, never as Markdown
 
 
 def _conflict(store: Store, s: Start, table: pl.DataFrame) -> None:
@@ -427,9 +439,11 @@ def _conflict(store: Store, s: Start, table: pl.DataFrame) -> None:
     except StoreError as e:
         st.warning(fmt.plain(str(e)), icon=":material/broken_image:")
         now = None
-    if now is not None:
+    if now is not None:  # against what this editor started from (for a new month: last month's)
         st.markdown("#### 編集を始めた後に、ほかの人が変えた内容")
-        _change_table(compare(s.dataset, s.rows if not s.new else None, now), "編集を始めたとき", "theirs")
+        _change_table(
+            compare(s.dataset, s.rows if s.rows.height else None, now), "編集を始めたとき", "theirs"
+        )
     st.caption(
         "あなたの変更は、まだ上の表に残っています。最新の内容に自分の変更を入れ直すか、"
         "ほかの人の変更を確認したうえで、この表の内容で上書きしてください。"
