@@ -118,7 +118,8 @@ def month_choices(months: list[str], today: dt.date) -> list[str]:
 
 
 def start(store: Store, dataset: str, place: Municipality, month: str, generation: int = 0) -> Start:
-    """The rows and versions an editor of `month` starts from."""
+    """The rows and versions an editor of `month` starts from. (A save landing between the two
+    reads gives a needless conflict at worst, never an overwrite.)"""
     expected = store.month_versions(dataset, month, [place])
     if expected[muni_key(*place)] is not None:
         rows, from_month = store.read_month(dataset, month, [place]), month
