@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from tsunagu.contract import fmt
-from tsunagu.dashboard import gate, header, session, widgets
+from tsunagu.dashboard import editing, gate, header, session, widgets
 from tsunagu.display import charts
 
 f = header.page_header("互近助パントリー")
@@ -14,6 +14,8 @@ districts = list(f.all_districts)
 monthly = session.run_query("pantry_monthly", **f.area())
 if monthly.is_empty():
     st.info(f"{fmt.plain(area)}の互近助パントリーのデータはありません。", icon=":material/search_off:")
+    if editing.can_edit(f.place):  # an editor starts the first month here
+        editing.editor("pantry", f.place)
     st.stop()
 now = monthly.filter(pl.col("month") == f.month)
 period = monthly.filter(pl.col("month").is_between(pl.lit(f.from_month), pl.lit(f.to_month)))
@@ -29,9 +31,11 @@ c[4].metric(
     "つなぎ率（期間）", rule.rate(months), help="つなぎ件数 ÷ 相談件数。相談・支援機関へつないだ割合です。"
 )
 
-# only the open tab is drawn (the eight charts of all four took most of a rerun); the tab is in the link
-tab_where, tab_types, tab_flow, tab_top = st.tabs(
-    ["地区別", "サポーター・活動の種別", "毎月の動き", "活動の多い設置場所"],
+# only the open tab is drawn (the eight charts of all four took most of a rerun); the tab is in the link.
+# Editors get a fifth, for their own municipalities.
+can_edit = editing.can_edit(f.place)
+tab_where, tab_types, tab_flow, tab_top, *tab_edit = st.tabs(
+    ["地区別", "サポーター・活動の種別", "毎月の動き", "活動の多い設置場所"] + (["編集"] if can_edit else []),
     key="pantry_tab",
     bind="query-params",
 )
@@ -148,3 +152,7 @@ if tab_top.open:
         )
         st.caption(f"{when}の利用世帯数が多い順（上位10か所）")
         widgets.table(top, "パントリー_上位設置場所.csv", detail=f.place)
+
+if tab_edit and tab_edit[0].open:
+    with tab_edit[0]:
+        editing.editor("pantry", f.place)

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from tsunagu.dashboard import gate, header, session, widgets
+from tsunagu.dashboard import editing, gate, header, session, widgets
 from tsunagu.display import charts
 
 f = header.page_header("居場所・通いの場")
@@ -18,9 +18,12 @@ c1.metric("通いの場（活動中）", f"{active.height:,}か所")
 c2.metric("うち補助金対象", f"{active['subsidized'].sum():,}か所")
 c3.metric("休止中", f"{list_now.filter(pl.col('status') == '休止中').height:,}か所")
 
-# only the open tab is drawn (drawing all six took half of a rerun); the tab is in the link
-tab_counts, tab_trend, tab_changes, tab_gaps, tab_map, tab_list = st.tabs(
-    ["地区・種別", "年度の推移", "開始・休止・終了", "手薄な小学校区", "地図", "一覧・検索"],
+# only the open tab is drawn (drawing all six took half of a rerun); the tab is in the link.
+# Editors get a seventh, for their own municipalities.
+can_edit = editing.can_edit(f.place)
+tab_counts, tab_trend, tab_changes, tab_gaps, tab_map, tab_list, *tab_edit = st.tabs(
+    ["地区・種別", "年度の推移", "開始・休止・終了", "手薄な小学校区", "地図", "一覧・検索"]
+    + (["編集"] if can_edit else []),
     key="places_tab",
     bind="query-params",
 )
@@ -132,3 +135,7 @@ if tab_list.open:
             height=480,
             detail=f.place,
         )
+
+if tab_edit and tab_edit[0].open:
+    with tab_edit[0]:
+        editing.editor("places", f.place)

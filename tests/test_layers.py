@@ -20,7 +20,7 @@ LAYERS: dict[str, set[str]] = {
     "query": {"contract", "store"},
     "display": {"contract"},
     "access": {"contract", "store"},
-    "dashboard": {"contract", "store", "query", "display", "access"},
+    "dashboard": {"contract", "store", "ingest", "query", "display", "access"},
     "documents": {"contract", "query", "display"},
     "demo": {"contract", "store", "ingest"},
     # the command line (cli.py, cliargs.py, __main__.py): everything but the dashboard

@@ -15,7 +15,7 @@ from tests.conftest import tree_digest
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
 from tsunagu.ingest.pipeline import ingest
 from tsunagu.query.database import Database
-from tsunagu.store.versions import Store
+from tsunagu.store.versions import ConflictError, Store
 
 TWO = places_csv().encode()
 ONE = places_csv(PLACES_ROWS[:1]).encode()
@@ -149,3 +149,64 @@ def test_manifest_names_only_archive_files(store):
     entry = manifest["datasets"]["places"]["2024-07"]
     assert entry["file"].startswith("_archive/places/month=2024-07/")
     assert os.path.samefile(store.root / entry["file"], store.root / "places/month=2024-07/data.parquet")
+
+
+KURASHIKI, FUCHU = ("岡山県", "倉敷市"), ("東京都", "府中市")
+PAUSED = TWO.replace("はい,活動中".encode(), "はい,休止中".encode())
+
+
+def test_second_editor_to_save_gets_a_conflict_and_nothing_is_written(store):
+    """Two editors open 倉敷市's July from the same version; the first saves; the second is
+    refused with who saved, and the store is byte for byte as the first left it."""
+    assert ingest(TWO, "places", "2024-07", store, user="yamada").ok
+    started = store.month_versions("places", "2024-07", [KURASHIKI])
+    assert started == {"岡山県/倉敷市": store.versions("places", "2024-07")[0]["version"]}
+    first = ingest(PAUSED, "places", "2024-07", store, user="sato", municipality=KURASHIKI, expected=started)
+    assert first.ok
+    before = tree_digest(store.root)
+    second = ingest(ONE, "places", "2024-07", store, user="suzuki", municipality=KURASHIKI, expected=started)
+    assert not second.ok and second.conflict is not None
+    assert second.conflict.current == {"岡山県/倉敷市": first.version}
+    assert second.conflict.changed["岡山県/倉敷市"]["user"] == "sato"
+    (error,) = second.errors
+    assert (
+        "ほかの人" in error.message
+        and "satoさん" in error.message
+        and "何も書き換えていません" in error.message
+    )
+    assert tree_digest(store.root) == before
+    assert store.read_month("places", "2024-07")["status"].to_list() == ["休止中", "休止中"]
+    assert store.history("places")[-1]["outcome"] == "refused"
+
+
+def test_a_new_month_started_by_two_editors_is_saved_once(store):
+    """Both start a month nobody has saved yet (None); the second to save is refused."""
+    started = store.month_versions("places", "2024-08", [KURASHIKI])
+    assert started == {"岡山県/倉敷市": None}
+    assert ingest(TWO, "places", "2024-08", store, user="sato", expected=started).ok
+    try:
+        store.commit(
+            "places",
+            "2024-08",
+            store.read_month("places", "2024-08"),
+            user="suzuki",
+            source_name="",
+            source_sha256="",
+            expected=started,
+        )
+    except ConflictError as e:
+        assert e.current["岡山県/倉敷市"] is not None
+    else:
+        raise AssertionError("the second save was not refused")
+    assert [v["user"] for v in store.versions("places", "2024-08")] == ["sato"]
+
+
+def test_another_municipalitys_save_is_no_conflict(store):
+    """府中市 saving the same month does not stop 倉敷市's editor (each council its own part)."""
+    assert ingest(TWO, "places", "2024-07", store).ok
+    started = store.month_versions("places", "2024-07", [KURASHIKI])
+    fuchu = "TF-001,けやきサロン,府中市,中央,府中第一小,サロン,はい,活動中,,,,,"
+    fuchu_csv = places_csv([fuchu]).encode()
+    assert ingest(fuchu_csv, "places", "2024-07", store, municipality=FUCHU).ok, "府中市"
+    assert ingest(PAUSED, "places", "2024-07", store, municipality=KURASHIKI, expected=started).ok
+    assert store.read_month("places", "2024-07", [FUCHU]).height == 1

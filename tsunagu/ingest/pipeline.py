@@ -20,7 +20,7 @@ from tsunagu.contract.wareki import month_label
 from tsunagu.ingest.read import read_table
 from tsunagu.ingest.validate import Validated, column_of, recogniser, validate
 from tsunagu.store import mappings
-from tsunagu.store.versions import Municipality, OldStoreError, Store, StoreError, covered
+from tsunagu.store.versions import ConflictError, Municipality, OldStoreError, Store, StoreError, covered
 
 
 @dataclass
@@ -34,6 +34,8 @@ class IngestResult:
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
     municipalities: list[Municipality] = field(default_factory=list)
+    # refused because someone else saved the month first (commit's `expected`): what is live now
+    conflict: ConflictError | None = None
 
     @property
     def damaged(self) -> list[Issue]:
@@ -256,10 +258,12 @@ def ingest(
     municipality: str | Municipality | None = None,
     sheet: str | None = None,
     mapping: dict[str, str | None] | None = None,
+    expected: dict[str, str | None] | None = None,
 ) -> IngestResult:
     """Validate and store one upload for the municipalities it covers. `scope`: whose rows
     the uploader may write; `municipality`: the one chosen on upload (needed for a forums
-    file with no rows when the store has several)."""
+    file with no rows when the store has several); `expected`: the month's versions an editor
+    started from (Store.month_versions): if another save came first, refused, nothing written."""
     sha = hashlib.sha256(content).hexdigest()
     try:
         month = normalise_month(month)
@@ -280,6 +284,7 @@ def ingest(
             demo=demo,
             extra=extra,
             municipalities=result.municipalities,
+            expected=expected,
         )
     except (RefusedError, StoreError, OldStoreError, OSError) as e:
         if isinstance(e, RefusedError):
@@ -315,7 +320,8 @@ def ingest(
                     "first_errors": [str(i) for i in errors[:20]],
                 }
             )
-        return IngestResult(False, dataset, month, errors=errors, warnings=warnings)
+        conflict = e if isinstance(e, ConflictError) else None
+        return IngestResult(False, dataset, month, errors=errors, warnings=warnings, conflict=conflict)
     if version.unfinished:
         # the month is stored and shown; only the tidying after it failed (a full disk, say)
         note = "登録しました（この月は新しいデータで表示されます）。ただし、" + version.unfinished_note()

@@ -105,6 +105,31 @@ class StoreError(Exception):
         self.month = month  # the month of a damaged file, when that is the refusal
 
 
+class ConflictError(StoreError):
+    """Someone else saved a municipality's month after the saver started from it (optimistic
+    concurrency): nothing was written. `changed`: each such municipality's live part now (who,
+    when, which version; None when its month was removed); `current`: the versions now."""
+
+    def __init__(self, dataset: str, month: str, changed: dict[str, dict | None], current: dict):
+        from tsunagu.contract.fmt import jst
+        from tsunagu.contract.schema import DATASETS
+        from tsunagu.contract.wareki import month_label
+
+        self.dataset, self.changed, self.current = dataset, changed, current
+        label = DATASETS[dataset].label if dataset in DATASETS else dataset
+        who = "、".join(
+            f"{key.split('/', 1)[-1]}: {part.get('user') or '不明'}さんが{jst(part.get('committed_at'))}に保存"
+            if part
+            else f"{key.split('/', 1)[-1]}: 取り消されました"
+            for key, part in changed.items()
+        )
+        super().__init__(
+            f"あなたが編集を始めた後に、ほかの人が「{label}」{month_label(month)}を保存しました（{who}）。"
+            "上書きしないよう、保存を中止しました（何も書き換えていません）。",
+            month,
+        )
+
+
 @dataclass(frozen=True)
 class Version:
     dataset: str
@@ -336,6 +361,17 @@ class Store:
         frame = self._read_parquet(dataset, month, entry["file"], entry.get("sha256"))
         return frame if municipalities is None else _of(frame, municipalities)
 
+    def month_versions(
+        self, dataset: str, month: str, municipalities: list[Municipality], manifest: dict | None = None
+    ) -> dict[str, str | None]:
+        """The version each municipality's month is now (None: none yet), by muni_key: what an
+        editor starts from, and gives back to commit(expected=...) when saving."""
+        parts = self.parts(dataset, month, manifest)
+        return {
+            muni_key(*m): (parts[muni_key(*m)]["version"] if muni_key(*m) in parts else None)
+            for m in municipalities
+        }
+
     def current_areas(self, manifest: dict | None = None) -> pl.DataFrame | None:
         """Each municipality's own latest areas upload, together: what validates uploads."""
         manifest = manifest or self.manifest()
@@ -490,9 +526,12 @@ class Store:
         demo: bool = False,
         extra: dict | None = None,
         municipalities: list[Municipality] | None = None,
+        expected: dict[str, str | None] | None = None,
     ) -> tuple[Version, list[dict]]:
         """Store a validated month for the municipalities it covers (its rows' municipalities,
         or those given, for a file with no rows); other municipalities' months are untouched.
+        `expected`: the version of each municipality's month (by muni_key, None = none yet) the
+        saver started from; if any is no longer live, ConflictError and nothing is written.
         Returns (the new version, the parts it replaced)."""
         extra = dict(extra or {})
         action = extra.pop("action", "ingest")
@@ -516,6 +555,12 @@ class Store:
                 raise StoreError(
                     "このデータフォルダには実データが入っています。デモデータは別のフォルダに作成してください。"
                 )
+            if expected is not None:  # checked under the lock: no other writer can slip in between
+                parts_now = self.parts(dataset, month, manifest)
+                now = {k: (parts_now[k]["version"] if k in parts_now else None) for k in expected}
+                changed = {k: parts_now.get(k) for k, v in expected.items() if now[k] != v}
+                if changed:
+                    raise ConflictError(dataset, month, changed, now)
             version = new_version_id()
             adir = self.archive_dir(dataset, month)
             final = adir / f"{version}.parquet"
