@@ -41,6 +41,12 @@ for i, (key, label, unit) in enumerate(HEADLINES):
             delta_arrow="off" if delta == "±0" else "auto",
         )
         st.caption(f"前年同月 {earlier}" + (f"（{year_change}）" if year_change else ""))
+        if key == "n_active_places":  # a place paused this month shows here, not as a closure
+            paused = fmt.change(current["n_paused_places"], previous["n_paused_places"])
+            st.caption(
+                f"休止中 {fmt.number(current['n_paused_places'], unit)}"
+                + (f"（前月比 {paused}）" if paused and paused != "±0" else "")
+            )
 
 if not exact:
     st.caption(privacy.note())

@@ -1,5 +1,5 @@
 -- overview: the headline figures of one month beside the month before and the same month a
--- year earlier: active and subsidised places, pantry sites, households served,
+-- year earlier: active, subsidised and paused places, pantry sites, households served,
 -- consultations, referrals, forum events and attendance. A figure is null where that
 -- dataset has no upload for the month (not zero: nothing is known).
 -- params: $municipality (text), $prefecture (text, optional), $districts (list, optional),
@@ -24,6 +24,7 @@ place_figures as (
         pe.period,
         count(p.place_id) filter (where p.status = '活動中') as n_active_places,
         count(p.place_id) filter (where p.status = '活動中' and p.subsidized) as n_subsidized_places,
+        count(p.place_id) filter (where p.status = '休止中') as n_paused_places,
     from periods as pe
     left join places as p
         on p.month = pe.month
@@ -81,6 +82,7 @@ final as (
         pe.month,
         case when u.has_places then pl.n_active_places end as n_active_places,
         case when u.has_places then pl.n_subsidized_places end as n_subsidized_places,
+        case when u.has_places then pl.n_paused_places end as n_paused_places,
         case when u.has_pantry then pa.n_pantry_sites end as n_pantry_sites,
         case when u.has_pantry then coalesce(pa.households_served, 0) end as households_served,
         case when u.has_pantry then coalesce(pa.consultations, 0) end as consultations,

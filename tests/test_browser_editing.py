@@ -1,6 +1,6 @@
 """In a real Chromium, as a coordinator would: pause one place in the table editor of the
-places page, save, and see the figures change (the places page's 休止中 +1; the home page has no
-休止中 figure, so there 通いの場（活動中） −1). Screenshots are saved in tests/artifacts/."""
+places page, save, and see the figures change (the places page's 休止中 +1; on the home page
+通いの場（活動中） −1 and 休止中 +1 against the month before). Screenshots are saved in tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -77,5 +77,6 @@ def test_an_editor_pauses_a_place_and_sees_it_on_the_dashboard(browser, demo_cop
     assert metric(page, "通いの場（活動中）") == "102か所"  # 103 before, as in February
     delta = page.locator("[data-testid='stMetric']", has_text="通いの場（活動中）").first
     assert delta.locator("[data-testid='stMetricDelta']").inner_text().strip().endswith("-1")
+    page.get_by_text("休止中 2か所（前月比 +1）").wait_for()
     page.screenshot(path=str(ARTIFACTS / "edit_places_home.png"), full_page=True)
     page.context.close()

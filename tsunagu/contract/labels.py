@@ -81,6 +81,10 @@ COLUMNS = {
     "measure": "項目",
     "district_value": "この地区",
     "municipality_value": "市町村",
+    # what an upload or an edit changes (ingest.diff): one line per changed field
+    "what": "項目",
+    "before": "前",
+    "after": "後",
 }
 
 MEASURES = {
