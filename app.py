@@ -4,7 +4,7 @@ import streamlit as st
 
 from tsunagu.access import auth, users
 from tsunagu.config import PROJECT_ROOT
-from tsunagu.dashboard import session
+from tsunagu.dashboard import guide, session
 
 st.set_page_config(page_title="つなぐ｜地域づくりダッシュボード", page_icon=":material/hub:", layout="wide")
 # Japanese where Streamlit writes English (upload box, hints): drawn by the CSS, named for
@@ -36,8 +36,12 @@ if old:  # a data folder from before per-municipality uploads: say the one comma
     st.error(f"つなぐを開始できません。{old}", icon=":material/sync_problem:")
     st.stop()
 
+# an editor with nothing of theirs registered yet starts on the guide, and finds it in the
+# sidebar while a step is undone (a link to it works after that too)
+steps = guide.for_user(user) if user and user.can("editor") else None
+first_run = bool(steps and steps.first)
 pages = [
-    st.Page("pages/overview.py", title="ホーム（概要）", icon=":material/home:", default=True),
+    st.Page("pages/overview.py", title="ホーム（概要）", icon=":material/home:", default=not first_run),
     st.Page("pages/places.py", title="居場所・通いの場", icon=":material/groups:", url_path="places"),
     st.Page(
         "pages/pantry.py", title="互近助パントリー", icon=":material/volunteer_activism:", url_path="pantry"
@@ -51,6 +55,19 @@ pages = [
 # a page a role may not use is not registered at all, so its URL leads nowhere. Signed out,
 # only the dashboards are (hidden): the one a link asks for shows the sign-in form and then
 # itself, so a copied link still opens the same view after signing in.
+if steps is not None:
+    visibility = "visible" if steps.shown else "hidden"
+    pages.insert(
+        0,
+        st.Page(
+            "pages/start.py",
+            title="はじめに",
+            icon=":material/flag:",
+            url_path="start",
+            default=first_run,
+            visibility=visibility,
+        ),
+    )
 if user and user.can("editor"):
     pages.append(
         st.Page("pages/upload.py", title="データ更新", icon=":material/upload_file:", url_path="upload")

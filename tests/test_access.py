@@ -36,6 +36,7 @@ PAGES = {
     "pages/prefecture.py": ("県域比較", "viewer"),
     "pages/present.py": (None, "viewer"),  # the wall: no title, slides
     "pages/handouts.py": ("配布資料（PDF）", "viewer"),
+    "pages/start.py": ("はじめに", "editor"),
     "pages/upload.py": ("データ更新", "editor"),
     "pages/history.py": ("履歴・復元", "admin"),
     "pages/admin_users.py": ("ユーザー管理", "admin"),

@@ -7,7 +7,7 @@ import streamlit as st
 
 from tsunagu.access import auth, users
 from tsunagu.contract import fmt
-from tsunagu.dashboard import filters
+from tsunagu.dashboard import filters, guide
 from tsunagu.dashboard.filters import Filters
 from tsunagu.dashboard.gate import require
 from tsunagu.dashboard.session import db, districts_of, run_query
@@ -50,12 +50,7 @@ def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> 
     database = db()
     database.refresh()  # a stat of the manifest; the flag is kept from its last read
     if not database.has_data:
-        st.warning(
-            "まだデータが登録されていません。デモデータで試すには `python -m tsunagu demo`、"
-            "実データは「データ更新」ページか `python -m tsunagu ingest` で登録してください（README を参照）。",
-            icon=":material/inbox:",
-        )
-        st.stop()
+        nothing_yet(user)
     f = filters.sidebar(
         run_query("municipalities"),
         lambda pref, muni: run_query("months", municipality=muni, prefecture=pref),
@@ -64,16 +59,37 @@ def page_header(title: str, role: str = "viewer", with_filters: bool = True) -> 
         scope=user.scope,
     )
     if f is None:
-        st.warning(
-            "圏域マスタ（areas）か月次データが未登録のため、表示できません。先に登録してください。",
-            icon=":material/inbox:",
-        )
-        st.stop()
+        nothing_yet(user)
     st.markdown(
         f"## :material/location_on: {fmt.plain(f.prefecture + f.area_label)}　"
         f":material/calendar_month: {f.period_label}"
     )
     return f
+
+
+def nothing_yet(user) -> None:
+    """No figures of theirs yet: an editor is sent to the guide, anyone else told that
+    nothing is registered and whom to ask (by display name only). Stops the page."""
+    if user.can("editor") and guide.for_user(user).shown:
+        guide.go()  # ホーム has nothing for them yet: the guide is their start
+        st.info(
+            "まだ表示できるデータがありません。「はじめに」の手順に沿って、圏域マスタから順に登録してください。",
+            icon=":material/flag:",
+        )
+        guide.link("pages/start.py", label="はじめに（登録の手順）", icon=":material/flag:")
+        st.stop()
+    people = guide.contacts(user.scope)
+    who = [
+        f"- 管理者: {fmt.plain(guide.listed(people.admins))}" if people.admins else "",
+        f"- データ更新の担当: {fmt.plain(guide.listed(people.editors))}" if people.editors else "",
+    ]
+    names = "\n".join(w for w in who if w)
+    ask = f"次の方に依頼してください。\n\n{names}" if names else "つなぐの管理者に依頼してください。"
+    st.warning(
+        f"まだデータが登録されていません。登録されると、ここに地域の数字が表示されます。\n\nデータの登録は、{ask}",
+        icon=":material/inbox:",
+    )
+    st.stop()
 
 
 def sign_out_button(user) -> None:
