@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tests.browser_helpers import ARTIFACTS, chromium, open_page, served, wait_idle
-from tests.test_browser import choose, metric, upload
+from tests.test_browser import metric, upload
 from tests.test_browser_a11y import AXE, check
 from tests.test_ingest_formats import places_csv
 
@@ -52,14 +52,12 @@ def step_status(page, dataset: str) -> str:
 def follow_step(page, dataset: str, label: str, tmp_path, name: str, content: bytes) -> None:
     """From the guide: the step's link to the upload page, its file, the check, 「登録する」."""
     page.get_by_role("link", name=f"{label}を登録する").click()
-    page.get_by_text("CSVファイル").first.wait_for(timeout=30_000)
+    page.get_by_text("CSV・Excel のファイル").first.wait_for(timeout=30_000)
     wait_idle(page)
     assert page.locator("h1").first.inner_text() == "データ更新"
     assert f"dataset={dataset}" in page.url
-    kind = page.locator("[data-testid='stSelectbox']", has_text="データの種類").first.inner_text()
-    if label not in kind:  # until the upload page takes ?dataset= (the lead's part of the issue)
-        choose(page, "データの種類", label)
     upload(page, tmp_path, name, content)
+    page.get_by_text(f"{name} → {label}・").wait_for(timeout=30_000)  # the link chose the dataset
     page.get_by_text("確認できました").wait_for(timeout=30_000)
     page.get_by_role("button", name="登録する").click()
     page.get_by_text(f"登録しました: {label}").wait_for(timeout=60_000)
