@@ -60,7 +60,13 @@ ALLOWED = {
     "B",
     "KB",
     "MB",
+    # the workbook kinds the upload page names (「.xlsx・.xls・.ods」)
+    "xlsx",
+    "xlsm",
+    "xls",
+    "ods",
 }
+COLUMN_LETTER = re.compile(r"[A-Z]{1,3}列")  # where a message points in Excel: 「I列（開始年月）」
 VERSION = re.compile(r"v\d{8}T\d+Z-[0-9a-f]+")  # a stored version's name (history page)
 # data on screen: the user names of the demo's councils, who sent what (県域比較's status table)
 SHOWN_DATA = {"prefecture": tuple(sorted({*UPLOADERS.values(), HISTORY_IMPORTER}, key=len, reverse=True))}
@@ -126,7 +132,7 @@ def english(text: str, user: str, data: tuple[str, ...] = ()) -> list[str]:
 
     for shown in data:
         text = text.replace(shown, "")
-    words = re.findall(r"[A-Za-z][A-Za-z_]*", VERSION.sub("", text))
+    words = re.findall(r"[A-Za-z][A-Za-z_]*", COLUMN_LETTER.sub("", VERSION.sub("", text)))
     names = {user, *users.load()}
     return sorted({w for w in words if w not in ALLOWED and w not in names})
 

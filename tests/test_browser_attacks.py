@@ -276,7 +276,7 @@ def test_upload_file_name_is_shown_as_text_and_kept_out_of_paths(browser, hostil
     page = open_page(browser, url, user="sc_tanaka")
     page.goto(f"{url}/upload")
     wait_idle(page)
-    page.get_by_text("CSVファイル").first.wait_for()
+    page.get_by_text("CSV・Excel のファイル").first.wait_for()
     name = f"..\\..\\{IMG}{BOLD}{LINK}.csv"
     rows = [f"U-1,{csv_cell('サロン')},倉敷市,玉島,玉島小,サロン,はい,活動中,,,,,"]
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(

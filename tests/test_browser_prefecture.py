@@ -69,7 +69,7 @@ def test_tateshina_uploads_its_month_and_cannot_touch_karuizawa(browser, nagano,
     page = open_page(browser, url, user="tateshina")
     page.goto(f"{url}/upload?muni=軽井沢町&pref=長野県")  # registered once signed in as an editor
     wait_idle(page)
-    page.get_by_text("CSVファイル").first.wait_for()
+    page.get_by_text("CSV・Excel のファイル").first.wait_for()
     box = page.locator("[data-testid='stSelectbox']", has_text="市町村").first
     box.locator("input").click()
     options = page.locator("[role='option']").all_inner_texts()
