@@ -256,3 +256,21 @@ def test_the_excel_round_trip_shows_exactly_the_cells_changed(store, dataset, co
         (record, header, f"{value:,}" if isinstance(value, int) else value)
         for (record, header), value in edits.items()
     }
+
+
+def test_a_stray_cell_far_away_is_refused_and_the_process_lives_on(store):
+    """One value at row 1,000,001 / column ALM: calamine would fill a 32 GB range and abort
+    the process (the dashboard, for everyone). The workbook is read apart, and refused."""
+    import io
+
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet(SHEET)
+    sheet.write_row(0, 0, HEADER)
+    sheet.write(1_000_000, 1000, "メモ")
+    book.close()
+    (error,) = refused(store, out.getvalue())
+    assert "ブックが大きすぎて読み取れません" in error.message and "Ctrl+End" in error.message
+    assert stored_from(store, xlsx()).height == 3  # and the next upload is read as usual
