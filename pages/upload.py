@@ -194,18 +194,7 @@ change = compare(dataset, before, result.frame)
 st.markdown(
     "## 変わる内容" + ("（この月の最初の登録です）" if before is None else "（いま登録されている版との比較）")
 )
-st.dataframe(
-    change.totals.rename({"measure": "項目", "before": "いま", "after": "登録後", "difference": "差"}),
-    hide_index=True,
-    placeholder=widgets.EMPTY_CELL,
-)
-if change.added is not None:
-    tabs = st.tabs(
-        [f"追加 {change.added.height}", f"なくなる {change.removed.height}", f"変更 {change.changed.height}"]
-    )
-    for tab, frame in zip(tabs, (change.added, change.removed, change.changed)):
-        with tab:
-            widgets.table(frame, f"変更_{month}.csv", empty="ありません。", key=f"diff-{id(frame)}")
+widgets.change_table(change, "いま", "登録後", "diff", f"変更_{month}")
 with st.expander("読み取った内容（先頭20行）"):
     st.dataframe(
         widgets.yes_no(result.frame.head(20)).rename(lambda c: COLUMNS.get(c, c)),

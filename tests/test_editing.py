@@ -78,9 +78,9 @@ def test_an_editor_pauses_a_place_and_the_month_and_audit_log_show_it(council):
     assert "保存すると変わる内容（いま保存されている版との比較）" in texts(at)
     totals = next(df.value for df in at.dataframe if "項目" in df.value.columns).set_index("項目")
     assert (totals.loc["休止中", "いま"], totals.loc["休止中", "保存後"], totals.loc["休止中", "差"]) == (
-        1,
-        2,
-        1,
+        "1",
+        "2",
+        "+1",
     )
     mine = next(df.value for df in at.dataframe if "変更前" in df.value.columns)
     assert mine[["通いの場ID", "変更前", "変更後"]].values.tolist() == [["TM-001", "活動中", "休止中"]]

@@ -252,28 +252,8 @@ def _edited(key: str) -> bool:
 
 
 def _change_table(change: Change, before: str, key: str) -> None:
-    """The same diff as the upload page: totals, then places added, removed and changed."""
-    st.dataframe(
-        change.totals.rename({"measure": "項目", "before": before, "after": "保存後", "difference": "差"}),
-        hide_index=True,
-        placeholder=widgets.EMPTY_CELL,
-    )
-    if change.added is not None:
-        tabs = st.tabs(
-            [
-                f"追加 {change.added.height}",
-                f"なくなる {change.removed.height}",
-                f"変更 {change.changed.height}",
-            ]
-        )
-        for tab, frame, name in zip(
-            tabs, (change.added, change.removed, change.changed), ("追加", "削除", "変更")
-        ):
-            with tab:
-                frame = frame.rename(
-                    {"what": "変わった項目", "before": "変更前", "after": "変更後"}, strict=False
-                )
-                widgets.table(frame, f"編集_{name}.csv", empty="ありません。", key=f"{key}-{name}")
+    """The same diff as the upload page: totals, then records added, removed and changed."""
+    widgets.change_table(change, before, "保存後", key, "編集")
 
 
 def _session(store: Store, dataset: str, place: Municipality, month: str) -> Start:

@@ -107,3 +107,32 @@ def chart(spec, empty: bool = False, message: str = "該当するデータはあ
             type="tertiary",
             key=f"png-{seq}",
         )
+
+
+def change_table(change, before: str, after: str, key: str, file_prefix: str) -> None:
+    """What an upload or an edit changes (ingest.diff.compare): totals before and after in
+    1,234 form, then the records added, removed and changed, one line per changed field."""
+    totals = change.totals
+    st.dataframe(
+        pl.DataFrame(
+            {
+                "項目": totals["measure"],
+                before: [f"{v:,}" for v in totals["before"]],
+                after: [f"{v:,}" for v in totals["after"]],
+                "差": ["±0" if v == 0 else f"{v:+,}" for v in totals["difference"]],
+            }
+        ),
+        hide_index=True,
+        placeholder=EMPTY_CELL,
+    )
+    tabs = st.tabs(
+        [f"追加 {change.added.height}", f"なくなる {change.removed.height}", f"変更 {change.changed.height}"]
+    )
+    for tab, frame, name in zip(
+        tabs, (change.added, change.removed, change.changed), ("追加", "なくなる", "変更")
+    ):
+        with tab:
+            frame = frame.rename(
+                {"what": "変わった項目", "before": "変更前", "after": "変更後"}, strict=False
+            )
+            table(frame, f"{file_prefix}_{name}.csv", empty="ありません。", key=f"{key}-{name}")
