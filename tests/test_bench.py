@@ -213,6 +213,8 @@ def test_bench_report_shows_what_the_run_measured(city, tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "REPEATS", 2)
     monkeypatch.setattr(bench, "PAGES", ["overview", "present"])
     monkeypatch.setattr(bench, "FIRST_LOAD_RUNS", 2)
+    monkeypatch.setattr(bench, "WORKBOOK_ROWS", 300)
+    monkeypatch.setattr(bench, "WORKBOOK_RUNS", 1)
     measured = {}
 
     def spy(name):
@@ -224,7 +226,15 @@ def test_bench_report_shows_what_the_run_measured(city, tmp_path, monkeypatch):
 
         monkeypatch.setattr(bench, name, record)
 
-    for name in ("page_runs", "query_times", "pandas_answers", "first_loads", "upload_reload", "small_files"):
+    for name in (
+        "page_runs",
+        "query_times",
+        "pandas_answers",
+        "first_loads",
+        "upload_reload",
+        "small_files",
+        "workbook_ingest",
+    ):
         spy(name)
     out = tmp_path / "bench.md"
     before = {k: os.environ.get(k) for k in ("TSUNAGU_DATA_DIR", "TSUNAGU_USERS_FILE")}
@@ -289,6 +299,19 @@ def test_bench_report_shows_what_the_run_measured(city, tmp_path, monkeypatch):
         assert load == "—" if case["load_ms"] is None else load.startswith(f"{case['load_ms']:,.1f}"), key
     # one month, however it is split, holds the same rows
     assert small["month_file"]["rows"] == small["versions"]["rows"] == small["per_municipality"]["rows"]
+
+    # the workbook against the same rows as CSV, measured in the same run, with their ratio
+    wb = measured["workbook_ingest"]
+    assert wb["rows"] == 300 and wb["csv"] > 0 and wb["xlsx"] > 0
+    [(csv_s, xlsx_s, ratio)] = re.findall(
+        r"\| CSV（CP932） \| [\d,]+ KB \| ([\d.]+) s \| 1\.0× \|\n\| \.xlsx.*? \| [\d,]+ KB \| ([\d.]+) s \| ([\d.]+)× \|",
+        text,
+    )
+    assert (csv_s, xlsx_s, ratio) == (
+        f"{wb['csv']:.2f}",
+        f"{wb['xlsx']:.2f}",
+        f"{wb['xlsx'] / wb['csv']:.1f}",
+    )
 
     # the ingest line: its rate is the rows over the seconds it shows (to 0.01 s)
     [(seconds, rate)] = re.findall(r"- 3,000行: ([\d.]+) s（([\d,]+)行/秒", text)

@@ -34,6 +34,17 @@ def _bench(args) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     readme = None if args.quick else PROJECT_ROOT / "README.md"
+    if args.workbook_only:
+        scale = scales[0]
+        if not (work / scale / "_manifest.json").exists():
+            from tools import synth
+
+            synth.write_synth(work / scale, scale)
+        text = bench.replace_workbook(Path(args.out), bench.workbook_ingest(work / scale))
+        if readme is not None:
+            bench.show_in_readme(readme, text)
+        print(text)
+        return 0
     if args.sessions_only:
         scale = scales[-1]
         with bench._env_kept():
@@ -82,6 +93,11 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--sessions", type=int, default=20, help="同時に開くセッションの数")
     p.add_argument(
         "--quick", action="store_true", help="city だけ・小さな取り込み・2セッション（動作確認用）"
+    )
+    p.add_argument(
+        "--workbook-only",
+        action="store_true",
+        help="Excel のブックの取り込みだけを測り直し、--out の該当部分を置き換える",
     )
     p.add_argument(
         "--sessions-only",

@@ -306,6 +306,82 @@ def ingest_1m(root: Path, tmp: Path, rows: int) -> tuple[float, float]:
     return seconds, time.perf_counter() - t
 
 
+# ---------------------------------------------------------------- a workbook against its CSV
+
+WORKBOOK_ROWS = 10_000  # a large city's list of places, as a coordinator keeps it in Excel
+WORKBOOK_RUNS = 5
+
+
+def workbook_ingest(root: Path, rows: int | None = None) -> dict[str, float]:
+    """Validate the same `rows` places as a CP932 CSV and as the .xlsx the upload page offers to
+    edit (「この月をExcelで編集」): medians of WORKBOOK_RUNS runs each, the workbook's read
+    cache emptied before each run (the page reads a new file once)."""
+    from tsunagu.ingest import excel
+    from tsunagu.ingest.pipeline import validate_upload
+    from tsunagu.ingest.workbook import edit_workbook
+
+    rows = rows or WORKBOOK_ROWS
+    store = Store(root)
+    db = Database(store)
+    month = db.query("months")["month"][0]
+    frame = db.sql("select * exclude (month) from places_all order by month desc, place_id limit $n", n=rows)
+    # as in ingest_1m: rows of earlier months get a suffix, like a big city's one list
+    frame = frame.with_columns(
+        pl.format("{}-{}", pl.col("place_id"), pl.int_range(pl.len())).alias("place_id")
+    )
+
+    files = {"csv": upload_csv(frame), "xlsx": edit_workbook("places", frame, month)}
+    out: dict[str, float] = {"rows": frame.height}
+    for kind, content in files.items():
+        times = []
+        for _ in range(WORKBOOK_RUNS):
+            excel._cache.clear()
+            t = time.perf_counter()
+            validate_upload(content, "places", month, store)
+            times.append(time.perf_counter() - t)
+        out[kind] = statistics.median(times)
+        out[f"{kind}_kb"] = len(content) / 1024
+    t = time.perf_counter()
+    edit_workbook("places", frame, month)
+    out["write"] = time.perf_counter() - t
+    return out
+
+
+def workbook_section(r: dict[str, float]) -> list[str]:
+    return [
+        f"## 取り込み（Excel のブック、{r['rows']:,.0f}行の通いの場を検証するまで）",
+        "",
+        "| ファイル | 大きさ | 中央値 | CSV との比 |",
+        "|---|---:|---:|---:|",
+        f"| CSV（CP932） | {r['csv_kb']:,.0f} KB | {r['csv']:.2f} s | 1.0× |",
+        f"| .xlsx（「この月をExcelで編集」のブック） | {r['xlsx_kb']:,.0f} KB | {r['xlsx']:.2f} s | "
+        f"{r['xlsx'] / r['csv']:.1f}× |",
+        "",
+        f"ブックは別のプロセスで読みます（メモリの上限つき。壊れたブックや遠くのセルでサーバーが落ちないように）。"
+        f"同じブックを書き出す時間は {r['write']:.2f} s です。",
+        "",
+    ]
+
+
+def replace_workbook(out: Path, r: dict[str, float]) -> str:
+    """Measure again only the workbook section: it replaces its part of an earlier report (or is
+    added after the CSV ingest section)."""
+    text = out.read_text(encoding="utf-8").rstrip("\n") + "\n"
+    section = "\n".join(workbook_section(r))
+    marker = "## 取り込み（Excel のブック"
+    if marker in text:
+        head, rest = text.split(marker, 1)
+        tail = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
+        text = head + section + ("\n## " + tail if tail else "")
+    elif "\n## 小さなファイルの数" in text:
+        head, tail = text.split("\n## 小さなファイルの数", 1)
+        text = head + "\n" + section + "\n## 小さなファイルの数" + tail
+    else:
+        text += "\n" + section
+    out.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    return text
+
+
 # ---------------------------------------------------------------- one municipality's upload
 
 ACTIVE = "通いの場（活動中）"  # the overview's first figure (tsunagu.contract.labels.HEADLINES)
@@ -1030,6 +1106,8 @@ def run(
             f"{'達成' if rate >= 500_000 else '未達'}）。同じバイト列を pandas.read_csv で読むだけで {pandas_s:.2f} s。",
             "",
         ]
+    log("取り込み: Excel のブックと CSV…")
+    lines += workbook_section(workbook_ingest(work / scales[0]))
     root, tmp = work / scales[-1], work / f"{scales[-1]}-tmp"
     log("小さなファイルの読み取り…")
     lines += small_files_section(scales[-1], small_files(root, tmp))
