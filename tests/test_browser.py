@@ -229,7 +229,9 @@ def test_editor_drops_their_workbook_maps_their_column_names_and_sees_the_figure
     ]
     assert mappings.load(store, "places", ("岡山県", "倉敷市")) == {"id": "place_id", "サロン名": "name"}
 
-    page.goto(f"{url}/places?m=2024-09")
+    # as a person goes on: the sidebar's link (the new month is the latest, shown first)
+    page.locator("[data-testid='stSidebarNav']").get_by_text("居場所・通いの場").click()
+    page.locator("h1", has_text="居場所・通いの場").wait_for(timeout=30_000)
     wait_idle(page, "h2")
     page.screenshot(path=str(ARTIFACTS / "upload_workbook_places.png"), full_page=True)
     # the coordinator's own district (玉島, from their account): TM-001 active, TM-002 paused
