@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= data/demo
 PORT ?= 8501
 
-.PHONY: setup tools-setup demo run test test-all lint bench docs clean-demo
+.PHONY: setup tools-setup demo run serve test test-all lint bench docs clean-demo
 
 setup: $(VENV)/.installed
 
@@ -35,6 +35,15 @@ demo: setup
 run: demo
 	@$(BIN)/python -m tsunagu users init
 	TSUNAGU_DATA_DIR=$(DEMO_DIR) $(BIN)/streamlit run app.py --server.port $(PORT)
+
+# N dashboard processes behind Caddy (HTTPS, sticky sessions), until Ctrl+C: on the demo data unless
+# TSUNAGU_DATA_DIR names a data folder; SITE is the address people open (docs/deploy.md; a server
+# runs the same under systemd: deploy/). Caddy is installed from Debian's packages when missing.
+# (default: 2 processes on https://127.0.0.1:8443, this machine only; e.g. make serve N=2 SITE=192.168.1.10:8443)
+serve: setup
+	@if [ -z "$$TSUNAGU_DATA_DIR" ]; then $(MAKE) --no-print-directory demo; fi
+	TSUNAGU_DATA_DIR=$${TSUNAGU_DATA_DIR:-$(DEMO_DIR)} $(BIN)/python scripts/serve.py \
+		$(if $(N),--processes $(N)) $(if $(SITE),--site $(SITE))
 
 # three workers (pytest-xdist; the browser tests spend much of their time waiting on pages), browser tests
 # included; a module's own server keeps its tests on one worker (loadgroup); the exhaustive sweeps (every demo

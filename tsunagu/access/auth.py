@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -182,15 +183,29 @@ def sign_in(auth: stauth.Authenticate) -> User | None:
     return user
 
 
+def secure_cookie() -> bool:
+    """Whether the sign-in cookie is marked Secure (sent over HTTPS only): when the browser
+    reached us over HTTPS (Caddy in front; st.context.url is the browser's own URL), or when
+    the server says it is only reached so (TSUNAGU_SECURE_COOKIE=1, set by `make serve` and
+    the systemd units, so a wrong guess can never leave it off there)."""
+    if os.environ.get("TSUNAGU_SECURE_COOKIE") == "1":
+        return True
+    return (st.context.url or "").lower().startswith("https://")
+
+
 def _set_cookie(auth: stauth.Authenticate, user: User) -> None:
-    """The library's cookie carries only the name and expiry; ours adds the generation."""
+    """The library's cookie carries only the name and expiry; ours adds the generation. It is
+    written by a script (no HttpOnly): Secure behind HTTPS, and SameSite=Strict, since it is
+    read from the page's own WebSocket, never from a request another site starts."""
     expires = datetime.now() + timedelta(days=COOKIE_DAYS)
     token = jwt.encode(
         {"username": user.username, "exp_date": expires.timestamp(), "gen": user.session_gen},
         users.cookie_key(),
         algorithm="HS256",
     )
-    auth.cookie_controller.cookie_model.cookie_manager.set(COOKIE_NAME, token, expires_at=expires)
+    auth.cookie_controller.cookie_model.cookie_manager.set(
+        COOKIE_NAME, token, expires_at=expires, secure=secure_cookie(), same_site="strict"
+    )
 
 
 def user_from_cookie(token: str | None) -> tuple[User | None, bool]:

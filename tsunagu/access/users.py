@@ -426,6 +426,8 @@ def cookie_key(path: Path | None = None) -> str:
     """The signing key of the sign-in cookie: generated once, owner-only, never in git."""
     path = path or cookie_key_path()
     if not path.exists():
-        _write_private(path, secrets.token_hex(32))
+        with locked(path):  # several processes starting together must end with one key
+            if not path.exists():
+                _write_private(path, secrets.token_hex(32))
     check_permissions(path)
     return path.read_text(encoding="utf-8").strip()
