@@ -69,20 +69,37 @@ def store_files(root: Path, folders: tuple[str, ...] = KEPT) -> list[str]:
     return out
 
 
-def recorded(store: Store, manifest: dict) -> dict[str, str]:
-    """The SHA-256 the store recorded for its Parquet files: each version's (in its sidecar)
-    and each live month's (in the manifest), by path relative to the data folder."""
-    out = {}
-    for sidecar in store.root.glob("_archive/*/month=*/v*.json"):
+class Recorded:
+    """The SHA-256 the store recorded for a Parquet file (by path relative to the data
+    folder): a live month's in the manifest, else a version's in its sidecar beside it (read
+    only when asked: a nightly backup asks for the few new files, not the whole archive)."""
+
+    def __init__(self, root: Path, manifest: dict):
+        self.root = root
+        self.live = {
+            e["file"]: e["sha256"] for m in manifest.get("datasets", {}).values() for e in m.values()
+        }
+
+    def __call__(self, rel: str) -> str | None:
+        if rel in self.live:
+            return self.live[rel]
+        if not rel.endswith(".parquet"):
+            return None
         try:
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            meta = json.loads((self.root / rel).with_suffix(".json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            continue
-        if isinstance(meta, dict) and meta.get("file") and meta.get("sha256"):
-            out[meta["file"]] = meta["sha256"]
-    for months in manifest.get("datasets", {}).values():
-        for entry in months.values():
-            out[entry["file"]] = entry["sha256"]
+            return None
+        return meta.get("sha256") if isinstance(meta, dict) and meta.get("file") == rel else None
+
+
+def month_dirs(before: dict, after: dict) -> list[str]:
+    """The archive folders of the months whose manifest entry differs between two manifests."""
+    out = []
+    for dataset in sorted(set(before.get("datasets", {})) | set(after.get("datasets", {}))):
+        old, new = before.get("datasets", {}).get(dataset, {}), after.get("datasets", {}).get(dataset, {})
+        out += [
+            f"_archive/{dataset}/month={m}" for m in sorted(set(old) | set(new)) if old.get(m) != new.get(m)
+        ]
     return out
 
 
@@ -193,7 +210,7 @@ def backup(
     result = BackupResult(dest / name)
     files: dict[str, dict] = {}
 
-    def place(rel: str, expected: str | None) -> None:
+    def place(rel: str, recorded: Recorded) -> None:
         src, key = store.root / rel, f"{DATA}/{rel}"
         info = os.stat(src)
         ident = [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
@@ -202,12 +219,14 @@ def backup(
         old, target = before.get(key), work / key
         with contextlib.suppress(FileNotFoundError):
             target.unlink()
-        same = (
-            old
-            and old["size"] == info.st_size
-            and (old.get("id") == ident or file_sha256(src) == old["sha256"])
-        )
-        if same:
+        if old and old.get("id") == ident:  # the very file of the last backup, checked then
+            _link(previous[0] / key, target, src)
+            files[key] = {k: v for k, v in old.items() if k != "id"} | {"id": ident}
+            result.unchanged += 1
+            if old.get("damaged"):
+                result.damaged.append(rel)
+            return
+        if old and old["size"] == info.st_size and file_sha256(src) == old["sha256"]:
             _link(previous[0] / key, target, src)
             files[key] = {"size": old["size"], "sha256": old["sha256"], "id": ident}
             result.unchanged += 1
@@ -215,6 +234,7 @@ def backup(
             size, sha = copy_file(src, target, mode=BACKED_UP_MODE, durable=False)
             files[key] = {"size": size, "sha256": sha, "id": ident}
             result.copied, result.copied_bytes = result.copied + 1, result.copied_bytes + size
+        expected = recorded(rel)
         if expected and files[key]["sha256"] != expected:
             if old and old["sha256"] == expected:  # the last backup has it as committed: keep that
                 target.unlink()
@@ -226,22 +246,26 @@ def backup(
 
     try:
         # first, outside the lock (uploads go on): the archive, which never changes
-        expected = recorded(store, store.manifest())
+        first = store.manifest()  # read before the listing: a commit after it shows in the next
+        recorded = Recorded(store.root, first)
         for rel in store_files(store.root, ("_archive",)):
             with contextlib.suppress(FileNotFoundError):  # a superseded composed month tidied away
-                place(rel, expected.get(rel))
-        # then, under the writer lock: what came since, the mappings, the audit log, the manifest
+                place(rel, recorded)
+        # then, under the writer lock (kept short): the months committed since, the mappings,
+        # the audit log, the manifest
         with store.lock():
             store.finish_interrupted_commits()
             manifest_bytes = store.manifest_path.read_bytes()
             manifest = json.loads(manifest_bytes)
-            expected = recorded(store, manifest)
-            listing = [r for r in store_files(store.root) if r != AUDIT]
-            for rel in listing:
-                place(rel, expected.get(rel))
-            for key in set(files) - {f"{DATA}/{r}" for r in listing}:  # tidied away meanwhile
-                del files[key]
-                (work / key).unlink()
+            recorded = Recorded(store.root, manifest)
+            changed = month_dirs(first, manifest)
+            for rel in store_files(store.root, (*changed, "_mappings")):
+                place(rel, recorded)
+            listed = set(store_files(store.root, (*changed, "_mappings")))
+            for key in [k for k in files if k.startswith(tuple(f"{DATA}/{d}/" for d in changed))]:
+                if key.removeprefix(f"{DATA}/") not in listed:  # tidied away meanwhile
+                    del files[key]
+                    (work / key).unlink()
             if (store.root / AUDIT).exists():
                 # appended outside the lock when an upload is refused: up to its last whole line
                 data = (store.root / AUDIT).read_bytes()
