@@ -1,4 +1,4 @@
-"""python -m tsunagu ingest | migrate | demo | query | history | handout | check | backup | restore |
+"""python -m tsunagu ingest | migrate | demo | query | history | handout | check | backup | restore | sync |
 users | contract-doc
 (see README).
 
@@ -441,6 +441,36 @@ def _restore(args) -> int:
     return 1 if r.damaged_before else 0
 
 
+def _sync(args) -> int:
+    from tsunagu.store.backup import BackupError
+    from tsunagu.store.sync import sync
+
+    try:
+        r = sync(Path(args.source), Path(args.to), force=args.force)
+    except BackupError as e:
+        raise CommandError(str(e), e.status) from None
+    except OSError as e:
+        raise CommandError(
+            f"同期を中断しました（{e.strerror or e}: {e.filename or ''}）。同期先は前のデータのままです。"
+            "もう一度実行すると、続きから写します。",
+            1,
+        ) from None
+    if r.changed or r.copied or r.published:
+        print(
+            f"同期しました: {args.to}（データの版 {r.data_version}。新しいファイル {r.copied:,}件・"
+            f"{_mb(r.copied_bytes)}、公開用の月のファイル {r.published:,}件）"
+        )
+    else:
+        print(f"同期先はすでに最新です: {args.to}（データの版 {r.data_version}）")
+    for rel in r.warnings:
+        print(
+            f"[注意] 同期元の {rel} は登録したときとチェックサムが違います（有効な月ではない前の版です。"
+            "そのまま写しました）。同期元で `python -m tsunagu check` を実行してください。",
+            file=sys.stderr,
+        )
+    return 1 if r.warnings else 0
+
+
 def _read_password(confirm: bool = True) -> str:
     """From the prompt (twice), or one line of standard input; never from an argument."""
     if sys.stdin.isatty():
@@ -696,6 +726,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--user", default=getpass.getuser(), help="監査ログに残す作業者名")
     p.set_defaults(func=_restore)
+
+    p = sub.add_parser(
+        "sync", help="読み取り専用の複製へデータを写す（新しいファイルを先に、マニフェストを最後に）"
+    )
+    p.add_argument(
+        "--from", dest="source", required=True, help="写す元のデータフォルダ（かバックアップのフォルダ）"
+    )
+    p.add_argument("--to", required=True, help="読み取り専用の複製のデータフォルダ")
+    p.add_argument("--force", action="store_true", help="同期先で登録されたデータがあっても上書きする")
+    p.set_defaults(func=_sync)
 
     p = sub.add_parser(
         "users", help="サインインできるユーザーを管理する（パスワードは標準入力か入力画面から）"
