@@ -141,6 +141,29 @@ def test_a_backup_killed_mid_copy_leaves_the_previous_one_usable(months, tmp_pat
     assert Store(tmp_path / "again").months("places") == ["2024-07", "2024-08", "2024-09"]
 
 
+def test_an_upload_committed_during_the_backup_is_in_it_whole(months, tmp_path, monkeypatch):
+    """The archive is copied without the lock (uploads go on); what was committed meanwhile
+    is taken under the lock with the manifest, so the snapshot is one state of the store."""
+    real = backup_mod.store_files
+
+    def upload_after_the_first_listing(root, folders=backup_mod.KEPT):
+        listed = real(root, folders)
+        if folders == ("_archive",):
+            assert ingest(TWO, "places", "2024-09", months).ok
+            assert ingest(TWO, "places", "2024-08", months).ok  # a month replaced, too
+        return listed
+
+    monkeypatch.setattr(backup_mod, "store_files", upload_after_the_first_listing)
+    backup(months, tmp_path / "backup")
+    restored = restore(tmp_path / "backup", tmp_path / "restored").target
+    store = Store(restored)
+    assert store.manifest() == months.manifest()
+    assert [store.versions("places", m) for m in ("2024-08", "2024-09")] == [
+        months.versions("places", m) for m in ("2024-08", "2024-09")
+    ]
+    assert integrity.find_damaged(store) == []
+
+
 def test_a_failed_copy_leaves_no_partial_and_the_previous_backup(months, tmp_path, monkeypatch):
     dest = tmp_path / "backup"
     first = backup(months, dest)

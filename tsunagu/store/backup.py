@@ -199,6 +199,8 @@ def backup(
         raise BackupError(
             "バックアップ先がデータフォルダの中です。別のディスクかフォルダを指定してください。", 2
         )
+    if not store.manifest_path.exists():
+        raise BackupError(f"データフォルダ「{store.root}」にはまだ何も登録されていません。")
     dest.mkdir(parents=True, exist_ok=True, mode=0o700)  # the users file holds password hashes
     for stale in dest.glob(".partial-*"):  # a backup cut short: the last whole one is still `latest`
         shutil.rmtree(stale, ignore_errors=True)
