@@ -7,7 +7,7 @@ nation's history as uploads through it took about 95 ms a prefecture-month (17 m
 the nation store) and left every intermediate month file and parts list behind (about 10 GB).
 Here each month is written once, as its last commit would leave it: every upload's version
 file and sidecar, the month file (the one version, or the uploads composed in the order
-commits compose them), the parts list, the live link, the manifest and an audit line per
+commits compose them), the parts list, the live copy, the manifest and an audit line per
 upload. Files are not fsynced: a bench store that a crash cuts short is written again.
 tests/test_bench.py checks a store written here against the same uploads through
 Store.commit: same layout, same sidecars and parts, `check` passes, every query answers
@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 
 import polars as pl
 
@@ -130,7 +131,7 @@ class BulkStore:
         self.manifest["data_version"] += len(uploads)
         live = self.store.live_path(dataset, month)
         live.parent.mkdir(parents=True, exist_ok=True)
-        os.link(self.store.root / entry["file"], live)
+        shutil.copyfile(self.store.root / entry["file"], live)  # a copy, as Store._publish leaves it
 
     def _compose(self, dataset: str, month: str, uploads: list[Upload], last: dict) -> dict:
         """The month file the last commit composes: every upload's rows, municipality by

@@ -1,4 +1,5 @@
-"""python -m tsunagu ingest | migrate | demo | query | history | handout | check | users | contract-doc
+"""python -m tsunagu ingest | migrate | demo | query | history | handout | check | backup | restore | sync |
+users | contract-doc
 (see README).
 
 The development tools (synthetic stores, the benchmark) have their own: python -m tools."""
@@ -321,6 +322,155 @@ def _check(args) -> int:
     return 1 if left else 0
 
 
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB"
+
+
+def _users_file(args) -> Path:
+    from tsunagu.access import users
+
+    return Path(args.users_file) if args.users_file else users.users_path()
+
+
+NO_COOKIE_KEY = (
+    "サインイン用のクッキー鍵は含めていません。バックアップが盗まれても、それでサインインのクッキーを"
+    "偽造されないようにするためです。このため復元した後は、全員がもう一度サインインします"
+    "（含めるときは --with-cookie-key。そのときはバックアップをパスワードと同じように守ってください）。"
+)
+
+
+def _backup(args) -> int:
+    from tsunagu.access import users
+    from tsunagu.store.backup import BackupError, backup
+
+    store = _store(args, need_data=True)
+    users_file = _users_file(args)
+    private = {"users.yaml": users_file}
+    if args.with_cookie_key:
+        private["users.cookie_key"] = users.cookie_key_path(users_file)
+    try:
+        r = backup(store, Path(args.to), private=private, keep=args.keep)
+    except BackupError as e:
+        raise CommandError(str(e), e.status) from None
+    except OSError as e:  # a full, missing or read-only backup disk
+        raise CommandError(
+            f"バックアップを作れませんでした（{e.strerror or e}: {e.filename or args.to}）。"
+            "前のバックアップはそのまま使えます。",
+            1,
+        ) from None
+    print(
+        f"バックアップを作りました: {r.snapshot}（データの版 {r.data_version}、{r.files:,}ファイル。"
+        f"新しくコピー {r.copied:,}件・{_mb(r.copied_bytes)}、前回と同じため共有 {r.unchanged:,}件）"
+    )
+    if "users.yaml" in r.private:
+        print(f"ユーザーファイルを含めました: {users_file}")
+    else:
+        print(f"ユーザーファイル（{users_file}）がないため、含めていません。")
+    if not args.with_cookie_key:
+        print(NO_COOKIE_KEY)
+    elif "users.cookie_key" in r.private:
+        print(
+            "クッキー鍵を含めました。このバックアップを手に入れた人はサインインのクッキーを偽造できるため、"
+            "パスワードと同じように保管してください。"
+        )
+    else:
+        print(f"クッキー鍵（{users.cookie_key_path(users_file)}）はまだないため、含めていません。")
+    if r.pruned:
+        print(f"古いバックアップを削除しました: {'、'.join(r.pruned)}（新しい{args.keep}件を残します）")
+    for rel in r.damaged:
+        print(
+            f"[壊れています] {rel}: 登録したときとチェックサム（SHA-256）が違います。前回のバックアップにも"
+            "正しいものがないため、見つけたままの状態で保存しました。`python -m tsunagu check` で確かめてください。",
+            file=sys.stderr,
+        )
+    return 1 if r.damaged else 0
+
+
+def _restore(args) -> int:
+    from tsunagu.access import users
+    from tsunagu.contract.fmt import jst
+    from tsunagu.store.backup import BackupError, restore
+
+    users_file = _users_file(args)
+    key = users.cookie_key_path(users_file)
+    had_key = key.exists()
+    try:
+        r = restore(
+            Path(args.source),
+            Path(args.to),
+            private={"users.yaml": users_file, "users.cookie_key": key},
+            force=args.force,
+            user=args.user,
+        )
+    except BackupError as e:
+        raise CommandError(str(e), e.status) from None
+    except OSError as e:
+        raise CommandError(
+            f"復元を中止しました（{e.strerror or e}: {e.filename or args.to}）。"
+            f"「{args.to}」には何も書き込んでいません。",
+            1,
+        ) from None
+    print(
+        f"復元しました: {r.target}（{jst(r.created_at)} のバックアップ {r.snapshot.name}。{r.files:,}ファイルを"
+        f"チェックサムで確かめ、{r.months}か月分、登録した版 {r.versions:,}件）"
+    )
+    if r.aside:
+        print(f"復元先にあった中身は {r.aside} に移して残しました。")
+    if "users.yaml" in r.private:
+        print(f"ユーザーファイルを復元しました: {users_file}")
+    else:
+        print(
+            "このバックアップにはユーザーファイルがありません。"
+            "`python -m tsunagu users init` で最初の管理者を作ってください。"
+        )
+    if "users.cookie_key" in r.private:
+        print("クッキー鍵も復元しました（サインインしたままの人は、そのまま使えます）。")
+    elif had_key:
+        print(f"クッキー鍵はバックアップに含まれていないため、この機械の鍵（{key}）をそのまま使います。")
+    else:
+        print(
+            "クッキー鍵はバックアップに含まれていないため（盗まれたバックアップでサインインを偽造されないように）、"
+            "ダッシュボードを開いたときに新しく作られます。全員がもう一度サインインしてください。"
+        )
+    for rel in r.damaged_before:
+        print(
+            f"[注意] {rel} はバックアップを取った時点で壊れていました。"
+            f"`python -m tsunagu check --repair --data-dir {r.target}` で前の版に戻せます。",
+            file=sys.stderr,
+        )
+    return 1 if r.damaged_before else 0
+
+
+def _sync(args) -> int:
+    from tsunagu.store.backup import BackupError
+    from tsunagu.store.sync import sync
+
+    try:
+        r = sync(Path(args.source), Path(args.to), force=args.force)
+    except BackupError as e:
+        raise CommandError(str(e), e.status) from None
+    except OSError as e:
+        raise CommandError(
+            f"同期を中断しました（{e.strerror or e}: {e.filename or ''}）。同期先は前のデータのままです。"
+            "もう一度実行すると、続きから写します。",
+            1,
+        ) from None
+    if r.changed or r.copied or r.published:
+        print(
+            f"同期しました: {args.to}（データの版 {r.data_version}。新しいファイル {r.copied:,}件・"
+            f"{_mb(r.copied_bytes)}、公開用の月のファイル {r.published:,}件）"
+        )
+    else:
+        print(f"同期先はすでに最新です: {args.to}（データの版 {r.data_version}）")
+    for rel in r.warnings:
+        print(
+            f"[注意] 同期元の {rel} は登録したときとチェックサムが違います（有効な月ではない前の版です。"
+            "そのまま写しました）。同期元で `python -m tsunagu check` を実行してください。",
+            file=sys.stderr,
+        )
+    return 1 if r.warnings else 0
+
+
 def _read_password(confirm: bool = True) -> str:
     """From the prompt (twice), or one line of standard input; never from an argument."""
     if sys.stdin.isatty():
@@ -537,6 +687,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", default=getpass.getuser(), help="監査ログに残す作業者名")
     add_data_dir(p)
     p.set_defaults(func=_check)
+
+    users_file_help = "ユーザーファイル（既定: $TSUNAGU_USERS_FILE か .streamlit/users.yaml）"
+    p = sub.add_parser(
+        "backup", help="データフォルダとユーザーファイルのバックアップを取る（変わったファイルだけコピー）"
+    )
+    p.add_argument(
+        "--to", required=True, help="バックアップを置くフォルダ（日付のフォルダを作り、latest を更新）"
+    )
+    p.add_argument(
+        "--with-cookie-key",
+        action="store_true",
+        help="サインイン用のクッキー鍵も含める（盗まれるとサインインを偽造されるため、既定では含めない）",
+    )
+    p.add_argument("--keep", type=int, default=30, help="残すバックアップの数（既定: 30。0 で削除しない）")
+    p.add_argument("--users-file", help=users_file_help)
+    add_data_dir(p)
+    p.set_defaults(func=_backup)
+
+    p = sub.add_parser(
+        "restore", help="バックアップからデータフォルダを作り直す（ファイルごとにチェックサムを確かめる）"
+    )
+    p.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        help="バックアップのフォルダ（最新を使う）か、その日付のフォルダ",
+    )
+    p.add_argument("--to", required=True, help="復元するデータフォルダ（空か、まだないフォルダ）")
+    p.add_argument(
+        "--users-file",
+        help="ユーザーファイルを復元する場所（既定: $TSUNAGU_USERS_FILE か .streamlit/users.yaml）",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="復元先が空でなくても復元する（今の中身は <フォルダ>.before-restore-… に移して残す）",
+    )
+    p.add_argument("--user", default=getpass.getuser(), help="監査ログに残す作業者名")
+    p.set_defaults(func=_restore)
+
+    p = sub.add_parser(
+        "sync", help="読み取り専用の複製へデータを写す（新しいファイルを先に、マニフェストを最後に）"
+    )
+    p.add_argument(
+        "--from", dest="source", required=True, help="写す元のデータフォルダ（かバックアップのフォルダ）"
+    )
+    p.add_argument("--to", required=True, help="読み取り専用の複製のデータフォルダ")
+    p.add_argument("--force", action="store_true", help="同期先で登録されたデータがあっても上書きする")
+    p.set_defaults(func=_sync)
 
     p = sub.add_parser(
         "users", help="サインインできるユーザーを管理する（パスワードは標準入力か入力画面から）"

@@ -56,6 +56,9 @@ METAVARS = {
     "sessions": "数",
     "param": "キー=値",
     "action": "操作",
+    "to": "フォルダ",
+    "source": "フォルダ",
+    "keep": "数",
 }
 
 

@@ -83,8 +83,10 @@ def users_path() -> Path:
     return Path(env) if env else PROJECT_ROOT / ".streamlit" / "users.yaml"
 
 
-def cookie_key_path() -> Path:
-    return users_path().with_name(users_path().stem + ".cookie_key")
+def cookie_key_path(users_file: Path | None = None) -> Path:
+    """Beside the users file (this one, or the one in use)."""
+    users_file = users_file or users_path()
+    return users_file.with_name(users_file.stem + ".cookie_key")
 
 
 def throttle_path() -> Path:

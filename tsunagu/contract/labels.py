@@ -111,6 +111,7 @@ ACTIONS = {
     "repair": "壊れた月の修復",
     "bench": "ベンチマーク",
     "synth": "合成データ作成",
+    "backup-restore": "バックアップから復元",
 }
 OUTCOMES = {
     "committed": "登録済み",

@@ -9,12 +9,21 @@ named, in Japanese (which data, which month, which file), with what to do.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from tsunagu.store.versions import CHECKSUM_MISMATCH, Store, StoreError, damaged_message, file_sha256, verify
+from tsunagu.store.versions import (
+    ARCHIVED_MODE,
+    CHECKSUM_MISMATCH,
+    Store,
+    StoreError,
+    damaged_message,
+    file_sha256,
+    verify,
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +87,7 @@ def without(manifest: dict, problems: list[Problem]) -> dict:
 
 def find_damaged(store: Store) -> list[Problem]:
     """Every live month: its file exists, has the checksum it was committed with, reads
-    whole, and the month's file under <dataset>/ is the same bytes."""
+    whole, and the month's file under <dataset>/ is the same bytes in a file of its own."""
     problems = []
     for dataset, months in sorted(store.manifest()["datasets"].items()):
         for month, entry in sorted(months.items()):
@@ -98,22 +107,21 @@ def find_damaged(store: Store) -> list[Problem]:
                 bad(reason)
                 continue
             live = store.live_path(dataset, month)
+            reason = None
             if not live.exists() or file_sha256(live) != entry["sha256"]:
+                reason = "公開用のファイルが有効な版と違います"
+            elif os.path.samefile(live, path):  # written before live files were copies
+                reason = "公開用のファイルが保管した版と同じ実体（ハードリンク）で、書き換えると保管した版まで変わります"
+            if reason:
                 problems.append(
-                    Problem(
-                        dataset,
-                        month,
-                        entry["version"],
-                        str(live.relative_to(store.root)),
-                        "公開用のファイルが有効な版と違います",
-                    )
+                    Problem(dataset, month, entry["version"], str(live.relative_to(store.root)), reason)
                 )
     return problems
 
 
 def restore_last_intact(store: Store, user: str) -> list[str]:
     """Put each damaged live month right, saying what was done (in Japanese):
-    a wrong live file is linked again from its intact archive version; a damaged version is
+    a wrong live file is copied again from its intact archive version; a damaged version is
     replaced by the newest earlier version that is intact (a new version, in the audit log
     as action "repair"; the damaged file is kept as evidence); a month with no intact
     version is reported for re-upload. Nothing is deleted."""
@@ -122,9 +130,10 @@ def restore_last_intact(store: Store, user: str) -> list[str]:
         label = f"{p.dataset} {p.month}"
         entry = store.current(p.dataset, p.month)
         archive = store.root / entry["file"]
-        if p.file != entry["file"]:  # only the live link is wrong; the archive is intact
+        if p.file != entry["file"]:  # only the live file is wrong; the archive is intact
             with store.lock():
                 store._publish(p.dataset, p.month, archive)
+                archive.chmod(ARCHIVED_MODE)
             done.append(f"{label}: 公開用のファイルを版 {p.version} から作り直しました。")
             continue
         if entry.get("composed"):

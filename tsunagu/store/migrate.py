@@ -14,7 +14,7 @@ import json
 
 import polars as pl
 
-from tsunagu.store.versions import ENTRY_KEYS, FORMAT, Store, covered, muni_key, verify
+from tsunagu.store.versions import ARCHIVED_MODE, ENTRY_KEYS, FORMAT, Store, covered, muni_key, verify
 
 
 def _municipalities_of(store: Store, file: str, sha256: str | None) -> list[tuple[str, str]] | None:
@@ -85,7 +85,7 @@ def migrate(store: Store) -> list[str]:
                 )
             # restoring it puts back the whole store's month, as it did before
             meta["municipalities"] = [list(m) for m in dict.fromkeys(everyone + (found or []))]
-            store._write_json(sidecar, meta)
+            store._write_json(sidecar, meta, mode=ARCHIVED_MODE)
             sidecars += 1
         manifest["format"] = FORMAT
         manifest["data_version"] = int(manifest.get("data_version", 0)) + 1

@@ -9,9 +9,9 @@ month file and the new rows, so a nation of small uploads still loads as one fil
 
 Layout under the data dir (see docs/contract.md):
 
-    <dataset>/month=YYYY-MM/data.parquet     the live month, for any Parquet tool
+    <dataset>/month=YYYY-MM/data.parquet     the live month, for any Parquet tool (its own copy)
     _archive/<dataset>/month=YYYY-MM/<version>.parquet (+ .json once committed)
-                                             every version ever committed, never changed
+                                             every version ever committed, never changed (0444)
     _archive/<dataset>/month=YYYY-MM/_composed/<id>.parquet
                                              a month composed of several versions
     _archive/<dataset>/month=YYYY-MM/_parts/<id>.json
@@ -23,8 +23,10 @@ Layout under the data dir (see docs/contract.md):
 
 The manifest is the commit point: it is replaced atomically, and the app reads the
 immutable archive files it names, so a page never sees a half-written or mixed month.
-The live file under <dataset>/ is a hard link to the archive file, swapped in with an
-atomic rename, so `read_parquet('<dataset>/*/*.parquet', hive_partitioning = true)` also
+The live file under <dataset>/ is a copy of the archive file (written beside it under a
+name no glob matches, then swapped in with an atomic rename): not a hard link, so a tool that
+rewrites data.parquet in place cannot change the kept version (`check` finds such a live file
+and `check --repair` copies it again from the archive). So `read_parquet('<dataset>/*/*.parquet', hive_partitioning = true)` also
 sees exactly one whole version per month — the live one, except after a crash between the
 manifest and the swap, when it may show the previous version until the next writer (or
 `finish_interrupted_commits()`) finishes the swap. A crash at any point leaves either the old
@@ -52,6 +54,7 @@ import polars as pl
 from tsunagu.store.files import fsync_dir, write_atomic
 
 MANIFEST = "_manifest.json"
+ARCHIVED_MODE = 0o444  # an archived file is never written again: read-only, for every tool
 LIVE_NAME = "data.parquet"
 FORMAT = 2  # 1: one upload replaced a whole month; 2: parts per municipality (migrate.py)
 COMPOSED = "_composed"
@@ -247,6 +250,25 @@ def write_parquet(frame: pl.DataFrame, path: Path) -> None:
 def new_version_id() -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return f"v{stamp}-{secrets.token_hex(3)}"
+
+
+def publish_copy(source: Path, live: Path, durable: bool = True) -> None:
+    """Copy `source` to `live` whole: written beside it under a name no *.parquet glob
+    matches, fsynced, renamed over (readers see the old file or the new one, never half).
+    `durable=False`: not fsynced (a caller writing many syncs once when done)."""
+    live.parent.mkdir(parents=True, exist_ok=True)
+    tmp = live.parent / f".{live.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        shutil.copyfile(source, tmp)
+        if durable:
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, live)
+        if durable:
+            fsync_dir(live.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
 
 
 class Store:
@@ -499,20 +521,11 @@ class Store:
         write_atomic(self.manifest_path, data, tmp_dir=self.staging)
 
     def _publish(self, dataset: str, month: str, archive_file: Path) -> None:
-        """Point <dataset>/month=M/data.parquet at the archive file with one atomic rename."""
-        live = self.live_path(dataset, month)
-        live.parent.mkdir(parents=True, exist_ok=True)
-        tmp = live.parent / f".{LIVE_NAME}.{secrets.token_hex(4)}.tmp"  # outside the glob
-        try:
-            try:
-                os.link(archive_file, tmp)
-            except OSError:
-                shutil.copyfile(archive_file, tmp)  # a file system without hard links
-            os.replace(tmp, live)
-            fsync_dir(live.parent)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+        """Make <dataset>/month=M/data.parquet a copy of the archive file, swapped in with one
+        atomic rename. A copy, not a hard link: a tool that rewrites the live file in place
+        must not change the version that was promised to be kept (it costs the live months'
+        size once more on disk; docs/scaling.md has the figure)."""
+        publish_copy(archive_file, self.live_path(dataset, month))
 
     def commit(
         self,
@@ -641,6 +654,7 @@ class Store:
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())
             sha = file_sha256(tmp)
+            os.chmod(tmp, ARCHIVED_MODE)
             os.replace(tmp, final)
             fsync_dir(final.parent)
         finally:
@@ -751,19 +765,23 @@ class Store:
         """The month's parts, in a file named by the month's version (never changed)."""
         path = self.archive_dir(dataset, month) / PARTS / f"{month_version}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(parts, ensure_ascii=False).encode(), tmp_dir=self.staging)
+        write_atomic(
+            path, json.dumps(parts, ensure_ascii=False).encode(), tmp_dir=self.staging, mode=ARCHIVED_MODE
+        )
         return str(path.relative_to(self.root))
 
-    def _write_json(self, path: Path, data: dict) -> None:
+    def _write_json(self, path: Path, data: dict, mode: int | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(data, ensure_ascii=False, indent=1).encode(), tmp_dir=self.staging)
+        data = json.dumps(data, ensure_ascii=False, indent=1).encode()
+        write_atomic(path, data, tmp_dir=self.staging, mode=mode)
 
     def _finish(self, meta: dict, replaced: list[dict], audited: set, recovered: bool = False):
         """Everything after the commit point; safe to run again after a crash."""
         dataset, month, version = meta["dataset"], meta["month"], meta["version"]
         sidecar = self.archive_dir(dataset, month) / f"{version}.json"
         if not sidecar.exists():
-            self._write_json(sidecar, {k: v for k, v in meta.items() if not k.startswith("month_")})
+            meta_only = {k: v for k, v in meta.items() if not k.startswith("month_")}
+            self._write_json(sidecar, meta_only, mode=ARCHIVED_MODE)
         self._publish(dataset, month, self.root / meta.get("month_file", meta["file"]))
         if version not in audited:
             replaced_versions = list(dict.fromkeys(p["version"] for p in replaced))
