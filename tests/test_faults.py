@@ -418,6 +418,7 @@ def test_an_error_after_the_commit_point_says_the_month_is_stored(base, monkeypa
 
 
 def damage(path: Path, how: str) -> None:
+    path.chmod(0o644)  # archived versions are read-only: the disk, not a user, damages them here
     data = path.read_bytes()
     if how == "truncated":
         path.write_bytes(data[: len(data) // 2])
@@ -551,6 +552,7 @@ def test_damaged_areas_refuse_the_upload_with_the_file_named(three_months, tmp_p
     areas = store.current("areas", "2024-04")["file"]
     path = store.root / areas
     data = path.read_bytes()
+    path.chmod(0o644)  # (read-only when archived)
     path.write_bytes(data.replace("玉島".encode(), "王島".encode(), 1))
     source = tmp_path / "10月.csv"
     source.write_bytes(TWO)

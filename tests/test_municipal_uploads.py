@@ -196,6 +196,7 @@ def test_a_damaged_composed_month_is_written_again_from_its_uploads(store):
     assert ingest(places(*fuchu(2)), "places", "2024-07", store).ok
     entry = store.current("places", "2024-07")
     assert entry["composed"]
+    (store.root / entry["file"]).chmod(0o644)  # (read-only when archived)
     (store.root / entry["file"]).write_bytes(b"PAR1 not really")
     [problem] = integrity.find_damaged(store)
     [done] = integrity.restore_last_intact(store, user="admin")
