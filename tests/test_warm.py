@@ -4,11 +4,14 @@ answers are always the ones a load from the Parquet files gives."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 
 import pytest
 
-from tests.conftest import AREAS_CSV
+from tests.conftest import AREAS_CSV, ROOT
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
 from tsunagu.ingest.pipeline import ingest
 from tsunagu.query import warm
@@ -232,3 +235,32 @@ def test_with_the_cache_off_nothing_is_written_to_the_data_folder(places_store, 
         assert not db.warm_started and not db.save_cache()
     assert not (places_store.root / warm.FOLDER).exists()
     assert loads.count("places") == 2
+
+
+STARTER = """
+import json, sys
+from tests.test_warm import answers
+from tsunagu.query.database import Database
+from tsunagu.store.versions import Store
+db = Database(Store(sys.argv[1]))
+got = answers(db)
+print(json.dumps({"warm": db.warm_started, "answers": got}, default=str))
+"""
+
+
+def test_two_dashboard_processes_starting_at_once_share_one_load(places_store):
+    """As `make serve N=2` starts them: one process loads and writes the cache, the other
+    waits for it (the writer's lock is a file lock) and starts from it; both answer right."""
+    expected = json.loads(json.dumps(parquet_answers(places_store), default=str))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", STARTER, str(places_store.root)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outs = [json.loads(p.communicate(timeout=120)[0].strip().splitlines()[-1]) for p in procs]
+    assert [o["answers"] for o in outs] == [expected, expected]
+    assert sorted(o["warm"] for o in outs) == [False, True]
