@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import inspect
 import json
 import logging
 import os
@@ -645,8 +646,18 @@ create or replace view districts as
 _WARM_CHECK = "select (select count(*) from uploads), (select count(*) from areas), " + ", ".join(
     f"(select count(*) from {ds}_all)" for ds in DATASETS
 )
+
+
+def _source(fn) -> str:
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):  # no source at hand: warm.LOAD_VERSION still keys the code
+        return ""
+
+
 # the code that shapes the tables: a change here is another cache key (see warm.LOAD_VERSION)
 _FINGERPRINT = "\n".join(
     [_VIEWS, _UPLOADS_TABLE, repr(_UPLOADS_KEYS), repr(_DUCK_TYPES)]
+    + [_source(Database._load), _source(Database._load_uploads)]
     + [f"{ds}: {[(c.key, c.type) for c in d.columns]}" for ds, d in DATASETS.items()]
 )

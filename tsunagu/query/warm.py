@@ -28,7 +28,9 @@ import duckdb
 
 from tsunagu.store.files import fsync_dir, write_atomic
 
-LOAD_VERSION = 1  # bump when what a load puts in the tables changes in a way the fingerprint misses
+# bump when what a load puts in the tables changes outside the code the fingerprint reads (the
+# views, the uploads table, Database._load and _load_uploads, the columns): e.g. a Store method
+LOAD_VERSION = 1
 FOLDER = "_cache"
 ENV = "TSUNAGU_DB_CACHE"  # "off" reads and writes no cache (a read-only data folder, a test)
 WAIT_S = 900.0  # how long a starting process waits for another one's load before loading itself
