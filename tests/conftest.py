@@ -99,8 +99,9 @@ def store(tmp_path) -> Store:
     return s
 
 
-def tree_digest(root: Path, skip: tuple[str, ...] = ("_audit", "_lock")) -> dict[str, str]:
-    """Every file under root with its SHA-256, except the audit log and the lock file."""
+def tree_digest(root: Path, skip: tuple[str, ...] = ("_audit", "_lock", "_cache")) -> dict[str, str]:
+    """Every file under root with its SHA-256, except the audit log, the lock file and the
+    dashboard's loaded-database cache (derived, written in the background: query.warm)."""
     out = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)

@@ -252,6 +252,7 @@ def test_charts_are_valid_vega_lite(app, monkeypatch):
         return spec
 
     monkeypatch.setattr(charts, "spec", validating)
+    monkeypatch.setenv(charts.REUSE_ENV, "off")  # every chart built and drawn anew, none reused
     for page in [*PAGES, "pages/present.py"]:
         app(page)
     assert len(checked) >= 15 and any("通いの場の推移" in str(t) for t in checked), checked

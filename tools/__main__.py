@@ -45,6 +45,30 @@ def _bench(args) -> int:
             bench.show_in_readme(readme, text)
         print(text)
         return 0
+    if args.restart_only or args.cpu_only:
+        from tools import synth
+
+        restart, cpu = {}, {}
+        with bench._env_kept():
+            for scale in scales:
+                root, tmp = work / scale, work / f"{scale}-tmp"
+                tmp.mkdir(exist_ok=True)
+                if not (root / "_manifest.json").exists():
+                    synth.write_synth(root, scale)
+                if args.restart_only:
+                    restart[scale] = bench.restarts(root, tmp)
+                if args.cpu_only:
+                    cpu[scale] = bench.rerun_cpu(root, tmp)
+        out = Path(args.out)
+        if restart:
+            bench.replace_section(out, "## 再起動後の最初のページ", bench.restart_section(restart))
+        if cpu:
+            bench.replace_section(out, "## 1回の再実行の CPU 時間", bench.cpu_section(cpu))
+        text = out.read_text(encoding="utf-8")
+        if readme is not None:
+            bench.show_in_readme(readme, text)
+        print(text)
+        return 0
     if args.sessions_only:
         scale = scales[-1]
         with bench._env_kept():
@@ -103,6 +127,16 @@ def build_parser() -> ArgumentParser:
         "--sessions-only",
         action="store_true",
         help="同時アクセスだけを測り直し、--out の該当部分を置き換える",
+    )
+    p.add_argument(
+        "--restart-only",
+        action="store_true",
+        help="再起動後の最初のページ（キャッシュなし・あり）だけを --scale ごとに測り直し、--out の該当部分を置き換える",
+    )
+    p.add_argument(
+        "--cpu-only",
+        action="store_true",
+        help="1回の再実行の CPU 時間（キャッシュなし・あり）だけを --scale ごとに測り直し、--out の該当部分を置き換える",
     )
     p.set_defaults(func=_bench)
     return parser

@@ -32,6 +32,7 @@ import polars as pl
 
 from tools import synth
 from tsunagu.config import PROJECT_ROOT
+from tsunagu.query import warm
 from tsunagu.query.database import Database
 from tsunagu.store.versions import Store, write_parquet
 
@@ -117,7 +118,8 @@ def page_runs(root: Path, tmp: Path) -> tuple[dict, dict, dict, float]:
     try:
         t = time.perf_counter()
         first = app()
-        first.run()
+        with _env_set({warm.ENV: "off"}):  # as before the cache: the load from Parquet included
+            first.run()
         first_load = (time.perf_counter() - t) * 1000
         reruns = {}
         for page in PAGES:
@@ -553,8 +555,9 @@ FIRST_LOAD_BEFORE_S = 34.0  # nation, before per-municipality uploads (issue 14'
 
 
 def first_loads(root: Path, runs: int) -> list[float]:
-    """The store's first load by a new dashboard process (checksums, tables, uploads), in
-    seconds, once per fresh process."""
+    """The store's first load from its Parquet files by a new dashboard process (checksums,
+    tables, uploads), in seconds, once per fresh process (the warm-restart cache left aside:
+    see restarts)."""
     out = []
     for _ in range(runs):
         proc = subprocess.run(
@@ -563,6 +566,7 @@ def first_loads(root: Path, runs: int) -> list[float]:
             text=True,
             cwd=PROJECT_ROOT,
             check=True,
+            env=os.environ | {warm.ENV: "off"},
         )
         out.append(float(proc.stdout.strip().splitlines()[-1]))
     return out
@@ -835,7 +839,7 @@ def sessions_section(scale: str, r: dict, pace: str = "") -> list[str]:
         f"- サーバーのメモリ: {n}セッションの前 {r['rss_before_mb']:,} MB → 最大 {r['rss_peak_mb']:,} MB"
         f"（1セッションあたり約 {r['per_session_mb']:.0f} MB）"
         + (
-            f"。起動からの最大は {r['server_hwm_mb']:,} MB（ストアの最初の読み込みを含む）"
+            f"。起動からの最大は {r['server_hwm_mb']:,} MB（起動時のストアの読み込み、またはキャッシュからの起動を含む）"
             if r.get("server_hwm_mb")
             else ""
         ),
@@ -844,6 +848,11 @@ def sessions_section(scale: str, r: dict, pace: str = "") -> list[str]:
         lines.append(
             f"- サーバーの CPU 時間: {r['server_cpu_s']:.1f} 秒（全員のサインイン後、選び直しの {r['wall_s']:.0f} 秒の間。"
             f"クライアント側は合わせて {r.get('client_cpu_s', 0):.1f} 秒）"
+            + (
+                f"。再表示1回あたり {r['server_cpu_s'] / r['reruns'] * 1000:,.0f} ms"
+                if r.get("reruns")
+                else ""
+            )
         )
     lines += [
         "- 時間は、地区を選び直した要求をサーバーに送ってから、その再実行が終わった通知"
@@ -856,8 +865,20 @@ def sessions_section(scale: str, r: dict, pace: str = "") -> list[str]:
     return lines
 
 
-def load_runs(root: Path, tmp: Path, sessions: int) -> list[tuple[str, dict]]:
-    return [(pace, load_run(root, tmp, sessions, think=think)) for pace, think in PACES]
+BEFORE_PACE = "せわしないペース、以前の動き（再実行のキャッシュなし、実行ごとの GC あり）"
+# the rerun as it was before issue 16: no rerun caches, and Streamlit's full garbage collection
+# after every script run (.streamlit/config.toml now turns it off)
+BEFORE_ENV = {"TSUNAGU_RERUN_CACHE": "off", "STREAMLIT_RUNNER_POST_SCRIPT_GC": "true"}
+
+
+def load_runs(root: Path, tmp: Path, sessions: int, before: bool = True) -> list[tuple[str, dict]]:
+    """The load run at each pace; with `before`, the busy pace again on a server that reruns
+    as before (BEFORE_ENV), for the server CPU per rerun before and after in the same run."""
+    runs = [(pace, load_run(root, tmp, sessions, think=think)) for pace, think in PACES]
+    if before:
+        with _env_set(BEFORE_ENV):  # the server copies the environment
+            runs.append((BEFORE_PACE, load_run(root, tmp, sessions, think=THINK_S)))
+    return runs
 
 
 def replace_sessions(out: Path, scale: str, runs: list[tuple[str, dict]]) -> str:
@@ -889,6 +910,208 @@ def _rss_mb(pid: int, field: str = "VmRSS") -> int:
     except OSError:
         pass
     return 0
+
+
+# ---------------------------------------------------------------- a restart, and CPU per rerun
+
+RESTART_RUNS = 3
+RESTART_TARGET_S = 5.0  # nation (issue 16)
+
+
+@contextlib.contextmanager
+def _env_set(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def restarts(root: Path, tmp: Path, runs: int | None = None, wait_s: float = 600) -> dict:
+    """The first page after the dashboard is restarted: a new server (tools.server) on the
+    store, one person signs in with the form and the home page is drawn, timed from the
+    sign-in to the page's script_finished (the sign-in's password check included). Cold: no
+    cache in the data folder, so the store is loaded from its Parquet files (once: the first
+    load line has three of those); warm: the cache the cold server left (median of `runs`)."""
+    from tsunagu.access import users
+
+    runs = runs or RESTART_RUNS
+    password = os.urandom(12).hex()
+    cache = warm.Cache(root)
+    out: dict[str, list[float]] = {"cold": [], "warm": []}
+    for state in ["cold"] + ["warm"] * runs:
+        if state == "cold":
+            shutil.rmtree(cache.dir, ignore_errors=True)
+        with serve(root, tmp) as served:
+            users.set_password("bench", password, served.users_file)
+            seconds, started_warm = asyncio.run(_first_page(served, password, wait_s))
+            if state == "cold":  # the server writes the cache after its load: wait for it
+                deadline = time.monotonic() + wait_s
+                while not any(cache.dir.glob("db-*.json")) and time.monotonic() < deadline:
+                    time.sleep(0.5)
+        if (state == "warm") != started_warm:
+            raise RuntimeError(
+                f"{state} restart: the server {'did not start' if started_warm else 'started'} warm"
+            )
+        out[state].append(seconds)
+    return out
+
+
+async def _first_page(served: Served, password: str, wait_s: float) -> tuple[float, bool]:
+    """(seconds from the sign-in to the drawn home page, whether the cache was there)."""
+    from tools.stclient import StreamClient
+
+    store = Store(served.root)
+    _, muni, _ = home(store)
+    # the cache the server will find, named now (before the server could write one)
+    key = warm.key(store.manifest_path.read_bytes(), _fingerprint())
+    had_cache = warm.Cache(served.root).has(key)
+    client = StreamClient(served.port, timeout=wait_s)
+    await client.open()
+    try:
+        run = await client.sign_in("bench", password)
+    finally:
+        await client.close()
+    problem = _check(run, muni, None)
+    if problem or ACTIVE not in run.metrics():
+        raise RuntimeError(f"first page: {problem or 'no figure ' + ACTIVE}")
+    return run.seconds, had_cache
+
+
+def _fingerprint() -> str:
+    from tsunagu.query import database
+
+    return database._FINGERPRINT
+
+
+def restart_section(results: dict[str, dict]) -> list[str]:
+    lines = [
+        "## 再起動後の最初のページ（読み込み済みデータベースのキャッシュ）",
+        "",
+        f"測定日 {time.strftime('%Y-%m-%d')}。",
+        "",
+        "| 規模 | キャッシュなし（Parquet から読み込み） | キャッシュあり（中央値） | 目標 |",
+        "|---|---:|---:|---|",
+    ]
+    for scale, r in results.items():
+        hot = statistics.median(r["warm"])
+        target = (
+            f"≤ {RESTART_TARGET_S:.0f} s: {'達成' if hot <= RESTART_TARGET_S else f'未達（{hot - RESTART_TARGET_S:.1f} s 超過）'}"
+            if scale == "nation"
+            else "—"
+        )
+        lines.append(
+            f"| {scale} | {statistics.median(r['cold']):.1f} s | {hot:.1f} s"
+            f"（{len(r['warm'])}回: {'、'.join(f'{x:.1f}' for x in r['warm'])}） | {target} |"
+        )
+    lines += [
+        "",
+        "新しいサーバー（tools.server）を起動し、1人がサインインフォームからサインインしてホーム（概要）が描かれるまで"
+        "（パスワードの確認を含む）。キャッシュなし: データフォルダの `_cache/` を消してから起動（ストアを Parquet から"
+        "読み込み、終わったら `_cache/` に書く）。キャッシュあり: その次の起動から（ストアのファイルのチェックサムと"
+        "キャッシュの SHA-256 を確かめ、コピーして開くだけ）。",
+        "",
+    ]
+    return lines
+
+
+CPU_PAGES = ["overview", "places", "present"]
+
+
+def rerun_cpu(root: Path, tmp: Path, pages: list[str] | None = None, reruns: int | None = None) -> dict:
+    """CPU seconds of this process per page rerun after a district change (AppTest: the script
+    runs in this process, with DuckDB's threads), with the rerun caches off ("before": every
+    chart built and every result unpickled again) and on, in the same run. The districts are
+    gone through once first, so both measure a room that has been at it a while."""
+    from streamlit import config
+    from streamlit.testing.v1 import AppTest
+
+    from tsunagu.access import auth, users
+
+    os.environ["TSUNAGU_DATA_DIR"] = str(root)
+    _bench_user(tmp)
+    out: dict[str, dict[str, float]] = {}
+    gc_after_run = config.get_option("runner.postScriptGC")
+    for page in pages or CPU_PAGES:
+        out[page] = {}
+        for mode in ("off", "on"):
+            # before: Streamlit's full garbage collection after every run, as before
+            config.set_option("runner.postScriptGC", mode == "off")
+            with _env_set({"TSUNAGU_RERUN_CACHE": mode}):
+                at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=600)
+                for key, value in auth.session_state_for(users.start_session("bench")).items():
+                    at.session_state[key] = value
+                at.run()
+                at.switch_page(f"pages/{page}.py").run()
+                districts = _districts(at) or [None]
+
+                def change(i: int, at=at, districts=districts):
+                    ms = [w for w in at.multiselect if w.key == "f_dists"]
+                    if not ms:  # the wall: its own district picker
+                        picks = [w for w in at.selectbox if w.key == "present_pick"]
+                        return picks[0].set_value(picks[0].options[(i + 1) % len(picks[0].options)])
+                    d = districts[i % len(districts)]
+                    return ms[0].set_value([d] if d else [])
+
+                for i in range(len(districts) + 1):
+                    change(i).run()
+                n = reruns or REPEATS * 2
+                cpu = time.process_time()
+                for i in range(1, n + 1):
+                    change(i).run()
+                out[page][mode] = (time.process_time() - cpu) / n * 1000
+                if at.exception:
+                    raise RuntimeError(f"{page}: {at.exception[0].message}")
+    config.set_option("runner.postScriptGC", gc_after_run)
+    return out
+
+
+def cpu_section(results: dict[str, dict]) -> list[str]:
+    lines = [
+        "## 1回の再実行の CPU 時間（地区を選び直したあと、以前の動き／いま）",
+        "",
+        f"測定日 {time.strftime('%Y-%m-%d')}。",
+        "",
+        "| 規模 | ページ | 以前の動き (ms) | いま (ms) | 差 |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for scale, pages in results.items():
+        for page, r in pages.items():
+            lines.append(
+                f"| {scale} | {page} | {r['off']:.0f} | {r['on']:.0f} | {(r['on'] - r['off']) / r['off']:+.0%} |"
+            )
+    lines += [
+        "",
+        "AppTest でページを開き、地区を一巡してから（結果のキャッシュが温まった状態）、地区を選び直して"
+        f"{REPEATS * 2}回再実行したときの、1回あたりのプロセスの CPU 時間（スクリプトは同じプロセスで動き、"
+        "DuckDB のスレッドも含む）。以前の動き: `TSUNAGU_RERUN_CACHE=off`（グラフを毎回 Altair で組み立て、結果を"
+        " st.cache_data から毎回取り出す）と、実行ごとの Streamlit のガベージコレクション（`runner.postScriptGC`、"
+        "いまは `.streamlit/config.toml` で止めています）。同じ実行の中で交互に測っています。",
+        "",
+    ]
+    return lines
+
+
+def replace_section(out: Path, marker: str, section: list[str], before: str = "\n## 取り込み（CP932") -> str:
+    """Put a section in place of its earlier version, or before `before` (or at the end)."""
+    text = out.read_text(encoding="utf-8").rstrip("\n") + "\n"
+    body = "\n".join(section)
+    if marker in text:
+        head, rest = text.split(marker, 1)
+        tail = rest.split("\n## ", 1)[1] if "\n## " in rest else ""
+        text = head + body + ("\n## " + tail if tail else "")
+    elif before in text:
+        head, tail = text.split(before, 1)
+        text = head + "\n" + body + before + tail
+    else:
+        text += "\n" + body
+    out.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    return text
 
 
 # ---------------------------------------------------------------- the report
@@ -1006,6 +1229,8 @@ def run(
         "よくあるやり方の基準値で、同じ実行の中で測っています（遅いので1回ずつ）。",
         "",
     ]
+    restart_results: dict[str, dict] = {}
+    cpu_results: dict[str, dict] = {}
     for scale in scales:
         root = work / scale
         if Store(root).is_old():
@@ -1093,6 +1318,15 @@ def run(
             )
         lines.append("")
         log("\n".join(lines[-12:]))
+        if sessions:  # these start servers and run long, like the load runs
+            log(f"{scale}: 再起動後の最初のページ（キャッシュなし・あり）…")
+            restart_results[scale] = restarts(root, tmp)
+            log(f"{scale}: 1回の再実行の CPU 時間（キャッシュなし・あり）…")
+            cpu_results[scale] = rerun_cpu(root, tmp)
+    if restart_results:
+        lines += restart_section(restart_results)
+    if cpu_results:
+        lines += cpu_section(cpu_results)
     if ingest_rows:
         root = work / scales[-1]
         log(f"取り込み: {ingest_rows:,}行の CP932 CSV…")

@@ -3,6 +3,10 @@ data version, and the disclosure rule decided once per municipality and version.
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
+
 import polars as pl
 import streamlit as st
 
@@ -10,7 +14,7 @@ from tsunagu.access import scopes
 from tsunagu.config import data_dir
 from tsunagu.contract.scope import Municipality
 from tsunagu.dashboard.gate import can_detail
-from tsunagu.display import privacy
+from tsunagu.display import charts, privacy
 from tsunagu.query.database import Database
 from tsunagu.store.versions import OldStoreError, Store
 
@@ -21,11 +25,25 @@ def database(root: str) -> Database:
     return Database(Store(root))
 
 
+_old: dict = {}  # data folder -> (its manifest file's identity, the answer for it)
+
+
 def old_store() -> str | None:
     """Why the data folder cannot be shown yet (written before uploads were kept per
-    municipality: the message names the command that moves it on), or None."""
+    municipality: the message names the command that moves it on), or None. Asked on every
+    run: the manifest (140 KB at city scale and up) is parsed again only when its file changed."""
     store = Store(data_dir())
-    return str(OldStoreError(store.root)) if store.is_old() else None
+    try:
+        info = os.stat(store.manifest_path)
+        stamp = (info.st_ino, info.st_mtime_ns, info.st_size, info.st_ctime_ns)
+    except FileNotFoundError:
+        stamp = None
+    known = _old.get(str(store.root))
+    if known is not None and known[0] == stamp and stamp is not None and charts.reusing():
+        return known[1]
+    answer = str(OldStoreError(store.root)) if store.is_old() else None
+    _old[str(store.root)] = (stamp, answer)
+    return answer
 
 
 def db() -> Database:
@@ -37,12 +55,33 @@ def _cached(root: str, name: str, version: int, params: tuple) -> pl.DataFrame:
     return database(root).query(name, **{k: list(v) if isinstance(v, tuple) else v for k, v in params})
 
 
+# query results kept in this process, shared by every session: st.cache_data hashed the
+# arguments and unpickled a copy on every call (a few ms a query, several queries a rerun)
+RESULTS_MAX = 2048
+_results: OrderedDict = OrderedDict()
+_results_lock = threading.Lock()
+
+
 def run_query(name: str, **params) -> pl.DataFrame:
     """A named query from queries/, cached per parameters and data version."""
     root = str(data_dir())
-    version = database(root).refresh()
+    db_ = database(root)
+    version = db_.refresh()
     key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
-    return _cached(root, name, version, key)
+    if not charts.reusing():
+        return _cached(root, name, version, key)
+    found = (root, name, version, key)
+    with _results_lock:
+        frame = _results.get(found)
+        if frame is not None:
+            _results.move_to_end(found)
+    if frame is None:
+        frame = db_.query(name, **{k: list(v) if isinstance(v, tuple) else v for k, v in key})
+        with _results_lock:
+            _results[found] = frame
+            while len(_results) > RESULTS_MAX:
+                _results.popitem(last=False)
+    return frame.clone()  # a page that changed its frame in place would not change the kept one
 
 
 def districts_of(pref: str, muni: str) -> tuple[list[str], dict[str, list[str]]]:

@@ -4,9 +4,12 @@ downloads each role may have."""
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 
 import polars as pl
 import streamlit as st
+from streamlit import dataframe_util
 
 from tsunagu.contract.labels import COLUMNS
 from tsunagu.dashboard.export import to_excel_csv
@@ -81,6 +84,36 @@ def download(df: pl.DataFrame, file_name: str, key: str | None = None) -> None:
     )
 
 
+# the spec each reused chart (charts.reusing) is sent as, its data already Arrow bytes as
+# Streamlit would make them on every run: {id(chart): (chart, spec)}
+_SENT_MAX = 256
+_sent: OrderedDict = OrderedDict()
+_sent_lock = threading.Lock()
+
+
+def _vega(chart) -> dict:
+    key = id(chart)
+    with _sent_lock:
+        hit = _sent.get(key)
+        # the same object: an id is only unique while it lives, and the entry holds it
+        if hit is not None and hit[0] is chart and charts.reusing():
+            _sent.move_to_end(key)
+            return hit[1]
+    vega = charts.spec(chart)
+    if not charts.reusing():
+        return vega
+    if "datasets" in vega:
+        vega["datasets"] = {
+            name: dataframe_util.convert_anything_to_arrow_bytes(rows)
+            for name, rows in vega["datasets"].items()
+        }
+    with _sent_lock:
+        _sent[key] = (chart, vega)
+        while len(_sent) > _SENT_MAX:
+            _sent.popitem(last=False)
+    return vega
+
+
 def chart(spec, empty: bool = False, message: str = "該当するデータはありません。", png: bool = True) -> None:
     """A chart across the page, with a PNG download for slides and reports (drawn only when
     clicked, offline, with the Japanese font embedded)."""
@@ -90,7 +123,7 @@ def chart(spec, empty: bool = False, message: str = "該当するデータはあ
     # the spec made here, not by st.altair_chart: it validates every chart against the schema
     # again and serialises conversions behind one lock for all sessions
     title = spec.title if isinstance(getattr(spec, "title", None), str) else "グラフ"
-    st.vega_lite_chart(charts.spec(spec), width="stretch", alt=title)  # read out by screen readers
+    st.vega_lite_chart(_vega(spec), width="stretch", alt=title)  # read out by screen readers
     if png:
         name = re.sub(r'[\\/:*?"<>|\s]+', "_", title).strip("_") + ".png"
         # numbered in page order (reset by page_header each run): stable across reruns, and

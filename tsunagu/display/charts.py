@@ -6,6 +6,12 @@ distinguishable for the common forms of colour blindness.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+
 import altair as alt
 import polars as pl
 
@@ -38,6 +44,54 @@ def _theme() -> alt.theme.ThemeConfig:
     }
 
 
+# A chart is a pure function of its data and arguments, and building one with Altair cost
+# 10-25 ms of a rerun's CPU; sessions looking at the same area rebuild the same charts. So a
+# builder called again with equal data (compared by content: the frames a page gets are new
+# copies each run) and equal arguments returns the chart it built before. $TSUNAGU_RERUN_CACHE=off
+# builds every time (the benchmark's "before").
+REUSE_ENV = "TSUNAGU_RERUN_CACHE"
+_REUSED_MAX = 256
+_reused: OrderedDict = OrderedDict()
+_reused_lock = threading.Lock()
+
+
+def reusing() -> bool:
+    return os.environ.get(REUSE_ENV, "on").strip().lower() not in {"off", "0", "no", "false"}
+
+
+def _content(value) -> object:
+    """A hashable stand-in for an argument: a frame by its bytes (schema and rows in order)."""
+    if isinstance(value, pl.DataFrame):
+        return ("frame", hashlib.blake2b(value.write_ipc(None).getvalue(), digest_size=20).digest())
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, *(_content(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", *((k, _content(v)) for k, v in value.items()))
+    hash(value)  # anything else must be hashable as it is (str, numbers, None)
+    return (type(value).__name__, value)  # True and 1 are equal keys, not equal arguments
+
+
+def _reuse(build):
+    @functools.wraps(build)
+    def builder(*args, **kwargs):
+        if not reusing():
+            return build(*args, **kwargs)
+        key = (build.__name__, _content(args), _content(kwargs))
+        with _reused_lock:
+            chart = _reused.get(key)
+            if chart is not None:
+                _reused.move_to_end(key)
+                return chart
+        chart = build(*args, **kwargs)
+        with _reused_lock:
+            _reused[key] = chart
+            while len(_reused) > _REUSED_MAX:
+                _reused.popitem(last=False)
+        return chart
+
+    return builder
+
+
 def _district_color(districts: list[str]) -> alt.Color:
     """Each district in its own colour, the legend on top in the areas file's order."""
     return alt.Color(
@@ -50,10 +104,12 @@ def _district_color(districts: list[str]) -> alt.Color:
 
 
 def spec(chart: alt.TopLevelMixin) -> dict:
-    """The Vega-Lite spec of a chart, with its (small, aggregated) data inline."""
+    """The Vega-Lite spec of a chart, with its (small, aggregated) data inline (a new dict on
+    every call: callers may change it)."""
     return chart.to_dict(validate=False)
 
 
+@_reuse
 def fiscal_year_trend(df: pl.DataFrame, title: str, label_size: int = 13) -> alt.Chart:
     """活動中 and 補助金対象 places per 年度 (from places_by_fiscal_year), labelled with values
     (larger on the wall: `label_size`)."""
@@ -101,6 +157,7 @@ def bar_height(rows: int, per_row: int) -> int:
     return max(190, per_row * rows + 150)
 
 
+@_reuse
 def district_bars(
     df: pl.DataFrame, value: str, value_title: str, title: str, districts: list[str]
 ) -> alt.Chart:
@@ -121,6 +178,7 @@ def district_bars(
     return (bars + labels).properties(title=title, height=bar_height(len(districts), 36))
 
 
+@_reuse
 def bars(
     df: pl.DataFrame, category: str, value: str, value_title: str, title: str, color: str = ACTIVE_COLOR
 ) -> alt.Chart:
@@ -139,6 +197,7 @@ def bars(
     return chart.properties(title=title, height=bar_height(df.height, 30))
 
 
+@_reuse
 def district_lines(
     df: pl.DataFrame, value: str, value_title: str, title: str, districts: list[str]
 ) -> alt.Chart:
@@ -167,6 +226,7 @@ def _month_axis(df: pl.DataFrame) -> alt.X:
     return alt.X("month:N", title="月", axis=alt.Axis(labelAngle=-45, values=ticks))
 
 
+@_reuse
 def monthly_lines(df: pl.DataFrame, columns: dict[str, str], title: str, y_title: str) -> alt.Chart:
     """Several monthly measures as lines (columns: key -> Japanese name)."""
     long = (
@@ -198,6 +258,7 @@ def monthly_lines(df: pl.DataFrame, columns: dict[str, str], title: str, y_title
     return chart.properties(title=title, height=300)
 
 
+@_reuse
 def stacked_attendance(df: pl.DataFrame, title: str) -> alt.Chart:
     long = (
         df.select("month", "attendees_onsite", "attendees_online")
@@ -227,6 +288,7 @@ def stacked_attendance(df: pl.DataFrame, title: str) -> alt.Chart:
     return chart.properties(title=title, height=300)
 
 
+@_reuse
 def coverage_scatter(df: pl.DataFrame, title: str, districts: list[str]) -> alt.Chart:
     """Each school district: 高齢化率 across, places per 1,000 people 65+ up; gaps ringed."""
     base = alt.Chart(df).encode(
@@ -245,6 +307,7 @@ def coverage_scatter(df: pl.DataFrame, title: str, districts: list[str]) -> alt.
     return (points + gaps).properties(title=title, height=380)
 
 
+@_reuse
 def places_map(df: pl.DataFrame, title: str, districts: list[str], names: bool = True) -> alt.Chart:
     """Places with coordinates, drawn without map tiles so it works offline; names only for
     roles that may see them (the data goes to the browser, so they are left out, not hidden)."""
@@ -264,6 +327,7 @@ def places_map(df: pl.DataFrame, title: str, districts: list[str], names: bool =
     return chart.properties(title=title, height=420)
 
 
+@_reuse
 def ranked_bars(df: pl.DataFrame, value: str, value_title: str, title: str, chosen: str) -> alt.Chart:
     """Municipalities ranked by a measure, the chosen one highlighted."""
     base = alt.Chart(df).encode(

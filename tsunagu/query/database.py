@@ -19,7 +19,11 @@ month_before('2024-01') -> '2023-12', area_match(...) for the shared area filter
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import inspect
 import json
+import logging
 import os
 import re
 import shutil
@@ -34,6 +38,7 @@ import polars as pl
 
 from tsunagu.config import QUERIES_DIR
 from tsunagu.contract.schema import DATASETS, POLARS_TYPES
+from tsunagu.query import warm
 from tsunagu.store import integrity
 from tsunagu.store.versions import Store
 
@@ -48,9 +53,34 @@ LIST_PARAMS = {"districts"}  # bound as lists; the command line gives them comma
 _PARAM = re.compile(r"(?<![\w$:])\$([A-Za-z_]\w*)")
 
 
-def _remove_cache(con, folder: str) -> None:
-    con.close()
-    shutil.rmtree(folder, ignore_errors=True)
+log = logging.getLogger(__name__)
+# the cache writers of this process: at exit they write what is pending and are waited for,
+# so a short-lived process (python -m tsunagu query) leaves its load behind for the next
+_savers: weakref.WeakSet = weakref.WeakSet()
+_savers_lock = threading.Lock()
+_savers_registered = False
+_stopping = threading.Event()
+
+
+def _stop_savers() -> None:
+    _stopping.set()
+    with _savers_lock:
+        running = list(_savers)
+    for thread in running:
+        thread.join(timeout=120)
+
+
+def _remove_cache(box: dict, folder: str, lock: threading.Lock) -> None:
+    # at exit the cache writer may still be copying this file: let it finish first
+    held = lock.acquire(timeout=120)
+    try:
+        box["closed"] = True
+        with contextlib.suppress(duckdb.Error):
+            box["con"].close()
+        shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        if held:
+            lock.release()
 
 
 # DuckDB warns that Arrow from execute() copies the rows once: for the small frames pages
@@ -109,7 +139,8 @@ _UNITS = {
 
 def _connect(path: str, spill: str):
     """The DuckDB file of this process, with $TSUNAGU_DB_MEMORY as its memory limit; a value
-    DuckDB cannot use (or too small to load anything) is said in Japanese."""
+    DuckDB cannot use (or too small to load anything) is said in Japanese. Returns the
+    connection and the config it was opened with."""
     memory = os.environ.get("TSUNAGU_DB_MEMORY") or DEFAULT_MEMORY
     small = SetupError(
         f"環境変数 TSUNAGU_DB_MEMORY の値「{memory}」では小さすぎて、データベースを開けません。"
@@ -118,8 +149,9 @@ def _connect(path: str, spill: str):
     size = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)\s*", memory, re.IGNORECASE)
     if size and float(size[1]) * _UNITS[size[2].lower()] < MIN_MEMORY:
         raise small
+    config = {"memory_limit": memory, "temp_directory": spill}
     try:
-        return duckdb.connect(path, config={"memory_limit": memory, "temp_directory": spill})
+        return duckdb.connect(path, config=config), config
     except duckdb.OutOfMemoryException:
         raise small from None
     except duckdb.Error:
@@ -136,18 +168,26 @@ class Database:
     pool ($TSUNAGU_DB_MEMORY, default 400MB), so a nation-size store (14 M place rows) runs
     in a few hundred MB. Rows are sorted by prefecture, municipality and month, so a filter
     on a municipality reads only its row groups. After the first load, an upload reloads
-    only the months that changed."""
+    only the months that changed.
 
-    def __init__(self, store: Store):
+    The loaded file is kept in the data folder (query.warm) for the next process to start
+    from: a restart on an unchanged store copies it back instead of loading (`cache=False`
+    or $TSUNAGU_DB_CACHE=off: never read nor written)."""
+
+    SAVE_DELAY_S = 10.0  # after an upload, wait this long for more before writing the cache again
+
+    def __init__(self, store: Store, cache: bool | None = None):
         self.store = store
         self._dir = tempfile.mkdtemp(prefix="tsunagu-db-")
+        self._path = os.path.join(self._dir, "cache.duckdb")
         try:
-            self.con = _connect(os.path.join(self._dir, "cache.duckdb"), os.path.join(self._dir, "spill"))
+            con, self._config = _connect(self._path, os.path.join(self._dir, "spill"))
         except SetupError:
             shutil.rmtree(self._dir, ignore_errors=True)
             raise
-        weakref.finalize(self, _remove_cache, self.con, self._dir)
+        self._box = {"con": con}  # a warm start opens another connection: the finalizer closes it
         self._lock = threading.Lock()
+        weakref.finalize(self, _remove_cache, self._box, self._dir, self._lock)
         self._refresh_lock = threading.Lock()
         self._loaded: dict | None = None  # {(dataset, month): version} of what the tables hold
         self._stamp: tuple | None = None  # the manifest file's identity when last loaded
@@ -157,6 +197,18 @@ class Database:
         # what pages ask on every run, kept from the manifest last read (not parsed per run)
         self.is_demo = False
         self.has_data = False
+        self._cache = warm.Cache(store.root) if (warm.enabled() if cache is None else cache) else None
+        self._key: str | None = None  # the cache key of what the tables hold (None: not to be kept)
+        # the key this process last found, wrote, or could not write (a read-only data folder,
+        # another process writing): not tried again until the tables change
+        self._saved: str | None = None
+        self._save_lock = threading.Lock()
+        self._saving = False
+        self.warm_started = False  # this process started from the cache (no load from Parquet)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        return self._box["con"]
 
     @staticmethod
     def _versions(manifest: dict) -> dict:
@@ -166,13 +218,30 @@ class Database:
             for month, entry in months.items()
         }
 
+    @staticmethod
+    def _wanted_parts(manifest: dict) -> dict:
+        return {
+            (ds, month): entry.get("parts_file")
+            for ds, months in manifest["datasets"].items()
+            for month, entry in months.items()
+        }
+
+    def _manifest(self) -> tuple[dict, bytes | None]:
+        """The manifest and its bytes (the cache key is their hash); None bytes if there is none."""
+        try:
+            raw = self.store.manifest_path.read_bytes()
+        except FileNotFoundError:
+            return self.store.manifest(), None
+        return json.loads(raw), raw
+
     def refresh(self) -> int:
         """Load the store's current versions if they changed since the last call. Every query
         calls this: the manifest is only re-read when its file changed (it is replaced by
         rename, so a new commit is a new inode). A damaged file must not take every page
         down, nor be served: each file's checksum is checked when a new manifest is loaded
         (hashed once per file, see store.verify), the months that pass are served, the
-        others are named in `problems`."""
+        others are named in `problems`. The first load of a process starts from the cache
+        when it holds this manifest's tables and no file is damaged."""
         try:
             info = os.stat(self.store.manifest_path)
             stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
@@ -183,29 +252,173 @@ class Database:
         with self._refresh_lock:  # sessions arriving together hash each new file once
             if stamp is not None and stamp == self._stamp:
                 return self._data_version
-            manifest = self.store.manifest()
+            manifest, raw = self._manifest()
             self.store.check_format(manifest)  # an old store: say which command moves it on
-            problems = integrity.verified(self.store, manifest)
-            try:
-                return self._refresh(stamp, manifest, problems)
-            except duckdb.Error:
-                # a file with the right checksum that still does not read (written damaged)
-                screened = integrity.screen(self.store, manifest)
-                if len(screened) == len(problems):
-                    raise
-                return self._refresh(stamp, manifest, screened)
+            key = warm.key(raw, _FINGERPRINT) if raw is not None and manifest["datasets"] else None
+            if self._loaded is None and key and self._cache is not None:
+                return self._first_load(stamp, manifest, key)
+            version = self._verified_load(stamp, manifest, key)
+            self._save_later(self.SAVE_DELAY_S)
+            return version
 
-    def _refresh(self, stamp: tuple | None, manifest: dict, problems: list) -> int:
+    def _verified_load(self, stamp: tuple | None, manifest: dict, key: str | None) -> int:
+        problems = integrity.verified(self.store, manifest)
+        try:
+            return self._refresh(stamp, manifest, problems, key)
+        except duckdb.Error:
+            # a file with the right checksum that still does not read (written damaged)
+            screened = integrity.screen(self.store, manifest)
+            if len(screened) == len(problems):
+                raise
+            return self._refresh(stamp, manifest, screened, key)
+
+    def _first_load(self, stamp: tuple | None, manifest: dict, key: str) -> int:
+        """This process's first load: from the cache if it holds this manifest and every
+        file still has its checksum (a damaged file is left out and named, as a load from
+        Parquet would), else from Parquet by one process at a time: the others wait for it,
+        then start from the file it wrote."""
+        if integrity.verified(self.store, manifest):  # the load leaves out what it names
+            return self._verified_load(stamp, manifest, key)
+        if self._warm_start(stamp, manifest, key):
+            return self._data_version
+        lock = self._cache.lock()
+        held = lock.acquire(warm.WAIT_S)
+        try:
+            if held and self._warm_start(stamp, manifest, key):  # written while this one waited
+                lock.release()
+                return self._data_version
+            version = self._verified_load(stamp, manifest, key)
+        except BaseException:
+            lock.release()
+            raise
+        if held and self._key == key:
+            self._save_later(0.0, lock)  # the lock goes with the writing, so waiters find the file
+        else:
+            lock.release()
+            self._save_later(self.SAVE_DELAY_S)
+        return version
+
+    def _warm_start(self, stamp: tuple | None, manifest: dict, key: str) -> bool:
+        """Open the cache's copy of this manifest's tables in place of a load; False (and an
+        empty database, as before) if there is none or it does not check out."""
+        with self._lock:
+            self.con.close()
+            for p in (self._path, self._path + ".wal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(p)
+            ok = self._cache.restore(key, Path(self._path))
+            if ok:
+                try:
+                    con = duckdb.connect(self._path, config=self._config)
+                    # what every page reads is there (a file from another release would fail here)
+                    con.execute(_WARM_CHECK).fetchall()
+                except duckdb.Error as e:
+                    log.warning("読み込み済みデータベースのキャッシュを開けないため使いません（%s）", e)
+                    with contextlib.suppress(Exception):
+                        con.close()
+                    os.unlink(self._path)
+                    self._cache.damaged.add(key)  # written again after the load
+                    ok = False
+            if not ok:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self._path + ".wal")
+                self._box["con"] = _connect(self._path, self._config["temp_directory"])[0]
+                return False
+            self._box["con"] = con
+            self._loaded, self._parts = self._versions(manifest), self._wanted_parts(manifest)
+            self.problems = []
+            self._key = self._saved = key
+            self._data_version = manifest.get("data_version", 0)
+            self.is_demo, self.has_data = bool(manifest.get("demo")), bool(manifest["datasets"])
+            self.warm_started = True
+        self._stamp = stamp
+        return True
+
+    def _save_later(self, delay: float, lock: warm.WriterLock | None = None) -> None:
+        """Write the cache for what the tables now hold, in the background (one writer thread
+        per process; it writes again if the tables changed while it wrote)."""
+        if self._cache is None or self._key is None or self._key == self._saved:
+            if lock is not None:
+                lock.release()
+            return
+        with self._save_lock:
+            if self._saving:  # the running writer looks at the key again when it is done
+                if lock is not None:
+                    lock.release()
+                return
+            self._saving = True
+        thread = threading.Thread(target=self._save_loop, args=(delay, lock), daemon=True)
+        with _savers_lock:
+            global _savers_registered
+            if not _savers_registered:
+                # registered after the first Database's finalizer, so it runs before them
+                atexit.register(_stop_savers)
+                _savers_registered = True
+            _savers.add(thread)
+        thread.start()
+
+    def _save_loop(self, delay: float, lock: warm.WriterLock | None) -> None:
+        try:
+            while True:
+                _stopping.wait(delay)  # at exit: write now (see _stop_savers)
+                self.save_cache(lock)
+                lock, delay = None, self.SAVE_DELAY_S
+                with self._save_lock:
+                    if self._key is None or self._key == self._saved:
+                        self._saving = False
+                        return
+        except BaseException:
+            with self._save_lock:
+                self._saving = False
+            raise
+
+    def save_cache(self, lock: warm.WriterLock | None = None) -> bool:
+        """Write what the tables hold to the cache now (unless it is there already); True if
+        the cache then holds it. Waits for the writer's lock unless given it held."""
+        if self._cache is None:
+            return False
+        key = self._key
+        if lock is None:
+            lock = self._cache.lock()
+            if not lock.acquire(5.0 if _stopping.is_set() else warm.WAIT_S):  # at exit, not for long
+                self._saved = key
+                return False
+        try:
+            with self._lock:  # no load changes the file while it is copied
+                key = self._key
+                if key is None or self._box.get("closed"):
+                    return False
+                self._saved = key
+                if not self._cache.has(key):
+                    cur = self.con.cursor()
+                    try:
+                        cur.execute("checkpoint")  # every change in the file itself, none in a log
+                    finally:
+                        cur.close()
+                    if os.path.exists(self._path + ".wal") and os.path.getsize(self._path + ".wal"):
+                        return False
+                    self._cache.save(key, Path(self._path))
+                return True
+        except (OSError, duckdb.Error) as e:
+            log.warning("読み込み済みデータベースをデータフォルダに保存できませんでした（%s）", e)
+            return False
+        finally:
+            lock.release()
+
+    def _refresh(self, stamp: tuple | None, manifest: dict, problems: list, key: str | None = None) -> int:
         self._data_version = manifest.get("data_version", 0)
         self.is_demo, self.has_data = bool(manifest.get("demo")), bool(manifest["datasets"])
+        keep = None if problems else key  # tables without the damaged months are not kept
         if problems:
             manifest = integrity.without(manifest, problems)
         versions = self._versions(manifest)
         if versions == self._loaded and not (problems or self.problems):
+            self._key = keep
             self._stamp = stamp
             return self._data_version
         with self._lock:
             if versions == self._loaded and not (problems or self.problems):
+                self._key = keep
                 return self._data_version  # another thread loaded it meanwhile
             cur = self.con.cursor()
             cur.execute("begin transaction")
@@ -222,6 +435,7 @@ class Database:
                 cur.close()
             self._loaded, self._parts = versions, parts
             self.problems = list(problems or [])
+            self._key = keep
         self._stamp = stamp
         return manifest.get("data_version", 0)
 
@@ -230,11 +444,7 @@ class Database:
         parts file beside its month): whole on the first load, else only the months whose
         parts changed; a nation has 565,000 parts, which executemany bound row by row for
         minutes. Returns {(dataset, month): parts file} of what the table then holds."""
-        wanted = {
-            (ds, month): entry.get("parts_file")
-            for ds, months in manifest["datasets"].items()
-            for month, entry in months.items()
-        }
+        wanted = self._wanted_parts(manifest)
         if self._parts is None:
             cur.execute(_UPLOADS_TABLE)
             changed = sorted(wanted)
@@ -431,3 +641,23 @@ create or replace view districts as
     from areas
     group by prefecture, municipality, district;
 """
+
+# what a cached file must answer before it is used in place of a load
+_WARM_CHECK = "select (select count(*) from uploads), (select count(*) from areas), " + ", ".join(
+    f"(select count(*) from {ds}_all)" for ds in DATASETS
+)
+
+
+def _source(fn) -> str:
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):  # no source at hand: warm.LOAD_VERSION still keys the code
+        return ""
+
+
+# the code that shapes the tables: a change here is another cache key (see warm.LOAD_VERSION)
+_FINGERPRINT = "\n".join(
+    [_VIEWS, _UPLOADS_TABLE, repr(_UPLOADS_KEYS), repr(_DUCK_TYPES)]
+    + [_source(Database._load), _source(Database._load_uploads)]
+    + [f"{ds}: {[(c.key, c.type) for c in d.columns]}" for ds, d in DATASETS.items()]
+)

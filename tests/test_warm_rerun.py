@@ -1,0 +1,82 @@
+"""Less CPU per rerun (charts reused, query results kept in the process, the old-folder check
+remembered) must not change what anyone sees: every page drawn from the caches sends the same
+charts, tables and figures as the same page drawn with them off."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+from tests.test_app import signed_in
+from tsunagu.display import charts
+
+PAGES = ["overview", "places", "pantry", "forums", "district", "prefecture", "present", "handouts"]
+
+
+def drawn(at: AppTest) -> list:
+    """What the page sends that a person sees: each chart's spec and data, each table's
+    bytes and column settings, each figure and text, in page order."""
+    out = []
+    for node in at.main:
+        out += _leaves(node)
+    return out
+
+
+def _leaves(node) -> list:
+    kind = getattr(node, "type", None)
+    if kind == "vega_lite_chart":
+        p = node.proto
+        return [("chart", p.spec, sorted((d.name, d.data.data) for d in p.datasets), p.data.data)]
+    if kind == "arrow_data_frame":
+        p = node.proto
+        return [("table", p.arrow_data.data, p.columns)]
+    if kind == "metric":
+        return [("metric", node.label, node.value, node.delta)]
+    if kind in ("markdown", "caption", "info", "warning", "error", "title", "header", "subheader"):
+        return [(kind, node.value)]
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        return [leaf for child in children.values() for leaf in _leaves(child)]
+    return []
+
+
+def _district_picker(at: AppTest):
+    boxes = [w for w in at.multiselect if w.key == "f_dists"]
+    if boxes:
+        return boxes[0], [[d] for d in boxes[0].options[:2]]
+    picks = [w for w in at.selectbox if w.key == "present_pick"]
+    return picks[0], list(picks[0].options[1:3])
+
+
+def _page(demo_dir, monkeypatch, page: str, cache: str) -> AppTest:
+    monkeypatch.setenv("TSUNAGU_DATA_DIR", str(demo_dir))
+    monkeypatch.setenv(charts.REUSE_ENV, cache)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    signed_in(at, "kacho")
+    at.run()
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_page_from_the_caches_shows_what_it_shows_without_them(demo_dir, monkeypatch, page):
+    at = _page(demo_dir, monkeypatch, page, "off")
+    picker, (first, second) = _district_picker(at)
+    without = [drawn(at)]
+    picker.set_value(first).run()
+    without.append(drawn(at))
+
+    at = _page(demo_dir, monkeypatch, page, "on")
+    picker, _ = _district_picker(at)
+    cached = [drawn(at)]
+    picker.set_value(first).run()
+    picker, _ = _district_picker(at)
+    picker.set_value(second).run()
+    picker, _ = _district_picker(at)
+    picker.set_value(first).run()  # back to an area seen before: charts and results from the caches
+    cached.append(drawn(at))
+    assert not at.exception, [e.message for e in at.exception]
+    assert cached == without
+    assert without[0] != without[1]  # the change of area is on screen: the comparison sees it
