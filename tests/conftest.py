@@ -179,6 +179,9 @@ LONGEST_FIRST = (
     "tests/test_browser_attacks.py",
     "tests/test_browser_sessions.py",
     "tests/test_bench.py",
+    "tests/test_deploy.py",
+    "tests/test_browser_guide.py",
+    "tests/test_browser_editing.py",
 )
 
 
