@@ -125,9 +125,10 @@ def _ingest(args) -> int:
 
 def _mapping_args(args, store, saved: bool = True) -> dict[str, str | None]:
     """--map 見出し=列 (列: the contract's header or key, or 使わない) over the saved mapping."""
+    from tsunagu.contract.parse import header_key
     from tsunagu.contract.schema import DATASETS
     from tsunagu.ingest.pipeline import mapping_for
-    from tsunagu.ingest.validate import column_of, mapping_key
+    from tsunagu.ingest.validate import column_of
 
     ds = DATASETS[args.dataset]
     mapping = dict(mapping_for(store, args.dataset, municipality=args.municipality)) if saved else {}
@@ -140,7 +141,7 @@ def _mapping_args(args, store, saved: bool = True) -> dict[str, str | None]:
                 f"--map「{item}」は「ファイルの列名=つなぐの列名」の形で指定してください（例: サロン名=名称）。"
             )
         if target.strip() == "使わない":
-            mapping[mapping_key(head)] = None
+            mapping[header_key(head)] = None
             continue
         key = column_of(target.strip(), ds)
         if not key:
@@ -148,7 +149,7 @@ def _mapping_args(args, store, saved: bool = True) -> dict[str, str | None]:
             raise ValueError(
                 f"--map「{item}」の「{target}」は「{ds.label}」の列ではありません。使える列: {allowed}、使わない"
             )
-        mapping[mapping_key(head)] = key
+        mapping[header_key(head)] = key
     return mapping
 
 

@@ -161,12 +161,6 @@ class Cells:
     error_cells: list[tuple[int, int, str]] = field(default_factory=list)
 
 
-def is_workbook(content: bytes) -> bool:
-    from tsunagu.ingest import excel
-
-    return excel.kind(content) is not None
-
-
 def workbook_sheets(content: bytes) -> list[str]:
     """A workbook's visible sheets, in order ([] for a CSV); RefusedError if it cannot be opened."""
     from tsunagu.ingest import excel

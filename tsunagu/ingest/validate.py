@@ -8,6 +8,7 @@ stays fast.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,7 @@ from tsunagu.contract import parse
 from tsunagu.contract.issues import Issue, RefusedError
 from tsunagu.contract.schema import (
     BOOL,
+    DATASETS,
     DATE,
     ENUM,
     INT,
@@ -84,18 +86,20 @@ WAREKI_SUFFIX = "（和暦）"  # a display-only column beside a date in the pro
 
 
 def _names(ds: Dataset) -> tuple[dict[str, str], dict[str, str]]:
+    return _names_of(ds.name)
+
+
+@functools.cache
+def _names_of(dataset: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A dataset's headers and keys as compared (once per process: column_of runs per cell
+    of the first rows while the header is looked for)."""
     exact: dict[str, str] = {}
     loose: dict[str, str] = {}
-    for col in ds.columns:
+    for col in DATASETS[dataset].columns:
         for name in (col.header, col.key):
             exact[_header_key(name)] = col.key
             loose.setdefault(_header_loose(name), col.key)
     return exact, loose
-
-
-def mapping_key(header: str) -> str:
-    """How a saved column mapping names a file's header (so 「サロン名 」 = 「サロン名」)."""
-    return _header_key(header)
 
 
 def column_of(head: str, ds: Dataset, mapping: dict[str, str | None] | None = None) -> str | None:
@@ -103,9 +107,10 @@ def column_of(head: str, ds: Dataset, mapping: dict[str, str | None] | None = No
     「使わない」, or a 和暦 display column); None when unknown."""
     exact, loose = _names(ds)
     if mapping:
-        mapping = {mapping_key(k): v for k, v in mapping.items()}
-        if mapping_key(head) in mapping:
-            return mapping[mapping_key(head)] or ""
+        # a saved mapping names headers as parse.header_key spells them (「サロン名 」 = 「サロン名」)
+        mapping = {_header_key(k): v for k, v in mapping.items()}
+        if _header_key(head) in mapping:
+            return mapping[_header_key(head)] or ""
     # before the loose match, which drops (…) and would take 「開始年月（和暦）」 for 開始年月
     if parse.nfkc(head).endswith(parse.nfkc(WAREKI_SUFFIX)):
         base = exact.get(_header_key(parse.nfkc(head)[: -len(parse.nfkc(WAREKI_SUFFIX))]))
