@@ -265,13 +265,22 @@ def _read_zip(content: bytes) -> GeoFile:
             return GeoFile(features, crs, "Shapefile", encoding)
         except (UnicodeDecodeError, LookupError) as e:
             last = e
+        except shapefile.ShapefileException as e:
+            if "decode" not in str(e):  # pyshp says a wrong encoding in its own words
+                raise _error(
+                    f"{label}.shp を読めません（壊れているか、Shapefile ではありません: {str(e)[:80]}）。"
+                ) from None
+            last = e
         except RefusedError:
             raise
         except Exception as e:  # pyshp raises its own and struct errors on a damaged file
             raise _error(
                 f"{label}.shp を読めません（壊れているか、Shapefile ではありません: {str(e)[:80]}）。"
             ) from None
-    raise _error(f"{label}.dbf の文字コードが分かりません（UTF-8 でも Shift_JIS でもありません: {last}）。")
+    raise _error(
+        f"{label}.dbf の文字コードが分かりません（UTF-8 でも Shift_JIS でもありません: {str(last)[:80]}）。"
+        "文字コードを書いた .cpg を付けるか、UTF-8 で保存し直してください。"
+    )
 
 
 def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], limit: int | None = None) -> bytes:
@@ -792,3 +801,34 @@ def _frame(rows: list[tuple[Feature, list[tuple[str, str]]]], place: _Place) -> 
             )
     schema = DATASETS["boundaries"].stored_schema | {"_order": pl.Int64}
     return pl.DataFrame(out, schema=schema).sort("_order").drop("_order")
+
+
+@dataclass
+class Described:
+    """What the upload page shows before the check: the file's kind, size and name properties."""
+
+    kind: str  # "GeoJSON" / "Shapefile"
+    n_features: int
+    fields: list[str]  # properties holding text: candidates for the school's name
+    detected: str | None  # the one the check would use when none is chosen
+    crs: str  # the coordinate system's name as the file says it
+
+
+def describe(
+    content: bytes,
+    areas: pl.DataFrame | None,
+    scope: Scope = EVERYWHERE,
+    municipality: tuple[str, str] | None = None,
+) -> Described:
+    """The file read (RefusedError when it cannot be), its name properties and the detected one."""
+    geo = read_file(content)
+    fields = _string_fields(geo.features)
+    detected = None
+    if areas is not None and areas.height and geo.features:
+        try:
+            muni = _choose_municipality(geo.features, areas, scope, municipality)
+            detected = detect_name_field(geo.features, _place(areas, muni))
+        except RefusedError:
+            detected = next((k for k in NAME_FIELDS if k in fields), None)
+    crs = geo.crs.name if geo.crs is not None else "経度・緯度（WGS84）"
+    return Described(geo.kind, len(geo.features), fields, detected, crs)
