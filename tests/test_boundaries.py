@@ -159,6 +159,10 @@ def test_an_a27_geojson_of_the_prefecture_stores_the_municipalitys_school_distri
     # the live file is Parquet with WKB any tool reads, and the map reads it by its query
     live = pl.read_parquet(bstore.live_path("boundaries", "2024-04"))
     assert live.schema["geometry"] == pl.Binary
+    geo_key = json.loads(
+        pl.read_parquet_metadata(bstore.live_path("boundaries", "2024-04"))["geo"]
+    )  # GeoParquet
+    assert geo_key["primary_column"] == "geometry" and geo_key["columns"]["geometry"]["encoding"] == "WKB"
     rows = Database(bstore, cache=False).query("school_district_boundaries", municipality="倉敷市")
     assert rows["school_district"].to_list() == ["万寿小", "万寿東小", "玉島小", "連島東小"]
     assert rows["boundaries_month"].unique().to_list() == ["2024-04"] and rows["is_in_areas"].all()
@@ -253,6 +257,13 @@ def test_metres_without_a_crs_are_an_unknown_projection_named_by_feature(bstore)
     assert error.message.startswith(
         "座標が経度・緯度ではありません（メートル単位の平面直角座標などのようです）。座標系が分かりません。"
     )
+
+
+def test_a_file_with_none_of_the_chosen_municipality_is_refused(bstore):
+    result = ingest(a27_file(), "boundaries", "2024-04", bstore, municipality="岡山市")
+    assert [e.message for e in result.errors] == [
+        "岡山市の地物が1つもありません（4件すべてがほかの市町村のものです）。選んだ市町村とファイルを確かめてください。"
+    ]
 
 
 def test_a_school_district_without_a_shape_is_a_warning_and_the_rest_is_stored(bstore):

@@ -1,6 +1,7 @@
 """The upload page's parts: the column mapping (each of the council's own column names beside
-a choice of the contract's columns, or 「使わない」, with the mapped rows previewed) and the
-month a coordinator downloads to edit in Excel."""
+a choice of the contract's columns, or 「使わない」, with the mapped rows previewed), the
+month a coordinator downloads to edit in Excel, and for a boundaries file the name property's
+picker and the school districts it matched."""
 
 from __future__ import annotations
 

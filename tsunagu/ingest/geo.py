@@ -45,6 +45,7 @@ MAX_ISSUES = 500
 SIMPLIFY_DEGREES = 0.00002  # about 2 m: invisible at the zoom levels a map of school districts shows
 JAPAN_LON, JAPAN_LAT = (122.0, 154.0), (20.0, 46.0)
 WGS84 = pyproj.CRS.from_epsg(4326)
+LONLAT_AS_IS = ("World Geodetic System 1984", "Japanese Geodetic Datum 2000", "Japanese Geodetic Datum 2011")
 
 # A27's attributes, newest edition first (see the module's docstring)
 NAME_FIELDS = (
@@ -521,13 +522,7 @@ def _choose_municipality(
 def _transformer(crs: pyproj.CRS | None) -> pyproj.Transformer | None:
     if crs is None:
         return None
-    if (
-        crs.is_geographic
-        and crs.datum is not None
-        and any(
-            n in crs.datum.name for n in ("WGS", "JGD2011", "JGD2000", "Japanese Geodetic Datum 2000", "2011")
-        )
-    ):
+    if crs.is_geographic and crs.datum is not None and crs.datum.name.startswith(LONLAT_AS_IS):
         return None  # WGS84, JGD2000 and JGD2011 agree to well under a metre here: lon/lat as written
     try:
         return pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
@@ -568,7 +563,7 @@ def _build(f: Feature, transformer: pyproj.Transformer | None, crs_said: bool) -
     """Make the feature's shapely geometry in WGS84 lon/lat; the problem if it cannot be used."""
     try:
         geom = shape(f.geojson)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.GEOSException):
+    except Exception:  # whatever the file's coordinates are, they are the file's problem, said so
         return "座標が読めません（ポリゴンの座標の並びになっていません）"
     if geom.is_empty:
         return "形が空です"
@@ -673,6 +668,17 @@ def validate(
     owner_field = next((k for k in OWNER_FIELDS if k in present), None)
     kept = [f for f in features if not _other_municipality(f, place, code_field, owner_field)]
     skipped = len(features) - len(kept)
+    if not kept:
+        raise RefusedError(
+            [
+                Issue(
+                    None,
+                    "市町村",
+                    f"{place.municipality}の地物が1つもありません（{skipped:,}件すべてがほかの市町村のものです）。"
+                    "選んだ市町村とファイルを確かめてください。",
+                )
+            ]
+        )
     transformer = _transformer(geo.crs)
     errors: list[Issue] = []
     warnings: list[Issue] = []
