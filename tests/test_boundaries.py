@@ -440,3 +440,27 @@ def test_the_upload_page_checks_a_geojson_and_commits_it(bstore, monkeypatch):
         "万寿東小",
         "玉島小",
     ]
+
+
+def test_the_history_page_lists_the_boundaries_versions_to_restore(bstore, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+    from tests.test_app import signed_in
+
+    first = ingest(a27_file(), "boundaries", "2024-04", bstore, user="sc_tanaka")
+    second = ingest(a27_file(("万寿", "玉島")), "boundaries", "2024-04", bstore, user="sc_tanaka")
+    monkeypatch.setenv("TSUNAGU_DATA_DIR", str(bstore.root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    signed_in(at, "kanri")
+    at.run()
+    at.switch_page("pages/history.py").run()
+    next(s for s in at.selectbox if s.label == "データの種類").set_value("boundaries").run()
+    next(s for s in at.selectbox if s.label == "市町村").set_value(("岡山県", "倉敷市")).run()
+    assert not at.exception, [e.message for e in at.exception]
+    versions = next(d.value for d in at.dataframe if "いま有効" in d.value.columns)
+    assert versions[["版", "いま有効", "行数（全体）"]].values.tolist() == [
+        [first.version, "", 4],
+        [second.version, "○", 2],
+    ]
+    assert next(s for s in at.selectbox if s.label == "戻す版").value == first.version

@@ -475,7 +475,7 @@ def _choose_municipality(
                 [
                     Issue(
                         None,
-                        "市町村",
+                        None,
                         f"{chosen[1]}の境界は登録できません（あなたが登録できるのは {scope.label} です）。",
                     )
                 ]
@@ -508,7 +508,7 @@ def _choose_municipality(
         [
             Issue(
                 None,
-                "市町村",
+                None,
                 "どの市町村の境界か決められません。登録する市町村を選んでください"
                 "（コマンドでは --municipality。境界は1回の登録で1つの市町村です）。",
             )
@@ -641,7 +641,7 @@ def validate(
                 [
                     Issue(
                         None,
-                        "名前の属性",
+                        None,
                         f"属性「{name_field}」がファイルにありません。ある属性: {'、'.join(fields[:30]) or 'なし'}",
                     )
                 ]
@@ -654,7 +654,7 @@ def validate(
                 [
                     Issue(
                         None,
-                        "名前の属性",
+                        None,
                         "小学校（小学校区）の名前が入った属性が見つかりません。名前の属性を選んでください"
                         f"（コマンドでは --name-field）。ある属性: {'、'.join(fields[:30]) or 'なし'}",
                     )
@@ -673,7 +673,7 @@ def validate(
             [
                 Issue(
                     None,
-                    "市町村",
+                    None,
                     f"{place.municipality}の地物が1つもありません（{skipped:,}件すべてがほかの市町村のものです）。"
                     "選んだ市町村とファイルを確かめてください。",
                 )
