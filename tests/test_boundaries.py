@@ -204,7 +204,6 @@ def test_every_refusal_names_the_feature_and_nothing_is_written(bstore):
         a27_feature("倉敷市立青葉小学校", square("万寿東")),
         a27_feature("倉敷市立玉島小学校", bow_tie),
         a27_feature("倉敷市立連島東小学校", Point(133.74, 34.52)),
-        a27_feature("万寿小", square("万寿", 0.02)),
         a27_feature("", square("連島東")),
     ]
     before = tree_digest(bstore.root)
@@ -215,13 +214,30 @@ def test_every_refusal_names_the_feature_and_nothing_is_written(bstore):
         "（比べた名前: 「青葉」）。圏域マスタの小学校区: 万寿小、万寿東小、玉島小、連島東小",
         "3番目の地物（倉敷市立玉島小学校）": "辺どうしが交差しています（自己交差）。経度 133.77400・緯度 34.60400 のあたりです。",
         "4番目の地物（倉敷市立連島東小学校）": "形が点（Point）です。小学校区の範囲を表すポリゴンかマルチポリゴンにしてください。",
-        "5番目の地物（万寿小）": "小学校区「万寿小」の形が2つあります（1番目の地物（倉敷市立万寿小学校）と同じ小学校区）。"
-        "1つの小学校区には1つの形にしてください（離れた区域があるならマルチポリゴンにまとめます）。",
-        "6番目の地物": "名前（属性「A27_004」）が空です。小学校区の名前か学校名を入れてください。",
+        "5番目の地物": "名前（属性「A27_004」）が空です。小学校区の名前か学校名を入れてください。",
     }
     assert [str(e) for e in result.errors][0].startswith("[エラー] 2番目の地物（倉敷市立青葉小学校）: ")
     assert tree_digest(bstore.root) == before
     assert bstore.history("boundaries")[-1]["outcome"] == "refused"
+
+
+def test_a_school_district_split_over_two_features_is_joined_with_a_warning(bstore):
+    """A27 gives an enclave its own feature: both parts become the school district's one shape."""
+    enclave = square("万寿", 0.02)
+    features = [
+        a27_feature("倉敷市立万寿小学校", square("万寿")),
+        a27_feature("倉敷市立万寿東小学校", square("万寿東")),
+        a27_feature("万寿小", enclave),
+    ]
+    result = ingest(geojson(features), "boundaries", "2024-04", bstore)
+    assert result.ok, [str(e) for e in result.errors]
+    assert (
+        "小学校区「万寿小」の形が2つの地物（1番目（倉敷市立万寿小学校）、3番目（万寿小））に分かれていたので、"
+        "1つの形（マルチポリゴン）にまとめて登録します。" in [w.message for w in result.warnings]
+    )
+    manju = stored_shapes(bstore)["万寿小"]
+    assert manju.geom_type == "MultiPolygon"
+    assert manju.area == pytest.approx(square("万寿").area + enclave.area, rel=1e-6)
 
 
 @pytest.mark.parametrize(

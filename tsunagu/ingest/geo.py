@@ -694,6 +694,7 @@ def validate(
             "GIS ソフトで簡略化するか、市町村の分だけを切り出してください。"
         )
     taken: dict[str, Feature] = {}
+    joined: dict[str, list[Feature]] = {}  # school district → its features, when more than one
     rows = []
     for f in kept:
         problem = f.problem
@@ -719,12 +720,12 @@ def validate(
             )
             continue
         if key in taken:
+            # A27 splits some school districts into several features (an enclave, an island): they
+            # are one school district, so their shapes are joined and the join is said
             first = taken[key]
-            fail(
-                f,
-                f"小学校区「{homes[0][1]}」の形が2つあります（{first.index:,}番目の地物（{first.name}）と同じ小学校区）。"
-                "1つの小学校区には1つの形にしてください（離れた区域があるならマルチポリゴンにまとめます）。",
-            )
+            if problem is None and first.geometry is not None:
+                first.geometry = shapely.union(first.geometry, f.geometry)
+            joined.setdefault(key, [first]).append(f)
             continue
         taken[key] = f
         if problem is None:
@@ -744,6 +745,18 @@ def validate(
                 None,
                 f"ほかの市町村の地物 {skipped:,}件は読み飛ばしました（{how}のもの）。{place.municipality}の分だけを登録します。",
                 "warning",
+            )
+        )
+    for key, parts in joined.items():
+        named = "、".join(f"{p.index:,}番目（{p.name}）" for p in parts)
+        warnings.append(
+            Issue(
+                None,
+                None,
+                f"小学校区「{place.schools[key][0][1]}」の形が{len(parts)}つの地物（{named}）に分かれていたので、"
+                "1つの形（マルチポリゴン）にまとめて登録します。",
+                "warning",
+                feature=(parts[0].index, parts[0].name),
             )
         )
     for key, f in taken.items():
