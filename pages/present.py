@@ -25,7 +25,7 @@ st.markdown(
 .slide-unit {font-size: 3.5rem !important; font-weight: 700; margin-left: 0.6rem;}
 .slide-change {font-size: 2.6rem !important; font-weight: 600; color: #333;}
 .slide-note {font-size: 1.5rem !important; color: #444;}
-.slide-rate {font-size: 1.9rem !important; font-weight: 600; color: #0b3d6b; margin: 0;}
+.slide-rate {font-size: 1.6rem !important; font-weight: 600; color: #0b3d6b; margin: 0;}
 </style>""",
     unsafe_allow_html=True,
 )

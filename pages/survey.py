@@ -84,7 +84,10 @@ summary = pl.DataFrame(
         header_row[5]: pl.Float64,
     },
 )
-widgets.table(summary, f"国の調査_通いの場_{f.municipality_label}_{fy}年度.csv")
+# every row in view: these are the figures to copy into the survey's form
+widgets.table(
+    summary, f"国の調査_通いの場_{f.municipality_label}_{fy}年度.csv", height=35 * (summary.height + 1) + 3
+)
 st.caption(f"{BAND_RULE}　{national_context()}")
 
 st.markdown("### 数えなかった通いの場")
@@ -109,7 +112,7 @@ else:  # the list names every place (個人宅 among them) with its participants
 
 st.markdown("### 通いの場の一覧（数えたか・理由）")
 widgets.table(
-    report.places.drop("as_of_month"),
+    report.places.select(key for key, _ in survey_workbook.PLACE_COLUMNS),  # as the workbook lists them
     f"国の調査_通いの場一覧_{f.municipality_label}_{fy}年度.csv",
     height=420,
     detail=f.place,
