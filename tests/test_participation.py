@@ -415,3 +415,58 @@ def test_the_places_columns_are_documented_and_templated():
     header = template_csv("places").decode("utf-8-sig").strip().split(",")
     assert header[-4:] == ["主な活動", "参加実人数", "うち65歳以上", "うち75歳以上"]
     assert DATASETS["places"].column("main_activity").values[0] == "体操（運動）"
+
+
+def test_the_workbook_round_trips_the_counts_and_offers_the_headings(store):
+    """The month as the editable workbook and back: the counts and 主な活動 come back as they
+    were, and 主な活動 is a drop-down of the survey's headings (the empty template too)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    from tsunagu.ingest.workbook import OPTIONS_SHEET, edit_workbook, template_workbook
+
+    assert ingest(places_file(GOOD, second("茶話会,20,18,9")), "places", "2024-07", store).ok
+    month = store.read_month("places", "2024-07")
+    book = edit_workbook("places", month, "2024-07")
+    assert ingest(book, "places", "2024-08", store, file_name="places.xlsx").ok
+    survey_columns = [
+        "place_id",
+        "main_activity",
+        "participants_real",
+        "participants_65plus",
+        "participants_75plus",
+    ]
+    assert (
+        store.read_month("places", "2024-08").select(survey_columns).sort("place_id").rows()
+        == month.select(survey_columns).sort("place_id").rows()
+    )
+    for data in (book, template_workbook("places")):
+        wb = load_workbook(io.BytesIO(data))
+        ws, options = wb.worksheets[0], wb[OPTIONS_SHEET]
+        letter = get_column_letter([c.value for c in ws[1]].index("主な活動") + 1)
+        (dv,) = [d for d in ws.data_validations.dataValidation if str(d.sqref).startswith(f"{letter}2")]
+        first, last = dv.formula1.split("!")[1].replace("$", "").split(":")
+        column = first.rstrip("0123456789")
+        listed = [
+            options[f"{column}{r}"].value
+            for r in range(int(first[len(column) :]), int(last[len(column) :]) + 1)
+        ]
+        assert listed == list(DATASETS["places"].column("main_activity").values)
+
+
+def test_the_diff_names_a_changed_count(store):
+    from tsunagu.ingest.diff import compare
+
+    assert ingest(places_file(GOOD, second("茶話会,20,18,9")), "places", "2024-07", store).ok
+    before = store.read_month("places", "2024-07")
+    after = before.with_columns(
+        participants_real=pl.when(pl.col("place_id") == "TM-001")
+        .then(16)
+        .otherwise(pl.col("participants_real"))
+    )
+    change = compare("places", before, after)
+    assert change.changed.select("place_id", "what", "before", "after").rows() == [
+        ("TM-001", "参加実人数", "14", "16")
+    ]
+    totals = dict(zip(change.totals["measure"], change.totals["difference"]))
+    assert totals["参加実人数"] == 2 and totals["うち65歳以上"] == 0
