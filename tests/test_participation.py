@@ -470,3 +470,21 @@ def test_the_diff_names_a_changed_count(store):
     ]
     totals = dict(zip(change.totals["measure"], change.totals["difference"]))
     assert totals["参加実人数"] == 2 and totals["うち65歳以上"] == 0
+
+
+def test_a_municipality_without_the_months_list_has_no_rate_not_zero(tmp_path):
+    """県域比較 in a month one council has not sent yet: unknown, unranked, not 0%."""
+    store = Store(tmp_path / "data")
+    areas = "都道府県,市町村,地区,小学校区,人口,65歳以上人口\r\n岡山県,倉敷市,玉島,玉島小,12000,3000\r\n岡山県,総社市,総社,総社小,9000,2500\r\n"
+    assert ingest(areas.encode(), "areas", "2024-04", store).ok
+    row = "S-1,みんなの体操,総社市,総社,総社小,体操・運動,はい,活動中,,4,,,,体操（運動）,30,25,12"
+    assert ingest(places_file(row), "places", "2024-07", store).ok
+    ranked = Database(store, cache=False).query(
+        "participation_by_municipality", prefecture="岡山県", month="2024-07"
+    )
+    assert ranked.select(
+        "municipality", "has_list", "participation_rate_pct", "rank_participation"
+    ).rows() == [
+        ("総社市", True, 1.0, 1),
+        ("倉敷市", False, None, None),
+    ]

@@ -50,6 +50,7 @@ COLUMNS = {
     "participation_rate_pct": "参加率（65歳以上、%）",
     "municipality_aging_rate_pct": "市町村全体の高齢化率（%）",
     "rank_participation": "順位（参加率）",
+    "has_list": "その月の一覧あり",
     "is_counted": "調査で数える",
     "reason": "理由",
     "band": "開催頻度の区分",

@@ -145,11 +145,15 @@ def prefecture_section(prefecture: str, month: str, chosen: str) -> None:
     """県域比較: municipalities ranked by 参加率, the target as a line."""
     rows = session.run_query("participation_by_municipality", prefecture=prefecture, month=month)
     st.markdown(f"### {TITLE}の順位（{fmt.plain(prefecture)}、{_short(month)}）")
-    missing = rows.filter(pl.col("participation_rate_pct").is_null())["municipality"].to_list()
+    unlisted = rows.filter(~pl.col("has_list"))["municipality"].to_list()
+    missing = rows.filter(pl.col("has_list") & pl.col("participation_rate_pct").is_null())[
+        "municipality"
+    ].to_list()
     st.caption(
         "参加実人数の入力がない通いの場は合計に入らないため、入力のある通いの場の数を表に示します"
         "（入力が少ない市町村の参加率は低めに出ます）。"
-        + (f"入力がなく順位のない市町村: {fmt.plain('、'.join(missing))}。" if missing else "")
+        + (f"参加実人数の入力がなく順位のない市町村: {fmt.plain('、'.join(missing))}。" if missing else "")
+        + (f"この月の一覧が未登録の市町村: {fmt.plain('、'.join(unlisted))}。" if unlisted else "")
         + TARGET_LABEL
         + "。"
     )
