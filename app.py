@@ -49,6 +49,7 @@ pages = [
     st.Page("pages/forums.py", title="フォーラム・交流会", icon=":material/campaign:", url_path="forums"),
     st.Page("pages/district.py", title="地区カルテ", icon=":material/assignment:", url_path="district"),
     st.Page("pages/prefecture.py", title="県域比較", icon=":material/leaderboard:", url_path="prefecture"),
+    st.Page("pages/survey.py", title="国の調査（通いの場）", icon=":material/fact_check:", url_path="survey"),
     st.Page("pages/present.py", title="作戦会議モード", icon=":material/slideshow:", url_path="present"),
     st.Page("pages/handouts.py", title="配布資料（PDF）", icon=":material/print:", url_path="handouts"),
 ]

@@ -6,7 +6,7 @@ from tsunagu.contract import fmt
 from tsunagu.contract.labels import HEADLINES
 from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.wareki import month_label
-from tsunagu.dashboard import gate, header, session, widgets
+from tsunagu.dashboard import gate, header, participation, session, widgets
 from tsunagu.display import charts, privacy
 
 f = header.page_header("地域づくりダッシュボード「つなぐ」")
@@ -56,6 +56,8 @@ widgets.chart(
     empty=trend.is_empty(),
     message="この地域の通いの場のデータはまだありません。",
 )
+
+participation.overview_section(f)
 
 st.markdown(f"### データの更新状況（{f.municipality}）")
 fresh = session.run_query("data_freshness", municipality=f.municipality, prefecture=f.prefecture)

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from tsunagu.dashboard import editing, gate, header, session, widgets
+from tsunagu.dashboard import editing, gate, header, participation, session, widgets
 from tsunagu.display import charts
 
 f = header.page_header("居場所・通いの場")
@@ -17,6 +17,7 @@ active = list_now.filter(pl.col("status") == "活動中")
 c1.metric("通いの場（活動中）", f"{active.height:,}か所")
 c2.metric("うち補助金対象", f"{active['subsidized'].sum():,}か所")
 c3.metric("休止中", f"{list_now.filter(pl.col('status') == '休止中').height:,}か所")
+participation.places_headline(f)
 
 # only the open tab is drawn (drawing all six took half of a rerun); the tab is in the link.
 # Editors get a seventh, for their own municipalities.
@@ -62,6 +63,7 @@ if tab_counts.open:
             widgets.table(breakdown, f"通いの場_{dim}.csv")
         st.markdown("### 小学校区別")
         widgets.table(schools.drop("is_gap", "municipality_per_1000_65plus"), "通いの場_小学校区別.csv")
+        participation.places_by_district(f, districts)
 
 if tab_trend.open:
     with tab_trend:
@@ -71,6 +73,7 @@ if tab_trend.open:
             empty=trend.is_empty(),
         )
         widgets.table(trend, "通いの場_年度推移.csv")
+        participation.places_trend(f)
 
 if tab_changes.open:
     with tab_changes:
@@ -105,6 +108,7 @@ if tab_gaps.open:
         widgets.table(
             gaps.drop("is_gap"), "通いの場_手薄な小学校区.csv", empty="手薄な小学校区はありません。"
         )
+        participation.gaps(f, districts)
 
 if tab_map.open:
     with tab_map:

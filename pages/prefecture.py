@@ -7,7 +7,7 @@ import streamlit as st
 from tsunagu.contract import fmt
 from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.wareki import month_label
-from tsunagu.dashboard import board, header, session, widgets
+from tsunagu.dashboard import board, header, participation, session, widgets
 from tsunagu.display import charts
 
 f = header.page_header("県域比較")
@@ -67,6 +67,8 @@ else:
             empty=parts.is_empty(),
         )
         widgets.table(board.groups_table(groups), f"事業グループ比較_{pref}.csv")
+
+participation.prefecture_section(pref, f.month, chosen)
 
 st.markdown(f"### データの登録状況（{fmt.plain(pref)}）")
 # the month the councils are asked about: by default the latest any of them has sent (the

@@ -10,7 +10,7 @@ import streamlit as st
 
 from tsunagu.contract import fmt
 from tsunagu.contract.wareki import month_label
-from tsunagu.dashboard import filters, gate, session, widgets
+from tsunagu.dashboard import filters, gate, participation, session, widgets
 from tsunagu.display import charts, privacy
 
 gate.require("viewer")
@@ -25,6 +25,7 @@ st.markdown(
 .slide-unit {font-size: 3.5rem !important; font-weight: 700; margin-left: 0.6rem;}
 .slide-change {font-size: 2.6rem !important; font-weight: 600; color: #333;}
 .slide-note {font-size: 1.5rem !important; color: #444;}
+.slide-rate {font-size: 1.6rem !important; font-weight: 600; color: #0b3d6b; margin: 0;}
 </style>""",
     unsafe_allow_html=True,
 )
@@ -87,7 +88,8 @@ def slides_for(district: str) -> list[dict]:
 
     trend = session.run_query("places_by_fiscal_year", **area)
     return [
-        number("n_active_places", "通いの場（活動中）", "か所"),
+        number("n_active_places", "通いの場（活動中）", "か所")
+        | {"line": participation.wall_line(pref, muni, area["districts"], now["month"])},
         number("n_subsidized_places", "うち補助金対象サロン", "か所"),
         {
             "kind": "chart",
@@ -148,6 +150,8 @@ def show() -> None:
             )
         elif s["value"].endswith("未満") or s["value"] == privacy.COMPLEMENT:
             st.markdown(f'<p class="slide-note">{html.escape(privacy.note())}</p>', unsafe_allow_html=True)
+        if s.get("line"):
+            st.markdown(f'<p class="slide-rate">{html.escape(s["line"])}</p>', unsafe_allow_html=True)
     else:
         # no label is cut short on the wall (Vega-Lite truncates long labels by default)
         # one configure(): each call deep-copies the chart (the wall redraws every 20 s)

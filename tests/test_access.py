@@ -34,6 +34,7 @@ PAGES = {
     "pages/forums.py": ("フォーラム・交流会", "viewer"),
     "pages/district.py": ("地区カルテ", "viewer"),
     "pages/prefecture.py": ("県域比較", "viewer"),
+    "pages/survey.py": ("国の調査（通いの場）", "viewer"),
     "pages/present.py": (None, "viewer"),  # the wall: no title, slides
     "pages/handouts.py": ("配布資料（PDF）", "viewer"),
     "pages/start.py": ("はじめに", "editor"),

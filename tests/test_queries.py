@@ -70,6 +70,10 @@ BASE = {
     "pantry_sites_by_district": KURASHIKI,
     "pantry_sites_by_month": KURASHIKI,
     "pantry_top_sites": KURASHIKI | FY2023,
+    "participation_by_district": KURASHIKI,
+    "participation_by_municipality": {"prefecture": "長野県"},
+    "participation_coverage": KURASHIKI,
+    "participation_monthly": KURASHIKI,
     "places_breakdown": KURASHIKI | {"dimension": "category"},
     "places_by_district": KURASHIKI,
     "places_by_fiscal_year": KURASHIKI,
@@ -82,6 +86,7 @@ BASE = {
     "school_districts": KURASHIKI,
     "school_district_boundaries": KURASHIKI,
     "similar_municipalities": {"prefecture": "長野県", "municipality": "辰野町"},
+    "survey_places": KURASHIKI | {"fiscal_year": 2024},
     "upload_status": {"prefecture": "長野県"},
 }
 
@@ -221,6 +226,18 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("pantry_top_sites", "from_month"): same(from_month=FIRST["pantry"]),
     ("pantry_top_sites", "to_month"): TO_LATEST,
     ("pantry_top_sites", "limit"): same(limit=10),
+    ("participation_by_district", "prefecture"): PREFECTURE,
+    ("participation_by_district", "districts"): every_district,
+    ("participation_by_district", "month"): LATEST_MONTH,
+    ("participation_by_municipality", "month"): LATEST_MONTH,
+    ("participation_coverage", "prefecture"): PREFECTURE,
+    ("participation_coverage", "districts"): every_district,
+    ("participation_coverage", "month"): LATEST_MONTH,
+    ("participation_monthly", "prefecture"): PREFECTURE,
+    ("participation_monthly", "districts"): every_district,
+    ("participation_monthly", "school_district"): each(
+        mabi_schools, total("n_active", "n_reporting", "participants_65plus", "population_65plus"), **MABI
+    ),
     ("places_breakdown", "prefecture"): PREFECTURE,
     ("places_breakdown", "districts"): every_district,
     ("places_breakdown", "school_district"): each(mabi_schools, total("n_active"), **MABI),
@@ -264,6 +281,7 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("prefecture_groups", "to_month"): TO_LATEST,
     ("similar_municipalities", "limit"): same(limit=5),
     ("similar_municipalities", "everywhere"): same(everywhere=False),
+    ("survey_places", "prefecture"): PREFECTURE,
     ("upload_status", "month"): LATEST_MONTH,
 }
 

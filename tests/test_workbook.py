@@ -38,6 +38,10 @@ def place(place_id: str, **overrides) -> dict:
         "participants_avg": 12,
         "lat": 34.64419,
         "lon": 133.71816,
+        "main_activity": "茶話会",
+        "participants_real": 14,
+        "participants_65plus": 12,
+        "participants_75plus": 7,
     }
     return row | overrides
 

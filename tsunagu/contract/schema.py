@@ -72,6 +72,14 @@ class Dataset:
     def stored_schema(self) -> dict[str, pl.DataType]:
         return {c.key: POLARS_TYPES[c.type] for c in self.columns}
 
+    def conform(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A stored frame with every column of the contract: a month written before a column
+        was added (主な活動, 参加実人数, …) has none of it, and reads as empty there."""
+        missing = [c for c in self.columns if c.key not in frame.columns]
+        if not missing:
+            return frame
+        return frame.with_columns(pl.lit(None, dtype=POLARS_TYPES[c.type]).alias(c.key) for c in missing)
+
 
 PREFECTURE_OPTIONAL = Column(
     "prefecture",
@@ -172,6 +180,20 @@ OPERATOR_TYPES = (
 )
 TARGETS = ("限定なし", "高齢者", "子ども・子育て", "障がい者", "その他")
 PLACE_STATUSES = ("活動中", "休止中", "終了")
+# the national 通いの場 survey's headings of 主な活動内容 (contract/survey.py maps 種別 onto them)
+SURVEY_ACTIVITIES = (
+    "体操（運動）",
+    "会食",
+    "茶話会",
+    "認知症予防",
+    "趣味活動",
+    "農作業",
+    "生涯学習",
+    "ボランティア活動",
+    "就労的活動",
+    "多世代交流",
+    "その他",
+)
 
 PLACES = Dataset(
     "places",
@@ -207,6 +229,22 @@ PLACES = Dataset(
             note="経度と両方入力するか両方空欄、日本国内",
         ),
         Column("lon", "経度", NUMBER, required=False, min=122, max=154),
+        Column(
+            "main_activity",
+            "主な活動",
+            ENUM,
+            required=False,
+            values=SURVEY_ACTIVITIES,
+            note="国の通いの場調査の「主な活動内容」の区分。空欄なら種別から読み替えます",
+        ),
+        _count(
+            "participants_real",
+            "参加実人数",
+            required=False,
+            note="その月に参加した人の実人数（延べではなく、同じ人は1人）。国の調査の参加者実人数",
+        ),
+        _count("participants_65plus", "うち65歳以上", required=False, note="参加実人数以下"),
+        _count("participants_75plus", "うち75歳以上", required=False, note="うち65歳以上以下"),
     ),
 )
 

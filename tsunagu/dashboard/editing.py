@@ -46,6 +46,10 @@ GRID = {
         "subsidized",
         "sessions_per_month",
         "participants_avg",
+        "participants_real",
+        "participants_65plus",
+        "participants_75plus",
+        "main_activity",
         "venue_type",
         "operator_type",
         "target",
@@ -72,6 +76,8 @@ GRID = {
 # a pantry month is counts of that month: a new month starts them blank, not at last month's
 # figures (which would be saved as this month's if left) nor at 0 (a real figure: "no one came")
 MONTHLY_COUNTS = {
+    # who took part is the month's own count too (the national survey's 参加実人数)
+    "places": ("participants_real", "participants_65plus", "participants_75plus"),
     "pantry": (
         "new_donors",
         "donations",
@@ -79,7 +85,7 @@ MONTHLY_COUNTS = {
         "items_distributed",
         "consultations",
         "referrals",
-    )
+    ),
 }
 
 
@@ -127,6 +133,7 @@ def start(store: Store, dataset: str, place: Municipality, month: str, generatio
         rows, from_month = store.previous_rows(dataset, month, [place])
     if rows is None:
         rows = pl.DataFrame(schema=DATASETS[dataset].stored_schema)
+    rows = DATASETS[dataset].conform(rows)  # a month stored before a column was added
     return Start(dataset, place, month, rows, expected, from_month, generation)
 
 

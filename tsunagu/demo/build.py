@@ -27,6 +27,7 @@ from tsunagu.demo.simulate import (
     build_places,
     donors_by_month,
     month_range,
+    survey_fields,
 )
 from tsunagu.ingest.pipeline import ingest
 from tsunagu.store.versions import Store
@@ -52,6 +53,7 @@ def place_rows(places: list[Place], month: str, rng: random.Random) -> list[dict
         status = p.status.get(month)
         if status is None:
             continue
+        activity, real, older, oldest = survey_fields(p, month, status)
         rows.append(
             {
                 "通いの場ID": p.place_id,
@@ -71,6 +73,10 @@ def place_rows(places: list[Place], month: str, rng: random.Random) -> list[dict
                 "平均参加者数": "" if p.participants is None else p.participants,
                 "緯度": p.latlon[0] if p.latlon else "",
                 "経度": p.latlon[1] if p.latlon else "",
+                "主な活動": activity or "",
+                "参加実人数": "" if real is None else real,
+                "うち65歳以上": "" if older is None else older,
+                "うち75歳以上": "" if oldest is None else oldest,
             }
         )
     return rows

@@ -14,6 +14,7 @@ district's synthetic shape (geography.py: not A27).
 
 from __future__ import annotations
 
+import functools
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -401,6 +402,77 @@ def build_places(rng: random.Random) -> list[Place]:
     for p in nagiso_salons:  # over 1,000 participations a year: 30 salons × 1/month × ~3-4
         p.sessions, p.participants = 1, rng.randint(3, 4)
     return places
+
+
+# what the national 通いの場 survey asks (主な活動, 参加実人数) -----------------------------
+# Drawn from generators seeded by each place's ID and month, not from the demo's one random
+# stream: the draws that make the published figures are the same as before these fields.
+
+PARTICIPATION_FROM = "2019-04"  # the lists carry 参加実人数 from 令和元年度 (plausible, not published)
+NOT_COUNTING = ("天龍村", "信濃町")  # councils that do not collect the counts: missing data shows
+REPORTING_SHARE = 0.9  # of the other councils' places, the share whose leaders report them
+ACTIVITY_SHARE = 0.8  # the share of places whose 主な活動 is written (else read from 種別)
+_ACTIVITIES = {
+    "サロン": {"茶話会": 60, "体操（運動）": 20, "認知症予防": 10, "趣味活動": 10},
+    "カフェ": {"茶話会": 70, "認知症予防": 20, "多世代交流": 10},
+    "体操・運動": {"体操（運動）": 95, "認知症予防": 5},
+    "趣味・習いごと": {"趣味活動": 70, "生涯学習": 25, "就労的活動": 5},
+    "会食・地域食堂": {"会食": 90, "多世代交流": 10},
+    "子ども食堂": {"多世代交流": 60, "会食": 40},
+    "多世代交流": {"多世代交流": 100},
+    "見守り・訪問": {"ボランティア活動": 60, "その他": 40},
+    "その他": {"農作業": 40, "ボランティア活動": 20, "その他": 40},
+}
+
+
+@dataclass(frozen=True)
+class Participation:
+    activity: str | None
+    reports: bool  # its leader reports 参加実人数 every month
+    people: float  # different people in a month, before the month's variation
+    share_65: float
+    share_75_of_65: float
+
+
+def participation_of(p: Place) -> Participation:
+    """A place's lasting facts for the survey fields, the same in every month."""
+    return _participation(p.place_id, p.municipality, p.category, p.target, p.participants, p.sessions)
+
+
+@functools.cache  # asked for every month a place is listed
+def _participation(
+    place_id: str, municipality: str, category: str, target: str | None, average: int | None, sessions
+) -> Participation:
+    r = random.Random(f"{SEED}:participation:{place_id}")
+    weights = _ACTIVITIES[category]
+    activity = r.choices(list(weights), list(weights.values()))[0]
+    written = r.random() < ACTIVITY_SHARE
+    reports = r.random() < REPORTING_SHARE and municipality not in NOT_COUNTING
+    average = average if average is not None else r.randint(5, 20)
+    # different people in a month are more than the average at one session when it meets often
+    people = average * (1 + 0.05 * (min(sessions or 1, 8) - 1))
+    if category == "子ども食堂":
+        share = r.uniform(0.1, 0.3)
+    elif category == "多世代交流" or target == "子ども・子育て":
+        share = r.uniform(0.4, 0.7)
+    elif target == "高齢者":
+        share = r.uniform(0.9, 1.0)
+    else:
+        share = r.uniform(0.6, 0.9)
+    return Participation(activity if written else None, reports, people, share, r.uniform(0.45, 0.7))
+
+
+def survey_fields(p: Place, month: str, status: str) -> tuple[str | None, int | None, int | None, int | None]:
+    """(主な活動, 参加実人数, うち65歳以上, うち75歳以上) of a place's row in a month: the counts
+    only for a running place whose leader reports them, from PARTICIPATION_FROM."""
+    facts = participation_of(p)
+    if status != "活動中" or not facts.reports or month < PARTICIPATION_FROM:
+        return facts.activity, None, None, None
+    r = random.Random(f"{SEED}:participation:{p.place_id}:{month}")
+    real = max(1, round(facts.people * r.uniform(0.9, 1.1)))
+    older = min(real, round(real * facts.share_65 * r.uniform(0.97, 1.03)))
+    oldest = min(older, round(older * facts.share_75_of_65 * r.uniform(0.95, 1.05)))
+    return facts.activity, real, older, oldest
 
 
 # pantry ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.wareki import fiscal_year_label, fiscal_year_months, fiscal_year_of, month_label
 from tsunagu.display import charts, privacy
 from tsunagu.documents.pdf import Document
+from tsunagu.query import participation
 from tsunagu.query.database import Database
 
 JST = dt.timezone(dt.timedelta(hours=9))  # Japan keeps no daylight saving time
@@ -219,6 +220,11 @@ def district_handout(db: Database, area: Area, today: dt.date | None = None) -> 
     doc.figures(cards)
     if hid:
         doc.note(privacy.note())
+    doc.note(
+        participation.paper_line(
+            db, area.prefecture, area.municipality, area.params()["districts"], area.month
+        )
+    )
 
     trend = db.query("places_by_fiscal_year", **area.params())
     trend = trend.filter(pl.col("as_of_month") <= area.month)

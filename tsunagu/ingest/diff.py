@@ -23,6 +23,7 @@ def _totals(dataset: str, frame: pl.DataFrame | None) -> dict[str, int]:
     out = {"行数": 0 if frame is None else frame.height}
     if frame is None:
         frame = pl.DataFrame(schema=DATASETS[dataset].stored_schema)
+    frame = DATASETS[dataset].conform(frame)  # a month stored before a column was added
     if dataset == "places":
         active = frame.filter(pl.col("status") == "活動中")
         out |= {
@@ -67,7 +68,8 @@ def compare(dataset: str, before: pl.DataFrame | None, after: pl.DataFrame) -> C
     ).with_columns((pl.col("after") - pl.col("before")).alias("difference"))
     ds = DATASETS[dataset]
     keys, name = KEYS[dataset]
-    before = before if before is not None else pl.DataFrame(schema=ds.stored_schema)
+    before = ds.conform(before) if before is not None else pl.DataFrame(schema=ds.stored_schema)
+    after = ds.conform(after)
     shown = list(
         dict.fromkeys([*keys, name, *(c for c in ("district", "category", "status") if c in ds.keys)])
     )

@@ -423,6 +423,27 @@ def row_rules(
             "lat",
             lambda r: "緯度と経度は両方入力するか、両方空欄にしてください。",
         )
+        # 0 ≤ うち75歳以上 ≤ うち65歳以上 ≤ 参加実人数 (the minimum is the columns' own rule)
+        for part, whole in (
+            ("participants_65plus", "participants_real"),
+            ("participants_75plus", "participants_65plus"),
+        ):
+            part_name, whole_name = ds.column(part).header, ds.column(whole).header
+            each(
+                pl.col(part) > pl.col(whole),
+                part,
+                lambda r, part=part, whole=whole, whole_name=whole_name: (
+                    f"「{r[part]:,}」は{whole_name}（{r[whole]:,}）より多くなっています。"
+                    f"{whole_name}以下の整数で入力してください。"
+                ),
+            )
+            each(
+                pl.col(part).is_not_null() & pl.col(whole).is_null(),
+                part,
+                lambda r, part_name=part_name, whole_name=whole_name: (
+                    f"{whole_name}が空欄です。{part_name}を入れるときは{whole_name}も入れてください。"
+                ),
+            )
     if ds.name == "pantry":
         each(
             pl.col("referrals") > pl.col("consultations"),
