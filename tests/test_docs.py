@@ -86,3 +86,17 @@ def test_the_docs_link_only_to_files_a_clone_has():
     assert "[docs/contract.md](docs/contract.md)" in README
     assert "[docs/published-figures.md](docs/published-figures.md)" in README
     assert "[docs/architecture.md](docs/architecture.md)" in README
+
+
+def test_the_readme_shows_the_survey_mapping_the_report_uses():
+    """The README's table of the project's categories → the survey's headings is the code's table."""
+    from tsunagu.contract import survey
+
+    section = README.split("つなぐの区分から調査の区分への対応")[1].split("\n\n**")[0]
+    shown = set()
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 3 and "→" in cells[0] and cells[1] != "つなぐの値":
+            column, item = (c.strip() for c in cells[0].split("→"))
+            shown |= {(column, v, item, cells[2]) for v in cells[1].split("、")}
+    assert shown == set(survey.mapping_rows())
