@@ -5,7 +5,7 @@
 with uploaded as (  -- the months first: uploads has a row per municipality and month
     select distinct month
     from uploads
-    where dataset <> 'areas'
+    where dataset not in ('areas', 'boundaries')  -- reference data, not a month's figures
       and ($municipality::varchar is null or municipality = $municipality)
       and ($prefecture::varchar is null or prefecture = $prefecture)
 ),

@@ -8,7 +8,7 @@
 -- params: $prefecture (text), $month (text 'YYYY-MM', optional: null = the latest month any
 --         municipality uploaded places, pantry or forums)
 with target as (
-    select coalesce($month::varchar, (select max(month) from uploads where dataset <> 'areas')) as month
+    select coalesce($month::varchar, (select max(month) from uploads where dataset not in ('areas', 'boundaries'))) as month
 ),
 
 datasets as (

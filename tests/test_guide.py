@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import AREAS_CSV, ROOT
 from tests.test_app import metrics, signed_in
 from tests.test_ingest_formats import places_csv
-from tsunagu.contract.schema import DATASETS
+from tsunagu.contract.schema import DATASETS, TABLE_DATASETS
 from tsunagu.contract.scope import EVERYWHERE, Scope
 from tsunagu.dashboard import guide
 from tsunagu.ingest.pipeline import ingest
@@ -99,8 +99,8 @@ def test_editor_on_an_empty_folder_starts_on_the_four_steps_none_ticked(empty, o
     }
     # and offers its template, headed as the contract says
     buttons = at.get("download_button")
-    assert [b.proto.label.split("のひな形")[0] for b in buttons] == [d.label for d in DATASETS.values()]
-    for button, dataset in zip(buttons, DATASETS.values()):
+    assert [b.proto.label.split("のひな形")[0] for b in buttons] == [d.label for d in TABLE_DATASETS.values()]
+    for button, dataset in zip(buttons, TABLE_DATASETS.values()):
         name, template = offered[button.proto.url]
         assert name.startswith(f"ひな形_{dataset.label}.")
         headers = headers_of(template)

@@ -80,6 +80,7 @@ BASE = {
     "prefecture_compare": {"prefecture": "長野県"} | FY2023,
     "prefecture_groups": {"prefecture": "長野県"} | FY2023,
     "school_districts": KURASHIKI,
+    "school_district_boundaries": KURASHIKI,
     "similar_municipalities": {"prefecture": "長野県", "municipality": "辰野町"},
     "upload_status": {"prefecture": "長野県"},
 }
@@ -256,6 +257,8 @@ CHECKS: dict[tuple[str, str], Check] = {
     ("prefecture_compare", "to_month"): TO_LATEST,
     ("school_districts", "prefecture"): PREFECTURE,
     ("school_districts", "districts"): every_district,
+    ("school_district_boundaries", "prefecture"): PREFECTURE,
+    ("school_district_boundaries", "month"): LATEST_MONTH,
     ("prefecture_groups", "month"): LATEST_MONTH,
     ("prefecture_groups", "from_month"): same(from_month=FIRST["forums"]),
     ("prefecture_groups", "to_month"): TO_LATEST,

@@ -6,7 +6,7 @@ import polars as pl
 
 from tests.conftest import PASSWORDS  # noqa: F401 - the users fixture sets TSUNAGU_USERS_FILE
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
-from tsunagu.contract.schema import DATASETS
+from tsunagu.contract.schema import TABLE_DATASETS
 from tsunagu.ingest.diff import compare
 from tsunagu.ingest.pipeline import ingest, validate_upload
 from tsunagu.ingest.template import template_csv
@@ -48,7 +48,7 @@ def test_pantry_diff_gives_totals_before_and_after(store):
 
 
 def test_templates_have_japanese_headers_and_open_in_excel(store):
-    for name, ds in DATASETS.items():
+    for name, ds in TABLE_DATASETS.items():
         data = template_csv(name)
         assert data.startswith(b"\xef\xbb\xbf")
         assert data[3:].decode("utf-8").strip() == ",".join(c.header for c in ds.columns)

@@ -108,6 +108,7 @@ def _ingest(args) -> int:
         municipality=args.municipality,
         sheet=args.sheet,
         mapping=mapping,
+        name_field=args.name_field,
     )
     if result.ok and args.save_map and args.map:
         from tsunagu.store import mappings
@@ -207,7 +208,8 @@ def _query(args) -> int:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(frame.columns)
     for row in frame.iter_rows():
-        writer.writerow(["" if v is None else v for v in row])
+        # a shape (WKB) as hex, as GIS tools take it (ST_GeomFromWKB(unhex(...)))
+        writer.writerow(["" if v is None else v.hex() if isinstance(v, bytes) else v for v in row])
     return _damage(db)
 
 
@@ -622,13 +624,19 @@ def build_parser() -> argparse.ArgumentParser:
     def add_data_dir(p):
         p.add_argument("--data-dir", help="データフォルダ（既定: $TSUNAGU_DATA_DIR か data/）")
 
-    p = sub.add_parser("ingest", help="月次CSVを検証して登録する")
+    p = sub.add_parser("ingest", help="月次CSV（境界は GeoJSON・Shapefile の ZIP）を検証して登録する")
     p.add_argument("--dataset", required=True, choices=list(DATASETS), help="データの種類")
     p.add_argument("--month", required=True, type=_month, help="対象月（2024-07、令和6年7月 など）")
     p.add_argument("--user", default=getpass.getuser(), help="監査ログに残す登録者名")
     p.add_argument(
         "--municipality",
-        help="どの市町村の月か（行のないフォーラムのファイルで必要。行があるときは、すべての行がこの市町村か確かめる）",
+        help="どの市町村の月か（行のないフォーラムのファイルと境界で必要。行があるときは、すべての行がこの市町村か確かめる。"
+        "県全体の境界のファイルは、この市町村の地物だけを登録する）",
+    )
+    p.add_argument(
+        "--name-field",
+        metavar="属性",
+        help="境界（boundaries）のファイルで学校名・小学校区名が入った属性（省略時: 国土数値情報 A27 の名称などから自動で選ぶ）",
     )
     p.add_argument(
         "--sheet", help="ブック（.xlsx/.xlsm/.xls/.ods）のどのシートか（省略時: 最初の表示されているシート）"
@@ -642,7 +650,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-map", action="store_true", help="--map の対応を市町村ごとに保存し、次回から使う")
     p.add_argument("--no-saved-map", action="store_true", help="保存してある列の対応を使わない")
     add_data_dir(p)
-    p.add_argument("file", help="登録する CSV またはブック（.xlsx/.xlsm/.xls/.ods）")
+    p.add_argument(
+        "file", help="登録する CSV またはブック（.xlsx/.xlsm/.xls/.ods）、境界は GeoJSON か Shapefile の ZIP"
+    )
     p.set_defaults(func=_ingest)
 
     p = sub.add_parser("migrate", help="以前の形式のデータフォルダを、市町村ごとに登録を保管する形式に移す")

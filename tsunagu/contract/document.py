@@ -15,6 +15,7 @@ from tsunagu.contract.schema import (
     DATASETS,
     DATE,
     ENUM,
+    GEOMETRY,
     INT,
     MONTH,
     NUMBER,
@@ -36,6 +37,7 @@ TYPE_NAMES = {
     BOOL: "はい／いいえ",
     MONTH: "年月",
     DATE: "日付",
+    GEOMETRY: "形（WKB）",
 }
 
 
@@ -76,9 +78,14 @@ def _cell(text: str) -> str:
 
 
 def _dataset_table(ds: Dataset) -> str:
-    lines = [
-        f"### `{ds.name}` {ds.label}",
-        "",
+    lines = [f"### `{ds.name}` {ds.label}", ""]
+    if ds.kind == "geo":
+        lines += [
+            "CSV ではなく、GeoJSON（.geojson・.json）か Shapefile の ZIP で登録します。"
+            "1つの地物（ポリゴンかマルチポリゴン）が1つの小学校区で、保存される列は次のとおりです。",
+            "",
+        ]
+    lines += [
         "| 列の見出し | キー | 型 | 必須 | 入れられる値・範囲・決まり |",
         "|---|---|---|---|---|",
     ]
@@ -89,7 +96,9 @@ def _dataset_table(ds: Dataset) -> str:
             f"{_cell(_rule(ds, col))} |"
         )
     lines.append("")
-    if ds.allow_empty:
+    if ds.kind == "geo":
+        lines.append("地物が1つもないファイルは受け付けません。")
+    elif ds.allow_empty:
         lines.append("見出し行だけのファイル（データ0行）は「この月は0件」として登録します（注意を表示）。")
     else:
         lines.append("見出し行だけのファイル（データ0行）は受け付けません。")

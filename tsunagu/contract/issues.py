@@ -15,10 +15,16 @@ class Issue:
     level: str = "error"
     sheet: str | None = None  # a workbook's sheet
     letter: str | None = None  # the column's letter (E), when the file has the column
+    # a feature of a boundaries file: (its position, 1 = first; its name, "" if it has none)
+    feature: tuple[int, str] | None = None
 
     @property
     def place(self) -> str:
-        """Where, as a coordinator finds it in Excel: 「Sheet1 の 12行目・E列（地区）」."""
+        """Where, as a coordinator finds it in Excel: 「Sheet1 の 12行目・E列（地区）」, or in a
+        boundaries file: 「3番目の地物（倉敷市立万寿小学校）」."""
+        if self.feature is not None:
+            index, name = self.feature
+            return f"{index:,}番目の地物" + (f"（{name}）" if name else "")
         where = []
         if self.row is not None:
             where.append(f"{self.row}行目")
@@ -46,6 +52,7 @@ class Issue:
             "level": self.level,
             "sheet": self.sheet,
             "letter": self.letter,
+            "feature": self.place if self.feature is not None else None,
         }
 
 
@@ -53,5 +60,7 @@ class RefusedError(Exception):
     """The file is refused whole; nothing was written."""
 
     def __init__(self, issues: list[Issue]):
-        self.issues = sorted(issues, key=lambda i: (i.row or 0, i.column or "", i.message))
+        self.issues = sorted(
+            issues, key=lambda i: (i.row or 0, i.feature[0] if i.feature else 0, i.column or "", i.message)
+        )
         super().__init__("\n".join(str(i) for i in self.issues))

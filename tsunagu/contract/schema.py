@@ -20,6 +20,7 @@ TEXT, INT, NUMBER, BOOL, ENUM, MONTH, DATE, AREA = (
     "date",
     "area",
 )
+GEOMETRY = "geometry"  # WKB, WGS84 longitude/latitude (boundaries only)
 
 POLARS_TYPES = {
     TEXT: pl.String,
@@ -30,6 +31,7 @@ POLARS_TYPES = {
     NUMBER: pl.Float64,
     BOOL: pl.Boolean,
     DATE: pl.Date,
+    GEOMETRY: pl.Binary,
 }
 
 
@@ -55,6 +57,9 @@ class Dataset:
     columns: tuple[Column, ...]
     allow_empty: bool = False
     has_areas: bool = True  # municipality/district/school_district checked against areas
+    # "table": a CSV or workbook of these columns; "geo": a GeoJSON or zipped Shapefile whose
+    # features become these columns (ingest/geo.py), so no template, workbook or editing
+    kind: str = "table"
 
     @property
     def keys(self) -> list[str]:
@@ -283,4 +288,33 @@ FORUMS = Dataset(
     allow_empty=True,
 )
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in (AREAS, PLACES, PANTRY, FORUMS)}
+BOUNDARIES = Dataset(
+    "boundaries",
+    "小学校区の境界",
+    (
+        Column("prefecture", "都道府県", AREA),
+        Column("municipality", "市町村", AREA),
+        Column("district", "地区", AREA),
+        Column("school_district", "小学校区", AREA, note="1つの小学校区に1つの形"),
+        Column(
+            "feature_name",
+            "地物の名前",
+            TEXT,
+            note="ファイルにあった名前（国土数値情報 A27 なら学校名、例: 倉敷市立万寿小学校）",
+        ),
+        Column("geometry", "形", GEOMETRY, note="ポリゴンかマルチポリゴン。世界測地系（WGS84）の経度・緯度"),
+        Column(
+            "geometry_display",
+            "表示用の形",
+            GEOMETRY,
+            note="地図に描くために登録のとき一度だけ簡略化したもの（誤差およそ2m）",
+        ),
+        Column("label_lon", "ラベルの経度", NUMBER, note="形の内側にある1点（地図の名前の位置）"),
+        Column("label_lat", "ラベルの緯度", NUMBER),
+    ),
+    kind="geo",
+)
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (AREAS, PLACES, PANTRY, FORUMS, BOUNDARIES)}
+# the datasets uploaded as tables (CSV, workbooks): templates, column mappings, editing
+TABLE_DATASETS: dict[str, Dataset] = {n: d for n, d in DATASETS.items() if d.kind == "table"}

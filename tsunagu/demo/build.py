@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tsunagu.contract.schema import DATASETS
 from tsunagu.demo.areas import KURASHIKI, MUSASHINO, area_rows
+from tsunagu.demo.geography import boundaries_geojson
 from tsunagu.demo.simulate import (
     AREAS_MONTH,
     PANTRY_MONTHS,
@@ -167,6 +168,8 @@ UPLOADERS = {
     "山ノ内町": "yamanouchi",
 }
 HISTORY_IMPORTER = "demo"
+BOUNDARIES_MONTH = PLACES_MONTHS[0]
+BOUNDARIES_FILE = "A27_倉敷市_架空.geojson"
 OWN_UPLOADS_FROM = "2025-01"
 
 
@@ -220,6 +223,18 @@ def build(seed: int = SEED) -> DemoFiles:
         files.append(
             DemoFile("areas", AREAS_MONTH, name, to_csv(mine, headers("areas"), "utf-8-sig"), UPLOADERS[muni])
         )
+    # 倉敷市's school-district shapes (synthetic, not A27) as the council would upload A27's
+    # GeoJSON: from the demo's first month, so every month's map has them
+    files.append(
+        DemoFile(
+            "boundaries",
+            BOUNDARIES_MONTH,
+            BOUNDARIES_FILE,
+            boundaries_geojson(),
+            UPLOADERS[KURASHIKI],
+            KURASHIKI,
+        )
+    )
     places = build_places(rng)
     for month in month_range(*PLACES_MONTHS):
         # places as CP932, Excel's default "CSV (コンマ区切り)" in Japan

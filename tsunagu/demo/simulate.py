@@ -26,6 +26,7 @@ from tsunagu.demo.areas import (
     MUSASHINO_AREAS,
     NAGANO,
 )
+from tsunagu.demo.geography import place_point
 from tsunagu.demo.published import (
     ACTIVITY_2022_10,
     ACTIVITY_2024_07,
@@ -65,14 +66,6 @@ DONORS_BY_2022_10 = 362  # published: over 350
 DONORS_BY_2024_07 = 771  # published: over 760
 
 DISTRICT_CODES = {"倉敷": "KRS", "水島": "MZS", "児島": "KJM", "玉島": "TMS", "真備": "MBI", "船穂": "FNO"}
-_CENTERS = {
-    "倉敷": (34.585, 133.772),
-    "水島": (34.522, 133.742),
-    "児島": (34.474, 133.805),
-    "玉島": (34.545, 133.672),
-    "真備": (34.636, 133.695),
-    "船穂": (34.580, 133.648),
-}
 
 
 def month_range(first: str, last: str) -> list[str]:
@@ -154,6 +147,15 @@ class Place:
     prefecture: str = "岡山県"
 
 
+def _latlon(district: str, school: str, place_id: str, rng: random.Random) -> tuple[float, float] | None:
+    """A point inside the place's own (synthetic) school district (demo/geography.py). The two
+    draws the demo's stream always made here are still made, so every later draw, and every
+    figure, stays as it was."""
+    rng.uniform(-0.03, 0.03)
+    rng.uniform(-0.03, 0.03)
+    return place_point(district, school, place_id)
+
+
 class PlaceFactory:
     def __init__(
         self,
@@ -177,7 +179,6 @@ class PlaceFactory:
         pattern = rng.choice(_NAME_PATTERNS[category])
         name = pattern.format(s=school.removesuffix("小"), n=rng.choice(_NICKNAMES))
         has_ll = self.municipality == KURASHIKI and rng.random() < 0.7
-        center = _CENTERS.get(district, (34.6, 133.7))
         return Place(
             place_id=pid,
             name=name,
@@ -199,12 +200,7 @@ class PlaceFactory:
             sessions=rng.choice([0.5, 1, 1, 2, 2, 4, 4, 8]) if rng.random() < 0.9 else None,
             started_on=start_month,
             participants=rng.randint(5, 30) if rng.random() < 0.8 else None,
-            latlon=(
-                round(center[0] + rng.uniform(-0.03, 0.03), 5),
-                round(center[1] + rng.uniform(-0.03, 0.03), 5),
-            )
-            if has_ll
-            else None,
+            latlon=_latlon(district, school, pid, rng) if has_ll else None,
             prefecture=self.prefecture,
         )
 

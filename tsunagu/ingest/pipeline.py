@@ -17,6 +17,7 @@ from tsunagu.contract.parse import nfkc, parse_month
 from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.scope import EVERYWHERE, Scope
 from tsunagu.contract.wareki import month_label
+from tsunagu.ingest import geo
 from tsunagu.ingest.read import read_table
 from tsunagu.ingest.validate import Validated, column_of, recogniser, validate
 from tsunagu.store import mappings
@@ -76,10 +77,12 @@ def validate_upload(
     *,
     sheet: str | None = None,
     mapping: dict[str, str | None] | None = None,
-) -> Validated:
+    name_field: str | None = None,
+) -> Validated | geo.Matched:
     """Validate without writing anything. Raises RefusedError with every problem.
     `sheet`: a workbook's sheet (default: the first visible one); `mapping`: names for the
-    file's own headers (default: the one saved for the municipality and dataset)."""
+    file's own headers (default: the one saved for the municipality and dataset);
+    `name_field`: a boundaries file's property naming the school (default: detected)."""
     if dataset not in DATASETS:
         raise RefusedError(
             [
@@ -97,6 +100,9 @@ def validate_upload(
         areas = store.current_areas()
     except StoreError as e:
         raise RefusedError([Issue(None, None, str(e))]) from None
+    if ds.kind == "geo":  # a GeoJSON or zipped Shapefile: its own reader and checks
+        chosen = choose_municipality(store, areas, scope, municipality) if municipality else None
+        return geo.validate(content, areas, scope, chosen, name_field=name_field)
     if mapping is None:
         mapping = saved_mapping(store, dataset, areas, scope, municipality)
     raw = read_table(content, sheet, recogniser(ds, mapping))
@@ -259,6 +265,7 @@ def ingest(
     sheet: str | None = None,
     mapping: dict[str, str | None] | None = None,
     expected: dict[str, str | None] | None = None,
+    name_field: str | None = None,
 ) -> IngestResult:
     """Validate and store one upload for the municipalities it covers. `scope`: whose rows
     the uploader may write; `municipality`: the one chosen on upload (needed for a forums
@@ -268,7 +275,15 @@ def ingest(
     try:
         month = normalise_month(month)
         result = validate_upload(
-            content, dataset, month, store, scope, municipality, sheet=sheet, mapping=mapping
+            content,
+            dataset,
+            month,
+            store,
+            scope,
+            municipality,
+            sheet=sheet,
+            mapping=mapping,
+            name_field=name_field,
         )
         damaged = [i for i in result.warnings if i.level == "damaged"]
         extra = {"action": "demo" if demo else "ingest", "warnings": len(result.warnings) - len(damaged)}

@@ -10,6 +10,7 @@ Views that pages read (the on-disk layout is known only here):
     areas          each municipality's latest areas upload (it validates uploads, gives populations)
     places, pantry, forums   every month, with a `month` column ('YYYY-MM')
     places_latest  the latest month of places
+    boundaries     every month's school-district shapes (WKB geometry; reference data like areas)
     municipalities, districts   one row per area of `areas`, with populations
     uploads        the live part of every municipality's uploaded month (a month may have no rows)
 Macros: fiscal_year('YYYY-MM') -> 2024, fiscal_year_label(2024) -> '令和6年度',
@@ -48,6 +49,7 @@ _DUCK_TYPES = {
     pl.Float64: "double",
     pl.Boolean: "boolean",
     pl.Date: "date",
+    pl.Binary: "blob",  # boundaries' WKB geometry
 }
 LIST_PARAMS = {"districts"}  # bound as lists; the command line gives them comma-separated
 _PARAM = re.compile(r"(?<![\w$:])\$([A-Za-z_]\w*)")
@@ -614,6 +616,7 @@ create or replace view places_latest as
     select * from places_all where month = (select max(month) from uploads where dataset = 'places');
 create or replace view pantry as select * from pantry_all;
 create or replace view forums as select * from forums_all;
+create or replace view boundaries as select * from boundaries_all;  -- WKB, WGS84 lon/lat
 create or replace view municipalities as
     select
         prefecture,
