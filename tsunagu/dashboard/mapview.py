@@ -24,6 +24,7 @@ from tsunagu.dashboard.gate import can_detail
 from tsunagu.display import maps
 
 NOT_PICKED = "（選んでいません）"
+WALL_LABEL_PX = 26
 CSS = """<style>
 .map-legend {line-height: 1.55; color: #111;}
 .map-legend .t {font-weight: 700; margin: 0.3em 0 0.2em 0;}
@@ -36,10 +37,14 @@ CSS = """<style>
 .map-legend .ring {display: inline-block; width: 0.8em; height: 0.8em; border-radius: 50%;
   border: 2.5px solid #111; vertical-align: -0.1em; margin: 0 0.45em 0 0.1em;}
 .map-legend .n {color: #333; font-size: 0.92em;}
-.map-card {border-collapse: collapse; width: 100%; font-size: 0.95em;}
-.map-card th, .map-card td {border-bottom: 1px solid #d5dae0; padding: 0.25em 0.3em; text-align: right;}
-.map-card th:first-child, .map-card td:first-child {text-align: left; font-weight: 400;}
-.map-card td.c {color: #333; font-size: 0.9em;}
+.map-card {border-collapse: collapse; width: 100%; font-size: 0.95em; margin-top: 0.4em;}
+.map-card caption {caption-side: top; text-align: left; font-weight: 700; font-size: 1.1em; color: #111;
+  padding-bottom: 0.3em;}
+.map-card th, .map-card td {border: none; border-bottom: 1px solid #d5dae0; padding: 0.3em 0.4em;
+  text-align: right; white-space: nowrap;}
+.map-card tbody th {text-align: left; font-weight: 400; white-space: normal;}
+.map-card thead th {font-weight: 700;}
+.map-card td.c {color: #333;}
 </style>"""
 
 
@@ -62,9 +67,10 @@ _shapes: OrderedDict = OrderedDict()
 _shapes_lock = threading.Lock()
 
 
-def shapes(prefecture: str, municipality: str) -> dict:
+def shapes(prefecture: str, municipality: str, month: str | None) -> dict:
+    """The school districts' polygons as of the month (its latest boundaries upload by then)."""
     root = str(data_dir())
-    key = (root, session.db().refresh(), prefecture, municipality)
+    key = (root, session.db().refresh(), prefecture, municipality, month)
     with _shapes_lock:
         hit = _shapes.get(key)
     if hit is None:
@@ -90,7 +96,7 @@ def school_table(prefecture: str, municipality: str, month: str | None) -> pl.Da
     )
 
 
-def legend_html(legend: maps.Legend, size: float = 1.0) -> str:
+def legend_html(legend: maps.Legend, css: str = "") -> str:
     e = html.escape
     parts = [f'<div class="t">{e(legend.title)}</div>']
     parts += [
@@ -99,7 +105,7 @@ def legend_html(legend: maps.Legend, size: float = 1.0) -> str:
     ]
     if legend.outline:
         parts.append(f'<div><span class="ln"></span>{e(legend.outline)}</div>')
-    if legend.points:
+    if len(legend.points) > 1:
         parts.append('<div class="t">通いの場（種別）</div>')
         parts += [
             f'<div><span class="pt" style="background:{c}"></span>{e(label)}</div>'
@@ -108,7 +114,7 @@ def legend_html(legend: maps.Legend, size: float = 1.0) -> str:
     if legend.pantry:
         parts.append(f'<div><span class="ring"></span>{e(legend.pantry)}</div>')
     parts += [f'<div class="n">{e(n)}</div>' for n in legend.notes]
-    return f'<div class="map-legend" style="font-size:{size}rem">{"".join(parts)}</div>'
+    return f'<div class="map-legend {css}">{"".join(parts)}</div>'
 
 
 def _label(key: tuple[str, str]) -> str:
@@ -123,16 +129,21 @@ def source_note(is_demo: bool, basemap: str) -> str:
             f"背景地図：[{maps.ATTRIBUTION}]({maps.ATTRIBUTION_URL})（{maps.BASEMAPS[basemap]}。"
             "インターネットにつながらないときは背景なしで表示します）"
         )
-    parts.append(
-        f"小学校区の境界：{maps.DEMO_BOUNDARIES}" if is_demo else f"小学校区の境界：{maps.BOUNDARY_SOURCE}"
-    )
+    parts.append(f"小学校区の境界：{maps.DEMO_SOURCE if is_demo else maps.BOUNDARY_SOURCE}")
     return "　".join(parts)
 
 
-def area_map(f: Filters, key: str, mode: str | None = None, height: int = 540) -> None:
-    """The map of the filters' area: the shading (chosen here unless `mode` fixes it), the
-    layers to show, the background, and the clicked school district's figures beside it."""
+def area_map(
+    f: Filters, key: str, mode: str | None = None, height: int = 540, districts: list[str] | None = None
+) -> None:
+    """The map of the filters' area (or of `districts`, for a page that picks its own): the
+    shading (chosen here unless `mode` fixes it), the layers to show, the background, and the
+    clicked school district's figures beside it."""
     st.markdown(CSS, unsafe_allow_html=True)
+    if districts is None:
+        districts, school, area = list(f.districts), f.school_district, f.area_label
+    else:
+        school, area = None, " ".join([f.municipality, "・".join(districts)])
     names = can_detail(*f.place)
     c1, c2, c3, c4 = st.columns([3, 2, 1, 1])
     if mode is None:
@@ -146,22 +157,25 @@ def area_map(f: Filters, key: str, mode: str | None = None, height: int = 540) -
     show_pantry = c4.checkbox("パントリー", value=True, key=f"{key}_pantry")
 
     table = school_table(f.prefecture, f.municipality, f.month)
-    polygons = shapes(f.prefecture, f.municipality)
+    polygons = shapes(f.prefecture, f.municipality, f.month)
+    where = {"municipality": f.municipality, "prefecture": f.prefecture, "districts": districts or None}
     places = (
-        session.run_query("places_list", **f.area(), month=f.month, status="活動中") if show_places else None
+        session.run_query("places_list", **where, school_district=school, month=f.month, status="活動中")
+        if show_places
+        else None
     )
     m = maps.build(
         mode,
         table,
         polygons,
         places,
-        f.area_label,
+        area,
         f.period_label,
         names,
-        f.districts,
-        f.school_district,
+        districts,
+        school,
         pantry=show_pantry,
-        size=(420, height - 40),
+        size=(360, height - 40),
     )
     st.markdown(f"### {fmt.plain(m.title)}")
     if not polygons:
@@ -180,7 +194,7 @@ def area_map(f: Filters, key: str, mode: str | None = None, height: int = 540) -
     if st.session_state.get(pick_key) not in options:
         st.session_state[pick_key] = NOT_PICKED
     by_label = {_label(k): k for k in m.keys}
-    chart_key = f"{key}_map_{st.session_state.get(gen_key, 0)}_{f.area_label}"
+    chart_key = f"{key}_map_{st.session_state.get(gen_key, 0)}_{area}"
 
     def clicked() -> None:
         objects = dict(st.session_state.get(chart_key, {}).get("selection", {}).get("objects", {}))
@@ -194,7 +208,7 @@ def area_map(f: Filters, key: str, mode: str | None = None, height: int = 540) -
     def picked() -> None:  # chosen from the list: the map drops its own (other) selection
         st.session_state[gen_key] = st.session_state.get(gen_key, 0) + 1
 
-    left, right = st.columns([3, 1])
+    left, right = st.columns([5, 2])
     with left:
         st.pydeck_chart(
             _Deck(maps.deck_spec(m, basemap)),
@@ -216,7 +230,7 @@ def area_map(f: Filters, key: str, mode: str | None = None, height: int = 540) -
     with right:
         st.markdown(legend_html(m.legend), unsafe_allow_html=True)
         st.selectbox(
-            "小学校区の数字（地図をクリックしても選べます）",
+            "小学校区の数字（地図の小学校区をクリックしても選べます）",
             options,
             key=pick_key,
             on_change=picked,
@@ -231,25 +245,35 @@ def school_card(table: pl.DataFrame, key: tuple[str, str], municipality: str) ->
     rows = maps.school_figures(table, key)
     e = html.escape
     body = "".join(
-        f'<tr><td>{e(label)}</td><td>{e(value)}</td><td class="c">{e(other)}</td></tr>'
+        f'<tr><th scope="row">{e(label)}</th><td>{e(value)}</td><td class="c">{e(other)}</td></tr>'
         for label, value, other in rows
     )
     st.markdown(
-        f'<table class="map-card"><thead><tr><th>{e(key[1])}学区</th><th>この小学校区</th>'
-        f"<th>{e(municipality)}</th></tr></thead><tbody>{body}</tbody></table>",
+        f'<table class="map-card"><caption>{e(key[1])}学区（{e(key[0])}地区）</caption>'
+        f'<thead><tr><th scope="col"></th><th scope="col">この学区</th><th scope="col">{e(municipality)}</th>'
+        f"</tr></thead><tbody>{body}</tbody></table>",
         unsafe_allow_html=True,
     )
-    st.caption("件数の比べる値は市町村の小学校区あたりの平均、率は市町村全体の値です。")
+    st.caption(
+        f"比べる値：件数と人口は{fmt.plain(municipality)}の小学校区あたりの平均、率は全体の値。{maps.GAP_RULE}。"
+    )
 
 
-def wall_map(
-    prefecture: str, municipality: str, districts: list[str] | None, month: str, mode: str, where: str
-) -> None:
-    """A map slide for 作戦会議モード: readable at 5 m (few colours, big legend and labels), no
-    names on the wall, the gap districts named on the map and beside it."""
+def wall_slides(where: str, month: str, districts: list[str] | None) -> list[dict]:
+    """作戦会議モード's two map slides: where the old live and the places are, and the gaps."""
+    return [
+        {"kind": "map", "title": title, "mode": mode, "where": where, "month": month, "districts": districts}
+        for mode, title in (("aging", "高齢化率と通いの場（小学校区）"), ("gaps", "手薄な小学校区"))
+    ]
+
+
+def wall_map(prefecture: str, municipality: str, slide: dict) -> None:
+    """A map slide: readable at 5 m (few colours, a big legend, the gap districts named on the
+    map and beside it), nothing a viewer may not see, the basemap pale."""
     st.markdown(CSS, unsafe_allow_html=True)
+    mode, month, districts = slide["mode"], slide["month"], slide["districts"]
     table = school_table(prefecture, municipality, month)
-    polygons = shapes(prefecture, municipality)
+    polygons = shapes(prefecture, municipality, month)
     places = None
     if mode == "aging":
         places = session.run_query(
@@ -265,39 +289,61 @@ def wall_map(
         table,
         polygons,
         places,
-        where,
+        slide["where"],
         f"{month_label(month)}時点",
         names=False,
         districts=districts or (),
         pantry=False,
-        labels=mode == "gaps",
-        size=(900, 560),
+        labels=WALL_LABEL_PX if mode == "gaps" else 0,
+        size=(1000, 440),
+        one_color=True,
     )
-    if m.view is None:
+    if m.view is None or not polygons:
         st.markdown(
-            '<p class="slide-note">小学校区の境界が未登録のため、地図を表示できません。</p>',
+            '<p class="slide-note">小学校区の境界が登録されていないため、地図を表示できません。</p>',
             unsafe_allow_html=True,
         )
         return
+    # the map takes what the slide's title and buttons leave of the screen (1080p and 720p alike)
+    st.markdown(
+        "<style>.st-key-wall_map :is([data-testid='stElementContainer'], [data-testid='stFullScreenFrame'], "
+        "[data-testid='stDeckGlJsonChart']) {height: max(300px, min(600px, calc(100vh - 350px))) !important;"
+        " min-height: 0 !important; flex: 0 0 auto !important;}"
+        ".wall-legend {font-size: clamp(1rem, 2.3vh, 1.6rem) !important;}"
+        ".wall-gaps ul {columns: 2; column-gap: 1.2em; margin: 0; padding-left: 1.1em;}"
+        ".wall-gaps li {white-space: nowrap;}</style>",
+        unsafe_allow_html=True,
+    )
     left, right = st.columns([5, 2])
     with left, st.container(key="wall_map"):
         st.pydeck_chart(
-            _Deck(maps.deck_spec(m, "pale", label_px=24, point_scale=1.4)), height=600, alt=m.title
+            _Deck(maps.deck_spec(m, "pale", label_px=WALL_LABEL_PX, point_scale=1.5)),
+            height=600,
+            alt=m.title,
         )
     with right:
-        st.markdown(legend_html(m.legend, size=1.55), unsafe_allow_html=True)
+        legend = m.legend
+        if mode == "gaps":  # the fill says it already; the rule in one sentence
+            legend.outline = None
+            legend.notes = [
+                "高齢化率が市町村全体より高く、通いの場（65歳以上1,000人あたり）が全体の4分の3未満"
+            ]
+        if session.db().is_demo:
+            legend.notes.append(maps.DEMO_BOUNDARIES)
+        st.markdown(legend_html(legend, css="wall-legend"), unsafe_allow_html=True)
         if mode == "gaps":
+            shown = set(m.keys)
             gaps = [
                 r
                 for r in table.filter(pl.col("is_gap")).iter_rows(named=True)
-                if (r["district"], r["school_district"]) in set(m.keys)
+                if (r["district"], r["school_district"]) in shown
             ]
             items = "".join(
-                f"<li>{html.escape(r['school_district'])}（高齢化率 {r['aging_rate_pct']:.1f}%）</li>"
-                for r in gaps
+                f"<li>{html.escape(r['school_district'])}　{r['aging_rate_pct']:.1f}%</li>" for r in gaps
             )
             st.markdown(
-                f'<div class="map-legend" style="font-size:1.55rem"><div class="t">手薄な小学校区 {len(gaps)}</div>'
+                f'<div class="map-legend wall-legend wall-gaps">'
+                f'<div class="t">手薄な小学校区 {len(gaps)}か所（高齢化率）</div>'
                 f"<ul>{items or '<li>ありません</li>'}</ul></div>",
                 unsafe_allow_html=True,
             )

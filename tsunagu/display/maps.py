@@ -39,6 +39,7 @@ BASEMAPS = {"pale": "淡色地図", "std": "標準地図", "none": "背景地図
 BACKGROUND = "#EEF0F2"  # what shows where no tile arrived (offline), and with 背景地図なし
 BOUNDARY_SOURCE = "国土数値情報（小学校区データ）"
 DEMO_BOUNDARIES = "小学校区の境界は架空のデモデータです（実在の通学区域ではありません）"
+DEMO_SOURCE = "架空のデモデータ（実在の通学区域ではありません）"  # after 「小学校区の境界：」
 
 PRIVATE_VENUES = frozenset({"個人宅"})
 
@@ -83,11 +84,12 @@ GROUP_COLORS = {
     "体操・運動": "#009E73",
     "会食・子ども食堂": "#E69F00",
     "趣味・多世代交流": "#CC79A7",
-    "見守り・その他": "#7F7F7F",
+    "見守り・その他": "#56B4E9",
 }
 PRIVATE_GROUP = "個人宅（小学校区ごとに1点）"
-PRIVATE_COLOR = "#333333"
+PRIVATE_COLOR = "#8C8C8C"  # grey: a gathering of several kinds
 PANTRY_COLOR = "#111111"
+ONE_COLOR = "#0B3D6B"  # every place alike, on the wall
 
 Key = tuple[str, str]  # (district, school_district): a school district's name is unique in its district
 
@@ -229,12 +231,12 @@ def school_figures(table: pl.DataFrame, key: Key) -> list[tuple[str, str, str]]:
 
     return [
         ("人口", fmt.number(r["population"], "人"), avg(w.avg_population, "人")),
-        ("65歳以上人口", fmt.number(r["population_65plus"], "人"), avg(w.avg_65plus, "人")),
+        ("65歳以上", fmt.number(r["population_65plus"], "人"), avg(w.avg_65plus, "人")),
         ("高齢化率", pct(r["aging_rate_pct"]), f"全体 {pct(w.aging_rate_pct)}"),
-        ("通いの場（活動中）", fmt.number(r["n_active"], "か所"), avg(w.avg_places, "か所")),
-        ("65歳以上1,000人あたりの通いの場", per(r["active_per_1000_65plus"]), f"全体 {per(w.per_1000)}"),
-        ("互近助パントリー", fmt.number(r["n_sites"], "か所"), avg(w.avg_sites, "か所")),
-        ("手薄な小学校区", "はい" if r["is_gap"] else "いいえ", GAP_RULE.split("= ")[1]),
+        ("通いの場", fmt.number(r["n_active"], "か所"), avg(w.avg_places, "か所")),
+        ("65歳以上1,000人あたり", per(r["active_per_1000_65plus"]), f"全体 {per(w.per_1000)}"),
+        ("パントリー", fmt.number(r["n_sites"], "か所"), avg(w.avg_sites, "か所")),
+        ("手薄", "はい" if r["is_gap"] else "いいえ", "—"),
     ]
 
 
@@ -303,11 +305,13 @@ def title(mode: str, area: str, period: str) -> str:
 # points
 
 
-def radius_px(participants: float | None) -> float:
-    """A point's size by its 平均参加者数 (by area, so 40 people look twice 10, not four times)."""
+def radius_m(participants: float | None) -> float:
+    """A point's radius by its 平均参加者数 (by area, so 40 people look twice 10, not four times),
+    in metres: small when the whole city is in view, larger as one zooms in (the layer keeps
+    it between a few pixels and a dozen)."""
     if participants is None or participants <= 0:
-        return 4.0
-    return round(min(16.0, 3.0 + 1.6 * math.sqrt(participants)), 1)
+        return 50.0
+    return round(min(400.0, 40.0 + 22.0 * math.sqrt(participants)))
 
 
 def place_points(
@@ -339,7 +343,7 @@ def place_points(
             {
                 "position": [round(r["lon"], 5), round(r["lat"], 5)],
                 "color": list(rgba(GROUP_COLORS[group], 235)),
-                "radius": radius_px(r.get("participants_avg")),
+                "radius": radius_m(r.get("participants_avg")),
                 "district": r["district"],
                 "school_district": r["school_district"],
                 "tip_title": r["name"] if names else r["category"],
@@ -359,7 +363,7 @@ def place_points(
             {
                 "position": list(points_of[key]),
                 "color": list(rgba(PRIVATE_COLOR, 235)),
-                "radius": radius_px(people),
+                "radius": radius_m(people),
                 "district": key[0],
                 "school_district": key[1],
                 "tip_title": f"個人宅の通いの場 {len(rows):,}か所",
@@ -388,7 +392,7 @@ def pantry_points(table: pl.DataFrame, points_of: dict[Key, tuple[float, float]]
         out.append(
             {
                 "position": list(points_of[key]),
-                "radius": round(6 + 2.5 * math.sqrt(r["n_sites"]), 1),
+                "radius": round(120 + 60 * math.sqrt(r["n_sites"])),
                 "district": key[0],
                 "school_district": key[1],
                 "tip_title": f"互近助パントリー {r['n_sites']:,}か所",
@@ -477,12 +481,17 @@ def build(
     districts: Iterable[str] = (),
     school_district: str | None = None,
     pantry: bool = True,
-    labels: bool = False,
+    labels: int = 0,
     size: tuple[int, int] = (640, 480),
+    one_color: bool = False,
+    label_all: bool = False,
 ) -> Map:
     """The map of an area: `table` is school_table for the whole municipality (its figures
     are read against the whole); the area is the chosen districts (none = all) or one school
-    district, shaded, fitted in view, and the rest of the municipality outlined around it."""
+    district, shaded, fitted in view, and the rest of the municipality outlined around it.
+    `labels` (a font size in pixels) names the gap districts (`label_all`: every school
+    district) on the map, the oldest first where names would overlap; `one_color` draws every
+    place alike (the wall: few colours)."""
     districts = set(districts)
     chosen = table.filter(
         (pl.col("district").is_in(list(districts)) if districts else pl.lit(True))
@@ -521,18 +530,27 @@ def build(
     pantry_rows = pantry_points(chosen, points_of) if pantry else []
     colors = {**GROUP_COLORS, PRIVATE_GROUP: PRIVATE_COLOR}
     legend.points = [(g, colors[g]) for g in groups]
+    if one_color and place_rows:
+        for p in place_rows:
+            p["color"] = list(rgba(ONE_COLOR, 235))
+        legend.points = [("通いの場", ONE_COLOR)]
     if place_rows:
         legend.notes.append("点の大きさ：平均参加者数")
     if pantry_rows:
         legend.pantry = "黒い輪：互近助パントリー（小学校区ごとの設置数）"
-    label_rows = []
-    if labels:
-        for r in chosen.filter(pl.col("is_gap")).iter_rows(named=True):
-            key = (r["district"], r["school_district"])
-            if key in points_of:
-                label_rows.append({"position": list(points_of[key]), "text": r["school_district"]})
     shown = [shapes_[k] for k in keys if k in shapes_]
     box = bounds_of(shown, [p["position"] for p in place_rows])
+    view = fit_view(box, *size) if box else None
+    label_rows = []
+    if labels and view:
+        named_rows = chosen if label_all else chosen.filter(pl.col("is_gap"))
+        gaps = named_rows.sort("aging_rate_pct", descending=True, nulls_last=True)
+        named = [
+            (points_of[k], k[1])
+            for k in zip(gaps["district"].to_list(), gaps["school_district"].to_list())
+            if k in points_of
+        ]
+        label_rows = [{"position": list(at), "text": text} for at, text in unpiled(named, view, labels)]
     return Map(
         title(mode, area, period),
         legend,
@@ -541,11 +559,26 @@ def build(
         place_rows,
         pantry_rows,
         label_rows,
-        fit_view(box, *size) if box else None,
+        view,
         unplaced,
         missing,
         keys,
     )
+
+
+def unpiled(named: list[tuple[tuple[float, float], str]], view: dict, px: int) -> list:
+    """The names that fit without overlapping, in the order given (the first wins), as they
+    fall in the initial view (a name is about 1 em a character wide, drawn above its point)."""
+    scale = 512 * 2 ** view["zoom"]
+    kept, boxes = [], []
+    for (lon, lat), text in named:
+        x, y = (lon + 180) / 360 * scale, _merc_y(lat) * scale
+        box = (x - len(text) * px / 2 - 4, y - 10 - 1.3 * px, x + len(text) * px / 2 + 4, y - 6)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
+            continue
+        boxes.append(box)
+        kept.append(((lon, lat), text))
+    return kept
 
 
 def _school_tip(r: dict, w: Whole) -> str:
@@ -583,7 +616,8 @@ SCHOOL_LAYER, PLACES_LAYER, PANTRY_LAYER = "schools", "places", "pantry"
 
 
 def deck_spec(m: Map, basemap: str, label_px: int = 20, point_scale: float = 1.0) -> dict:
-    """The map as deck.gl's JSON (@deck.gl/json, as Streamlit's st.pydeck_chart reads it)."""
+    """The map as deck.gl's JSON (@deck.gl/json, as Streamlit's st.pydeck_chart reads it);
+    `label_px` as given to build()."""
     layers: list[dict] = []
     if m.context:
         layers.append(
@@ -625,8 +659,9 @@ def deck_spec(m: Map, basemap: str, label_px: int = 20, point_scale: float = 1.0
                 "data": m.pantry,
                 "getPosition": "@@=position",
                 "getRadius": "@@=radius",
-                "radiusScale": point_scale,
-                "radiusUnits": "pixels",
+                "radiusUnits": "meters",
+                "radiusMinPixels": 5 * point_scale,
+                "radiusMaxPixels": 18 * point_scale,
                 "filled": True,
                 "getFillColor": [255, 255, 255, 90],
                 "stroked": True,
@@ -645,8 +680,9 @@ def deck_spec(m: Map, basemap: str, label_px: int = 20, point_scale: float = 1.0
                 "getPosition": "@@=position",
                 "getFillColor": "@@=color",
                 "getRadius": "@@=radius",
-                "radiusScale": point_scale,
-                "radiusUnits": "pixels",
+                "radiusUnits": "meters",
+                "radiusMinPixels": 2.5 * point_scale,
+                "radiusMaxPixels": 14 * point_scale,
                 "stroked": True,
                 "getLineColor": [255, 255, 255, 255],
                 "lineWidthUnits": "pixels",
