@@ -25,6 +25,10 @@ from tsunagu.display import maps
 
 NOT_PICKED = "（選んでいません）"
 WALL_LABEL_PX = 26
+# the view is fitted for a map this wide (the page's width is not known to the server): a phone
+# shows the area whole, a wide screen with a margin
+FIT_WIDTH = 360
+WALL_GAPS_LISTED = 10  # beside the wall's gap map (the map names them all where they fit)
 CSS = """<style>
 .map-legend {line-height: 1.55; color: #111;}
 .map-legend .t {font-weight: 700; margin: 0.3em 0 0.2em 0;}
@@ -175,7 +179,7 @@ def area_map(
         districts,
         school,
         pantry=show_pantry,
-        size=(360, height - 40),
+        size=(FIT_WIDTH, height - 40),
     )
     st.markdown(f"### {fmt.plain(m.title)}")
     if not polygons:
@@ -295,7 +299,7 @@ def wall_map(prefecture: str, municipality: str, slide: dict) -> None:
         districts=districts or (),
         pantry=False,
         labels=WALL_LABEL_PX if mode == "gaps" else 0,
-        size=(1000, 440),
+        size=(1000, 330),
         one_color=True,
     )
     if m.view is None or not polygons:
@@ -307,9 +311,9 @@ def wall_map(prefecture: str, municipality: str, slide: dict) -> None:
     # the map takes what the slide's title and buttons leave of the screen (1080p and 720p alike)
     st.markdown(
         "<style>.st-key-wall_map :is([data-testid='stElementContainer'], [data-testid='stFullScreenFrame'], "
-        "[data-testid='stDeckGlJsonChart']) {height: max(300px, min(600px, calc(100vh - 350px))) !important;"
+        "[data-testid='stDeckGlJsonChart']) {height: max(300px, min(600px, calc(100vh - 395px))) !important;"
         " min-height: 0 !important; flex: 0 0 auto !important;}"
-        ".wall-legend {font-size: clamp(1rem, 2.3vh, 1.6rem) !important;}"
+        ".wall-legend {font-size: clamp(1rem, 2.3vh, 1.6rem) !important; line-height: 1.4 !important;}"
         ".wall-gaps ul {columns: 2; column-gap: 1.2em; margin: 0; padding-left: 1.1em;}"
         ".wall-gaps li {white-space: nowrap;}</style>",
         unsafe_allow_html=True,
@@ -323,27 +327,28 @@ def wall_map(prefecture: str, municipality: str, slide: dict) -> None:
         )
     with right:
         legend = m.legend
-        if mode == "gaps":  # the fill says it already; the rule in one sentence
-            legend.outline = None
-            legend.notes = [
-                "高齢化率が市町村全体より高く、通いの場（65歳以上1,000人あたり）が全体の4分の3未満"
-            ]
+        if mode == "gaps":  # the fill says it already (a 720p projector has room for little)
+            legend.swatches, legend.outline = legend.swatches[:1], None
+            legend.notes = ["高齢化率が全体より高く、通いの場（65歳以上1,000人あたり）が全体の4分の3未満"]
         if session.db().is_demo:
-            legend.notes.append(maps.DEMO_BOUNDARIES)
+            legend.notes.append(maps.DEMO_SHORT)
         st.markdown(legend_html(legend, css="wall-legend"), unsafe_allow_html=True)
         if mode == "gaps":
             shown = set(m.keys)
+            ordered = table.filter(pl.col("is_gap")).sort("aging_rate_pct", descending=True, nulls_last=True)
             gaps = [
-                r
-                for r in table.filter(pl.col("is_gap")).iter_rows(named=True)
-                if (r["district"], r["school_district"]) in shown
+                r for r in ordered.iter_rows(named=True) if (r["district"], r["school_district"]) in shown
             ]
             items = "".join(
-                f"<li>{html.escape(r['school_district'])}　{r['aging_rate_pct']:.1f}%</li>" for r in gaps
+                f"<li>{html.escape(r['school_district'])}　{r['aging_rate_pct']:.1f}%</li>"
+                for r in gaps[:WALL_GAPS_LISTED]
             )
+            more = len(gaps) - WALL_GAPS_LISTED
             st.markdown(
                 f'<div class="map-legend wall-legend wall-gaps">'
-                f'<div class="t">手薄な小学校区 {len(gaps)}か所（高齢化率）</div>'
-                f"<ul>{items or '<li>ありません</li>'}</ul></div>",
+                f'<div class="t">手薄な小学校区 {len(gaps)}か所（高齢化率の高い順）</div>'
+                f"<ul>{items or '<li>ありません</li>'}</ul>"
+                + (f'<div class="n">ほか {more}か所</div>' if more > 0 else "")
+                + "</div>",
                 unsafe_allow_html=True,
             )

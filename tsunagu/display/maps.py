@@ -40,6 +40,7 @@ BACKGROUND = "#EEF0F2"  # what shows where no tile arrived (offline), and with �
 BOUNDARY_SOURCE = "国土数値情報（小学校区データ）"
 DEMO_BOUNDARIES = "小学校区の境界は架空のデモデータです（実在の通学区域ではありません）"
 DEMO_SOURCE = "架空のデモデータ（実在の通学区域ではありません）"  # after 「小学校区の境界：」
+DEMO_SHORT = "境界は架空（デモデータ）"  # the wall's legend, where room is short
 
 PRIVATE_VENUES = frozenset({"個人宅"})
 
