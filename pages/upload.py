@@ -1,5 +1,7 @@
 """データ更新 (editor): check a month's CSV or workbook, map its own column names, see what it will
-change, then commit it."""
+change, then commit it. School-district boundaries come as a GeoJSON or a zipped Shapefile:
+pick the property holding the school's name if need be, see which school districts matched,
+commit."""
 
 import datetime as dt
 import hashlib
@@ -15,7 +17,8 @@ from tsunagu.contract.scope import EVERYWHERE
 from tsunagu.contract.wareki import month_label
 from tsunagu.dashboard import gate, header, session, uploads, widgets
 from tsunagu.ingest.diff import compare
-from tsunagu.ingest.pipeline import file_columns, ingest, mapping_for, validate_upload
+from tsunagu.ingest.geo import MAX_FILE_BYTES
+from tsunagu.ingest.pipeline import describe_boundaries, file_columns, ingest, mapping_for, validate_upload
 from tsunagu.ingest.read import workbook_sheets
 from tsunagu.ingest.template import template_csv
 from tsunagu.ingest.workbook import edit_workbook, template_workbook
@@ -60,7 +63,8 @@ municipality = c0.selectbox(
     "市町村",
     choices,
     format_func=lambda m: "ファイルの行のとおり（複数の市町村も可）" if m is None else m[1],
-    help="登録で置き換わるのは、選んだ市町村（またはファイルの行にある市町村）のこの月だけです。",
+    help="登録で置き換わるのは、選んだ市町村（またはファイルの行にある市町村）のこの月だけです。"
+    "小学校区の境界は1回に1つの市町村です（県全体のファイルなら、選んだ市町村の分だけを登録します）。",
 )
 if not scope.everywhere:
     st.caption(f"あなたが登録できるのは {fmt.plain(scope.label)} のデータです。")
@@ -73,72 +77,99 @@ dataset = c1.selectbox(
 )
 month = c2.selectbox("対象の月", months, index=months.index(last_month), format_func=month_label)
 label = DATASETS[dataset].label
-t0, t1, t2 = st.columns(3)
-t0.download_button(
-    "ひな形（Excel）",
-    lambda: template_workbook(dataset),
-    file_name=f"ひな形_{label}.xlsx",
-    mime=XLSX_MIME,
-    icon=":material/table_view:",
-    help="見出しと選択肢の入った空のブックです。行を入れて保存し、そのままアップロードできます。",
-)
-t1.download_button(
-    "ひな形（CSV）",
-    template_csv(dataset),
-    file_name=f"ひな形_{label}.csv",
-    mime="text/csv",
-    icon=":material/download:",
-)
-editable = uploads.month_to_edit(store, dataset, month, [municipality] if municipality else mine)
-if editable is not None:
-    source, frame = editable
-    t2.download_button(
-        "この月をExcelで編集",
-        lambda: edit_workbook(dataset, frame, source),  # written when clicked: 1 s for 10,000 rows
-        file_name=f"{label}_{source}_編集用.xlsx",
-        mime=XLSX_MIME,
-        icon=":material/edit_document:",
-        help=(
-            "いま登録されている内容を、編集しやすいExcelのブックにします。直して保存し、ここでアップロードすると、"
-            "変えたところだけが差分に出ます。"
-            + ("" if source == month else f"この月はまだ登録がないため、{month_label(source)}の内容です。")
-        ),
-    )
-
-uploaded = st.file_uploader(
-    f"CSV・Excel のファイル（{MAX_MB}MBまで）",
-    type=["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "ods"],
-    max_upload_size=MAX_MB,
-    key=f"file-{dataset}-{month}-{municipality}",
-)
-if uploaded is None:
+is_geo = DATASETS[dataset].kind == "geo"  # boundaries: not a table
+if is_geo:
     st.caption(
-        "いつもの Excel のブック（.xlsx・.xls・.ods）をそのまま選べます。表題の行があっても構いません。"
-        "CSV なら「CSV UTF-8（コンマ区切り）」か「CSV（コンマ区切り）」で保存したものを選んでください。"
+        "国土数値情報の小学校区データ（A27）の GeoJSON か Shapefile の ZIP を、そのまま選べます（県全体のファイルも可）。"
+        "学校名（「倉敷市立万寿小学校」）を圏域マスタの小学校区（「万寿」）と照合し、小学校区ごとに1つの形を登録します。"
+        "地図は、選んだ月とそれより後の月にこの境界を使います（次に登録し直すまで）。"
+        "境界は参考のデータで、教育委員会の通学区域と違うことがあります。"
     )
-    st.stop()
+    uploaded = st.file_uploader(
+        f"GeoJSON・Shapefile（ZIP）のファイル（{MAX_FILE_BYTES // 2**20}MBまで）",
+        type=["geojson", "json", "zip"],
+        max_upload_size=MAX_FILE_BYTES // 2**20,
+        key=f"file-{dataset}-{month}-{municipality}",
+    )
+    if uploaded is None:
+        st.stop()
+else:
+    t0, t1, t2 = st.columns(3)
+    t0.download_button(
+        "ひな形（Excel）",
+        lambda: template_workbook(dataset),
+        file_name=f"ひな形_{label}.xlsx",
+        mime=XLSX_MIME,
+        icon=":material/table_view:",
+        help="見出しと選択肢の入った空のブックです。行を入れて保存し、そのままアップロードできます。",
+    )
+    t1.download_button(
+        "ひな形（CSV）",
+        template_csv(dataset),
+        file_name=f"ひな形_{label}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
+    editable = uploads.month_to_edit(store, dataset, month, [municipality] if municipality else mine)
+    if editable is not None:
+        source, frame = editable
+        t2.download_button(
+            "この月をExcelで編集",
+            lambda: edit_workbook(dataset, frame, source),  # written when clicked: 1 s for 10,000 rows
+            file_name=f"{label}_{source}_編集用.xlsx",
+            mime=XLSX_MIME,
+            icon=":material/edit_document:",
+            help=(
+                "いま登録されている内容を、編集しやすいExcelのブックにします。直して保存し、ここでアップロードすると、"
+                "変えたところだけが差分に出ます。"
+                + (
+                    ""
+                    if source == month
+                    else f"この月はまだ登録がないため、{month_label(source)}の内容です。"
+                )
+            ),
+        )
+
+    uploaded = st.file_uploader(
+        f"CSV・Excel のファイル（{MAX_MB}MBまで）",
+        type=["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "ods"],
+        max_upload_size=MAX_MB,
+        key=f"file-{dataset}-{month}-{municipality}",
+    )
+    if uploaded is None:
+        st.caption(
+            "いつもの Excel のブック（.xlsx・.xls・.ods）をそのまま選べます。表題の行があっても構いません。"
+            "CSV なら「CSV UTF-8（コンマ区切り）」か「CSV（コンマ区切り）」で保存したものを選んでください。"
+        )
+        st.stop()
 
 content = uploaded.getvalue()
 digest = hashlib.sha256(content).hexdigest()
 st.markdown(f"## {fmt.plain(uploaded.name)} → {label}・{month_label(month)}")
 sheet = None
 map_key = f"mapping-{digest}-{dataset}"
+mapping = name_field = None
 try:
-    sheets = workbook_sheets(content)
-    if len(sheets) > 1:  # a workbook of several sheets: the first visible one unless picked
-        sheet = st.selectbox(
-            "シート", sheets, key=f"sheet-{digest}", help="データのあるシートを選んでください。"
+    if is_geo:
+        described = describe_boundaries(content, store, scope, municipality)
+        name_field = uploads.name_field_picker(described, f"name-field-{digest}")
+        result = validate_upload(content, dataset, month, store, scope, municipality, name_field=name_field)
+    else:
+        sheets = workbook_sheets(content)
+        if len(sheets) > 1:  # a workbook of several sheets: the first visible one unless picked
+            sheet = st.selectbox(
+                "シート", sheets, key=f"sheet-{digest}", help="データのあるシートを選んでください。"
+            )
+        base = mapping_for(store, dataset, scope, municipality)
+        cols = file_columns(content, dataset, sheet, base)
+        map_key += f"-{sheet}"
+        mapping = {**base, **st.session_state.get(map_key, {})}
+        if st.session_state.get(map_key):
+            cols = file_columns(content, dataset, sheet, mapping)
+        uploads.mapping_form(cols, dataset, map_key)
+        result = validate_upload(
+            content, dataset, month, store, scope, municipality, sheet=sheet, mapping=mapping
         )
-    base = mapping_for(store, dataset, scope, municipality)
-    cols = file_columns(content, dataset, sheet, base)
-    map_key += f"-{sheet}"
-    mapping = {**base, **st.session_state.get(map_key, {})}
-    if st.session_state.get(map_key):
-        cols = file_columns(content, dataset, sheet, mapping)
-    uploads.mapping_form(cols, dataset, map_key)
-    result = validate_upload(
-        content, dataset, month, store, scope, municipality, sheet=sheet, mapping=mapping
-    )
 except (RefusedError, StoreError) as e:
     # a damaged stored file (areas, last month) is said like any other refusal
     issues = e.issues if isinstance(e, RefusedError) else [Issue(None, None, str(e))]
@@ -167,8 +198,9 @@ except (RefusedError, StoreError) as e:
     st.stop()
 
 names = fmt.plain("、".join(m for _, m in result.municipalities))  # names from data: never Markdown
+what = f"小学校区 {result.frame.height:,}件の形" if is_geo else f"{result.frame.height:,}行"
 st.success(
-    f"確認できました: {names}の{result.frame.height:,}行。"
+    f"確認できました: {names}の{what}。"
     f"登録すると{names}のこの月だけが置き換わります。下の内容でよければ「登録する」を押してください。",
     icon=":material/task_alt:",
 )
@@ -178,29 +210,33 @@ for w in result.warnings:
     else:
         st.warning(fmt.plain(w), icon=":material/warning:")
 
-try:
-    parts = store.parts(dataset, month)
-    if any(muni_key(*m) in parts for m in result.municipalities):
-        before = store.read_month(dataset, month, result.municipalities)
-    else:
-        before = None  # these municipalities have no upload of this month yet
-except StoreError as e:  # the live version is damaged: uploading this month again is the cure
-    st.warning(
-        fmt.plain(f"{e} 登録すると、この月は新しいファイルに置き換わります（壊れた版も保管されます）。"),
-        icon=":material/broken_image:",
+if is_geo:  # which school districts got a shape, against what the map shows now
+    uploads.boundaries_preview(result.frame, uploads.boundaries_before(store, month, result.municipalities))
+else:
+    try:
+        parts = store.parts(dataset, month)
+        if any(muni_key(*m) in parts for m in result.municipalities):
+            before = store.read_month(dataset, month, result.municipalities)
+        else:
+            before = None  # these municipalities have no upload of this month yet
+    except StoreError as e:  # the live version is damaged: uploading this month again is the cure
+        st.warning(
+            fmt.plain(f"{e} 登録すると、この月は新しいファイルに置き換わります（壊れた版も保管されます）。"),
+            icon=":material/broken_image:",
+        )
+        before = None
+    change = compare(dataset, before, result.frame)
+    st.markdown(
+        "## 変わる内容"
+        + ("（この月の最初の登録です）" if before is None else "（いま登録されている版との比較）")
     )
-    before = None
-change = compare(dataset, before, result.frame)
-st.markdown(
-    "## 変わる内容" + ("（この月の最初の登録です）" if before is None else "（いま登録されている版との比較）")
-)
-widgets.change_table(change, "いま", "登録後", "diff", f"変更_{month}")
-with st.expander("読み取った内容（先頭20行）"):
-    st.dataframe(
-        widgets.yes_no(result.frame.head(20)).rename(lambda c: COLUMNS.get(c, c)),
-        hide_index=True,
-        placeholder=widgets.EMPTY_CELL,
-    )
+    widgets.change_table(change, "いま", "登録後", "diff", f"変更_{month}")
+    with st.expander("読み取った内容（先頭20行）"):
+        st.dataframe(
+            widgets.yes_no(result.frame.head(20)).rename(lambda c: COLUMNS.get(c, c)),
+            hide_index=True,
+            placeholder=widgets.EMPTY_CELL,
+        )
 
 if st.button("登録する", type="primary", icon=":material/cloud_upload:", key=f"commit-{digest}"):
     with st.status("登録しています…", expanded=True) as status:
@@ -216,6 +252,7 @@ if st.button("登録する", type="primary", icon=":material/cloud_upload:", key
             municipality=municipality,
             sheet=sheet,
             mapping=mapping,
+            name_field=name_field,
         )
         if outcome.ok and st.session_state.get(map_key):
             st.write("列の対応を保存しています（来月から自動で使います）")

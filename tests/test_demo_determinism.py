@@ -11,7 +11,7 @@ from tests.conftest import ROOT, tree_digest
 
 # what the demo writes that a user reads: the stored months and the CSVs beside them (the
 # audit log and the manifest carry timestamps)
-COMPARED = ("areas", "places", "pantry", "forums", "_demo_csv")
+COMPARED = ("areas", "places", "pantry", "forums", "boundaries", "_demo_csv")
 
 
 def test_demo_is_the_same_under_different_hash_seeds(demo_dir, tmp_path):

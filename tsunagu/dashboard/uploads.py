@@ -1,6 +1,7 @@
 """The upload page's parts: the column mapping (each of the council's own column names beside
-a choice of the contract's columns, or 「使わない」, with the mapped rows previewed) and the
-month a coordinator downloads to edit in Excel."""
+a choice of the contract's columns, or 「使わない」, with the mapped rows previewed), the
+month a coordinator downloads to edit in Excel, and for a boundaries file the name property's
+picker and the school districts it matched."""
 
 from __future__ import annotations
 
@@ -88,3 +89,68 @@ def month_to_edit(
     except StoreError:
         return None  # a damaged month: the page says so where it compares
     return None
+
+
+AUTO = None  # the name property the check detects
+
+
+def name_field_picker(described, key: str) -> str | None:
+    """The property holding the school's name (default: the detected one), with what the file is.
+    `described`: ingest.pipeline.describe_boundaries()'s answer."""
+    detected = described.detected
+    options = [AUTO, *described.fields]
+    st.caption(f"{described.kind}・地物 {described.n_features:,}件・座標系: {fmt.plain(described.crs)}")
+    return st.selectbox(
+        "学校名（小学校区名）の属性",
+        options,
+        format_func=lambda f: (f"自動（{detected}）" if detected else "自動") if f is AUTO else f,
+        key=key,
+        help="国土数値情報 A27 なら自動で選びます（名称の属性）。ほかの出典のファイルは、学校名か小学校区名の入った属性を選んでください。",
+    )
+
+
+def boundaries_before(store: Store, month: str, munis: list[Municipality]) -> pl.DataFrame | None:
+    """The boundaries the map shows now for these municipalities at this month: the month's
+    own, or else the latest before it; None when there are none (or they cannot be read)."""
+    try:
+        if any(muni_key(*m) in store.parts("boundaries", month) for m in munis):
+            return store.read_month("boundaries", month, munis)
+        return store.previous_rows("boundaries", month, munis)[0]
+    except StoreError:
+        return None
+
+
+def boundaries_preview(frame: pl.DataFrame, before: pl.DataFrame | None) -> None:
+    """Which school districts got a shape, each against what the map shows now."""
+    keys = ["district", "school_district"]
+    old = {} if before is None else {(d, s): g for d, s, g in before.select(*keys, "geometry").iter_rows()}
+    new_keys = set(frame.select(keys).iter_rows())
+
+    def change(d: str, s: str, g: bytes) -> str:
+        if before is None:
+            return "新しく登録"
+        if (d, s) not in old:
+            return "形が加わる"
+        return "変わらない" if old[(d, s)] == g else "形が変わる"
+
+    rows = [
+        {"地区": d, "小学校区": s, "ファイルの名前": n, "変化": change(d, s, g)}
+        for d, s, n, g in frame.select(*keys, "feature_name", "geometry").iter_rows()
+    ]
+    rows += [
+        {"地区": d, "小学校区": s, "ファイルの名前": None, "変化": "形がなくなる"}
+        for d, s in old
+        if (d, s) not in new_keys
+    ]
+    table = pl.DataFrame(
+        rows, schema=dict.fromkeys(["地区", "小学校区", "ファイルの名前", "変化"], pl.String)
+    )
+    counts = table["変化"].value_counts(sort=True)
+    st.markdown(
+        f"## 照合できた小学校区（{frame.height:,}件）"
+        + ("（この市町村の最初の登録です）" if before is None else "（いま地図に出ている境界との比較）")
+    )
+    st.caption("、".join(f"{c} {n:,}件" for c, n in counts.iter_rows()))
+    st.dataframe(
+        table, hide_index=True, width="stretch", placeholder=widgets.EMPTY_CELL, key="boundaries_preview"
+    )

@@ -8,7 +8,8 @@ the 互近助パントリー sites by district, supporter type and activity type
 twice a year, 通いの場交流会 in all six districts and the nine-session サポーター養成講座;
 武蔵野市's six 交流会; the summit session (243 = 234 online + 9 on site, 70 answers); the
 長野県 report's figures for FY2017 (H29). Everything else is plausible and comes from a
-fixed seed: the same every run.
+fixed seed: the same every run. 倉敷市's places with coordinates lie inside their own school
+district's synthetic shape (geography.py: not A27).
 """
 
 from __future__ import annotations

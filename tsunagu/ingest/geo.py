@@ -45,6 +45,7 @@ MAX_ISSUES = 500
 SIMPLIFY_DEGREES = 0.00002  # about 2 m: invisible at the zoom levels a map of school districts shows
 JAPAN_LON, JAPAN_LAT = (122.0, 154.0), (20.0, 46.0)
 WGS84 = pyproj.CRS.from_epsg(4326)
+LONLAT_AS_IS = ("World Geodetic System 1984", "Japanese Geodetic Datum 2000", "Japanese Geodetic Datum 2011")
 
 # A27's attributes, newest edition first (see the module's docstring)
 NAME_FIELDS = (
@@ -265,13 +266,22 @@ def _read_zip(content: bytes) -> GeoFile:
             return GeoFile(features, crs, "Shapefile", encoding)
         except (UnicodeDecodeError, LookupError) as e:
             last = e
+        except shapefile.ShapefileException as e:
+            if "decode" not in str(e):  # pyshp says a wrong encoding in its own words
+                raise _error(
+                    f"{label}.shp を読めません（壊れているか、Shapefile ではありません: {str(e)[:80]}）。"
+                ) from None
+            last = e
         except RefusedError:
             raise
         except Exception as e:  # pyshp raises its own and struct errors on a damaged file
             raise _error(
                 f"{label}.shp を読めません（壊れているか、Shapefile ではありません: {str(e)[:80]}）。"
             ) from None
-    raise _error(f"{label}.dbf の文字コードが分かりません（UTF-8 でも Shift_JIS でもありません: {last}）。")
+    raise _error(
+        f"{label}.dbf の文字コードが分かりません（UTF-8 でも Shift_JIS でもありません: {str(last)[:80]}）。"
+        "文字コードを書いた .cpg を付けるか、UTF-8 で保存し直してください。"
+    )
 
 
 def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], limit: int | None = None) -> bytes:
@@ -465,7 +475,7 @@ def _choose_municipality(
                 [
                     Issue(
                         None,
-                        "市町村",
+                        None,
                         f"{chosen[1]}の境界は登録できません（あなたが登録できるのは {scope.label} です）。",
                     )
                 ]
@@ -498,7 +508,7 @@ def _choose_municipality(
         [
             Issue(
                 None,
-                "市町村",
+                None,
                 "どの市町村の境界か決められません。登録する市町村を選んでください"
                 "（コマンドでは --municipality。境界は1回の登録で1つの市町村です）。",
             )
@@ -512,13 +522,7 @@ def _choose_municipality(
 def _transformer(crs: pyproj.CRS | None) -> pyproj.Transformer | None:
     if crs is None:
         return None
-    if (
-        crs.is_geographic
-        and crs.datum is not None
-        and any(
-            n in crs.datum.name for n in ("WGS", "JGD2011", "JGD2000", "Japanese Geodetic Datum 2000", "2011")
-        )
-    ):
+    if crs.is_geographic and crs.datum is not None and crs.datum.name.startswith(LONLAT_AS_IS):
         return None  # WGS84, JGD2000 and JGD2011 agree to well under a metre here: lon/lat as written
     try:
         return pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
@@ -559,7 +563,7 @@ def _build(f: Feature, transformer: pyproj.Transformer | None, crs_said: bool) -
     """Make the feature's shapely geometry in WGS84 lon/lat; the problem if it cannot be used."""
     try:
         geom = shape(f.geojson)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, shapely.errors.GEOSException):
+    except Exception:  # whatever the file's coordinates are, they are the file's problem, said so
         return "座標が読めません（ポリゴンの座標の並びになっていません）"
     if geom.is_empty:
         return "形が空です"
@@ -637,7 +641,7 @@ def validate(
                 [
                     Issue(
                         None,
-                        "名前の属性",
+                        None,
                         f"属性「{name_field}」がファイルにありません。ある属性: {'、'.join(fields[:30]) or 'なし'}",
                     )
                 ]
@@ -650,7 +654,7 @@ def validate(
                 [
                     Issue(
                         None,
-                        "名前の属性",
+                        None,
                         "小学校（小学校区）の名前が入った属性が見つかりません。名前の属性を選んでください"
                         f"（コマンドでは --name-field）。ある属性: {'、'.join(fields[:30]) or 'なし'}",
                     )
@@ -664,6 +668,17 @@ def validate(
     owner_field = next((k for k in OWNER_FIELDS if k in present), None)
     kept = [f for f in features if not _other_municipality(f, place, code_field, owner_field)]
     skipped = len(features) - len(kept)
+    if not kept:
+        raise RefusedError(
+            [
+                Issue(
+                    None,
+                    None,
+                    f"{place.municipality}の地物が1つもありません（{skipped:,}件すべてがほかの市町村のものです）。"
+                    "選んだ市町村とファイルを確かめてください。",
+                )
+            ]
+        )
     transformer = _transformer(geo.crs)
     errors: list[Issue] = []
     warnings: list[Issue] = []
@@ -792,3 +807,34 @@ def _frame(rows: list[tuple[Feature, list[tuple[str, str]]]], place: _Place) -> 
             )
     schema = DATASETS["boundaries"].stored_schema | {"_order": pl.Int64}
     return pl.DataFrame(out, schema=schema).sort("_order").drop("_order")
+
+
+@dataclass
+class Described:
+    """What the upload page shows before the check: the file's kind, size and name properties."""
+
+    kind: str  # "GeoJSON" / "Shapefile"
+    n_features: int
+    fields: list[str]  # properties holding text: candidates for the school's name
+    detected: str | None  # the one the check would use when none is chosen
+    crs: str  # the coordinate system's name as the file says it
+
+
+def describe(
+    content: bytes,
+    areas: pl.DataFrame | None,
+    scope: Scope = EVERYWHERE,
+    municipality: tuple[str, str] | None = None,
+) -> Described:
+    """The file read (RefusedError when it cannot be), its name properties and the detected one."""
+    geo = read_file(content)
+    fields = _string_fields(geo.features)
+    detected = None
+    if areas is not None and areas.height and geo.features:
+        try:
+            muni = _choose_municipality(geo.features, areas, scope, municipality)
+            detected = detect_name_field(geo.features, _place(areas, muni))
+        except RefusedError:
+            detected = next((k for k in NAME_FIELDS if k in fields), None)
+    crs = geo.crs.name if geo.crs is not None else "経度・緯度（WGS84）"
+    return Described(geo.kind, len(geo.features), fields, detected, crs)

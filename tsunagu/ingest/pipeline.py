@@ -57,7 +57,9 @@ class IngestResult:
         warn = (f"、注意 {n}件" if n else "") + (
             f"、壊れた保存データ {len(self.damaged)}件" if self.damaged else ""
         )
-        return f"登録しました: {label} {when} {self.rows:,}行（版 {self.version}{kept}{warn}）"
+        geo_kind = self.dataset in DATASETS and DATASETS[self.dataset].kind == "geo"
+        size = f"小学校区 {self.rows:,}件" if geo_kind else f"{self.rows:,}行"
+        return f"登録しました: {label} {when} {size}（版 {self.version}{kept}{warn}）"
 
 
 def normalise_month(text: str) -> str:
@@ -101,7 +103,11 @@ def validate_upload(
     except StoreError as e:
         raise RefusedError([Issue(None, None, str(e))]) from None
     if ds.kind == "geo":  # a GeoJSON or zipped Shapefile: its own reader and checks
-        chosen = choose_municipality(store, areas, scope, municipality) if municipality else None
+        chosen = (
+            choose_municipality(store, areas, scope, municipality)
+            if municipality and areas is not None
+            else None
+        )
         return geo.validate(content, areas, scope, chosen, name_field=name_field)
     if mapping is None:
         mapping = saved_mapping(store, dataset, areas, scope, municipality)
@@ -137,6 +143,22 @@ def validate_upload(
     result.warnings[:0] = damaged
     result.municipalities = [chosen] if result.frame.height == 0 and chosen else covered(result.frame)
     return result
+
+
+def describe_boundaries(
+    content: bytes, store: Store, scope: Scope = EVERYWHERE, municipality: str | Municipality | None = None
+) -> geo.Described:
+    """A boundaries file's kind and name properties, for the upload page's picker; RefusedError
+    when it cannot be read."""
+    try:
+        areas = store.current_areas()
+    except StoreError as e:
+        raise RefusedError([Issue(None, None, str(e))]) from None
+    chosen = None
+    if municipality and areas is not None:
+        with contextlib.suppress(RefusedError):
+            chosen = choose_municipality(store, areas, scope, municipality)
+    return geo.describe(content, areas, scope, chosen)
 
 
 @dataclass

@@ -236,11 +236,22 @@ def damaged_message(dataset: str, month: str, file: str, error: Exception | str)
     )
 
 
+def geo_metadata(frame: pl.DataFrame) -> dict[str, str] | None:
+    """GeoParquet's "geo" key for a frame with shapes: the contract's only binary columns are
+    WKB geometry in WGS84 longitude/latitude (GeoParquet's default CRS, OGC:CRS84), so GIS tools
+    (GeoPandas, QGIS, GDAL) read the stored boundaries as shapes."""
+    shapes = [c for c, t in frame.schema.items() if t == pl.Binary]
+    if not shapes:
+        return None
+    columns = {c: {"encoding": "WKB", "geometry_types": ["Polygon", "MultiPolygon"]} for c in shapes}
+    return {"geo": json.dumps({"version": "1.1.0", "primary_column": shapes[0], "columns": columns})}
+
+
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     """Polars reports a full disk (ENOSPC) or a file-size limit (EFBIG) as its own error;
     raise it as the OSError it is, so the caller refuses cleanly instead of crashing."""
     try:
-        frame.write_parquet(path, compression="zstd", statistics=True)
+        frame.write_parquet(path, compression="zstd", statistics=True, metadata=geo_metadata(frame))
     except pl.exceptions.PolarsError as e:
         found = re.search(r"os error (\d+)", str(e))
         code = int(found.group(1)) if found else errno.EIO
