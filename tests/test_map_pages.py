@@ -17,9 +17,9 @@ MAP_TAB = {"places_tab": "地図"}
 GAPS_TAB = {"places_tab": "手薄な小学校区"}
 
 
-def spec(at) -> dict:
-    (chart,) = at.get("deck_gl_json_chart")
-    return json.loads(chart.proto.json)
+def spec(at, which: int = 0) -> dict:
+    """The map's deck.gl spec (`which`: the wall has two, a 1080p and a 720p fit)."""
+    return json.loads(at.get("deck_gl_json_chart")[which].proto.json)
 
 
 def layer(s: dict, layer_id: str) -> list[dict]:
@@ -140,7 +140,9 @@ def test_the_wall_has_a_map_slide_and_a_gap_slide(app):  # noqa: F811
     for _ in range(7):
         at.button(key="present_next").click().run()
     assert "高齢化率と通いの場（小学校区）" in markdown(at)
-    points = layer(spec(at), maps.PLACES_LAYER)
+    tall, short = spec(at, 0), spec(at, 1)
+    assert short["initialViewState"]["zoom"] < tall["initialViewState"]["zoom"]  # the whole city on either
+    points = layer(tall, maps.PLACES_LAYER)
     assert {tuple(p["color"]) for p in points} == {tuple(maps.rgba(maps.ONE_COLOR, 235))}  # few colours
     at.button(key="present_next").click().run()
     text = markdown(at)

@@ -28,7 +28,13 @@ WALL_LABEL_PX = 26
 # the view is fitted for a map this wide (the page's width is not known to the server): a phone
 # shows the area whole, a wide screen with a margin
 FIT_WIDTH = 360
-WALL_GAPS_LISTED = 10  # beside the wall's gap map (the map names them all where they fit)
+WALL_GAPS_LISTED = 10
+# the wall's map on a 1080p screen and on a 720p projector (below the slide's title, above
+# its buttons)
+WALL_HEIGHTS = {
+    "tall": 600,
+    "short": 330,
+}  # beside the wall's gap map (the map names them all where they fit)
 CSS = """<style>
 .map-legend {line-height: 1.55; color: #111;}
 .map-legend .t {font-weight: 700; margin: 0.3em 0 0.2em 0;}
@@ -288,43 +294,47 @@ def wall_map(prefecture: str, municipality: str, slide: dict) -> None:
             month=month,
             status="活動中",
         )
-    m = maps.build(
-        mode,
-        table,
-        polygons,
-        places,
-        slide["where"],
-        f"{month_label(month)}時点",
-        names=False,
-        districts=districts or (),
-        pantry=False,
-        labels=WALL_LABEL_PX if mode == "gaps" else 0,
-        size=(1000, 330),
-        one_color=True,
-    )
+    # two fits, one shown: the server cannot know the projector's height, CSS can
+    built = {
+        name: maps.build(
+            mode,
+            table,
+            polygons,
+            places,
+            slide["where"],
+            f"{month_label(month)}時点",
+            names=False,
+            districts=districts or (),
+            pantry=False,
+            labels=WALL_LABEL_PX if mode == "gaps" else 0,
+            size=(1000, height - 40),
+            one_color=True,
+        )
+        for name, height in WALL_HEIGHTS.items()
+    }
+    m = built["tall"]
     if m.view is None or not polygons:
         st.markdown(
             '<p class="slide-note">小学校区の境界が登録されていないため、地図を表示できません。</p>',
             unsafe_allow_html=True,
         )
         return
-    # the map takes what the slide's title and buttons leave of the screen (1080p and 720p alike)
     st.markdown(
-        "<style>.st-key-wall_map :is([data-testid='stElementContainer'], [data-testid='stFullScreenFrame'], "
-        "[data-testid='stDeckGlJsonChart']) {height: max(300px, min(600px, calc(100vh - 395px))) !important;"
-        " min-height: 0 !important; flex: 0 0 auto !important;}"
+        "<style>@media (max-height: 899px) {.st-key-wall_map_tall {display: none !important;}}"
+        "@media (min-height: 900px) {.st-key-wall_map_short {display: none !important;}}"
         ".wall-legend {font-size: clamp(1rem, 2.3vh, 1.6rem) !important; line-height: 1.4 !important;}"
         ".wall-gaps ul {columns: 2; column-gap: 1.2em; margin: 0; padding-left: 1.1em;}"
         ".wall-gaps li {white-space: nowrap;}</style>",
         unsafe_allow_html=True,
     )
     left, right = st.columns([5, 2])
-    with left, st.container(key="wall_map"):
-        st.pydeck_chart(
-            _Deck(maps.deck_spec(m, "pale", label_px=WALL_LABEL_PX, point_scale=1.5)),
-            height=600,
-            alt=m.title,
-        )
+    for name, height in WALL_HEIGHTS.items():
+        with left, st.container(key=f"wall_map_{name}"):
+            st.pydeck_chart(
+                _Deck(maps.deck_spec(built[name], "pale", label_px=WALL_LABEL_PX, point_scale=1.5)),
+                height=height,
+                alt=m.title,
+            )
     with right:
         legend = m.legend
         if mode == "gaps":  # the fill says it already (a 720p projector has room for little)
