@@ -547,7 +547,7 @@ def sweep(audit: Audit, prefecture: str, municipality: str, areas=None, paper=No
                 _set(at, "selectbox", "f_month", m)
                 audit.read_district_card(at, area, m)
         at = viewer_app("pages/present.py", {**base, "district": area or "全域"})
-        for _ in range(7):  # every slide, round to the first
+        for _ in range(9):  # every slide (the last two are maps), round to the first
             audit.read_slide(at, districts, latest_month(at))
             at.button(key="present_next").click().run()
         if paper is not None:
