@@ -57,7 +57,7 @@ pages = [
 # of those signed in, alone and without a sidebar for everyone else
 pages.append(
     st.Page(
-        "pages/guide_public.py",
+        "pages/guide.py",
         title="通いの場ガイド（公開）",
         icon=":material/travel_explore:",
         url_path="guide",

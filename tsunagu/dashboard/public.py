@@ -11,21 +11,26 @@ QR code does; it only preselects the search.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import polars as pl
 import streamlit as st
 
 from tsunagu.config import data_dir
+from tsunagu.contract import fmt
 from tsunagu.contract import weekdays as wd
 from tsunagu.contract.schema import PLACE_CATEGORIES, TARGETS
 from tsunagu.contract.wareki import month_label
+from tsunagu.dashboard import mapview
 from tsunagu.dashboard.session import database, run_query
+from tsunagu.display import guide_map, maps
 from tsunagu.query import guide
 from tsunagu.store import settings
 from tsunagu.store.versions import Store
 
 ALL = "すべて"
 PAGE_SIZE = 20
+BASEMAP = "pale"  # 地理院タイル's pale map: the points read best on it; offline, a plain background
 OFF_MESSAGE = (
     "通いの場ガイドは、ただいま公開をお休みしています。ご不便をおかけしてすみません。"
     "通いの場（サロンや体操の集まりなど）について知りたいときは、お住まいの市町村の"
@@ -42,6 +47,7 @@ STYLE = """
 .stMainBlockContainer p, .stMainBlockContainer li, .stMainBlockContainer label { font-size: 1.15rem; }
 .stMainBlockContainer details summary p { font-size: 1.25rem; font-weight: 600; }
 .stMainBlockContainer button p { font-size: 1.1rem; }
+.stMainBlockContainer [data-baseweb="select"] div { font-size: 1.1rem; }
 .tsunagu-card dl { margin: 0; }
 .tsunagu-card dt { font-weight: 700; margin-top: 0.5rem; color: #0B3D6B; }
 .tsunagu-card dd { margin: 0; font-size: 1.2rem; }
@@ -102,7 +108,7 @@ def card(r: dict) -> str:
         ("日時", guide.when_label(r["weekdays"], r["hours"])),
         ("場所", f"{venue}　{r['school_district']}学区（{r['district']}地区）"),
         ("種別・対象", r["category"] + (f"（対象: {r['target']}）" if r["target"] else "")),
-        ("参加費", guide.fee_label(r["fee_yen"])),
+        ("参加費", "お問い合わせください" if r["fee_yen"] is None else guide.fee_label(r["fee_yen"])),
         ("問い合わせ先", r["contact"] or "社会福祉協議会にお問い合わせください"),
     ]
     items = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in rows)
@@ -114,17 +120,33 @@ def _summary(r: dict) -> str:
     return f"{r['name']}　{days}".strip()
 
 
-def page() -> None:
+@dataclass(frozen=True)
+class Offer:
+    """The guidebook the page offers (the page draws the button: documents are not a
+    dashboard module's to import): the area searched, the 社協's contact, the page's address."""
+
+    prefecture: str
+    municipality: str
+    code: str | None
+    district: str | None
+    school_district: str | None
+    office: str
+    address: str
+    month: str | None
+
+
+def page() -> Offer | None:
+    """The page; the guidebook to offer for what was searched, if the admin allows it."""
     st.html(STYLE)
     st.title("通いの場ガイド")
     conf = _settings()
     if not conf.enabled:
         st.info(OFF_MESSAGE, icon=":material/info:")
-        return
+        return None
     munis = run_query("public_municipalities")
     if munis.is_empty():
         st.info(NOTHING_YET, icon=":material/info:")
-        return
+        return None
     st.markdown("近くのサロンや体操、カフェなど、地域の人が集まる「通いの場」を探せます。")
     prefecture, municipality, code = _municipality(munis)
     places = published_places(prefecture, municipality)
@@ -184,8 +206,10 @@ def page() -> None:
     st.caption(
         "ここに載っているのは、運営している方が掲載に同意した場所だけです。日時や参加費は変わることがあります。"
     )
-    if conf.guidebook:
-        _guidebook_button(conf, prefecture, municipality, code, district, school, office, month)
+    if not conf.guidebook:
+        return None
+    address = conf.address or guide.address_from(st.context.url)
+    return Offer(prefecture, municipality, code, district, school, office, address, month)
 
 
 def _cards(found: pl.DataFrame, search: guide.Search) -> None:
@@ -206,22 +230,32 @@ def _cards(found: pl.DataFrame, search: guide.Search) -> None:
 
 
 def _map(found: pl.DataFrame, schools: pl.DataFrame, prefecture: str, municipality: str) -> None:
-    st.caption("地図は準備中です。")
-
-
-def _guidebook_button(conf, prefecture, municipality, code, district, school, office, month) -> None:
-    from tsunagu.documents.guidebook import GuideArea, file_name, guidebook
-
-    area = GuideArea(prefecture, municipality, district, school, code)
-    address = conf.address or guide.address_from(st.context.url)
-    root = str(data_dir())
-    db = database(root)
-    st.download_button(
-        f"ガイドブック（{area.name}・PDF）を印刷用にダウンロード",
-        data=lambda: guidebook(db, area, address=address, office=office),
-        file_name=file_name(area, month),
-        mime="application/pdf",
-        icon=":material/print:",
-        on_click="ignore",
-        key="guide_pdf",
+    """The places found on a map (display/guide_map.py); a point tapped shows its card."""
+    m = guide_map.public_map(
+        found, schools, f"通いの場ガイド（{municipality}）", size=(mapview.FIT_WIDTH, 380)
     )
+    if m.view is None:
+        st.info("地図に表示できる場所がありません。", icon=":material/search_off:")
+        return
+    key = f"guide_map_{len(found)}_{hash(tuple(found['name'].to_list()))}"
+    st.pydeck_chart(
+        mapview._Deck(maps.deck_spec(m, BASEMAP, point_scale=2.2)),  # a finger, not a mouse
+        height=420,
+        on_select="rerun",
+        selection_mode="single-object",
+        key=key,
+        alt=f"{m.title}の地図（点は通いの場。個人宅の場所は小学校区ごとに1点）",
+    )
+    st.markdown(mapview.legend_html(m.legend), unsafe_allow_html=True)
+    notes = []
+    if m.unplaced:
+        notes.append(f"位置の登録がない{m.unplaced:,}か所は地図に出ていません（一覧で見られます）。")
+    notes.append("個人のお宅で開く場所は、小学校区ごとに灰色の1点で示しています。")
+    st.caption("".join(notes) + "　" + mapview.source_note(database(str(data_dir())).is_demo, BASEMAP))
+    objects = (st.session_state.get(key) or {}).get("selection", {}).get("objects", {})
+    for rows in objects.values():
+        row = rows[0].get("row", -1) if rows else -1
+        if isinstance(row, int) and 0 <= row < found.height:
+            r = found.row(row, named=True)
+            st.markdown(f"#### {fmt.plain(r['name'])}")
+            st.html(card(r))
