@@ -66,7 +66,7 @@ def file_name(area: GuideArea, month: str | None) -> str:
     """通いの場ガイド_332020_倉敷市_玉島_玉島小_2025-03.pdf"""
     muni = f"{area.code}_{area.municipality}" if area.code else area.municipality
     parts = [p for p in (area.district, area.school_district) if p] or ["全域"]
-    return f"通いの場ガイド_{muni}_{'_'.join(parts)}_{month or '—'}.pdf"
+    return f"通いの場ガイド_{muni}_{'_'.join(parts)}{f'_{month}' if month else ''}.pdf"
 
 
 class Guidebook(Document):
