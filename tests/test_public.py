@@ -212,3 +212,14 @@ def test_the_page_runs_only_the_guides_own_queries():
     assert "run_query(name" not in source and "query_params.get" in source
     page = (ROOT / "pages" / "guide.py").read_text(encoding="utf-8")
     assert "gate.require" not in page and "header." not in page
+
+
+def test_the_guidebook_is_one_click_away_only_when_the_admin_allows_it(signed_out, guide_store):
+    def offered(at: AppTest) -> list[str]:
+        return [b.proto.label for b in at.get("download_button")]
+
+    at = signed_out({"m": "倉敷市", "d": "玉島", "s": "長尾小"})
+    assert offered(at) == ["ガイドブック（倉敷市 長尾小学区・PDF）を印刷用にダウンロード"]
+    assert [e.label for e in at.expander] == ["おうちカフェ　木"]  # the address's area, preselected
+    assert settings.save(guide_store, settings.PublicGuide(guidebook=False), user="kanri")
+    assert offered(signed_out()) == []
