@@ -198,11 +198,7 @@ def page() -> Offer | None:
 
     office = conf.office((prefecture, municipality))
     st.markdown("### お問い合わせ・ご相談")
-    st.markdown(
-        html.escape(office or f"{municipality}の社会福祉協議会（生活支援コーディネーター）").replace(
-            "\n", "  \n"
-        )
-    )
+    st.markdown(fmt.plain(office or f"{municipality}の社会福祉協議会（生活支援コーディネーター）"))
     st.caption(
         "ここに載っているのは、運営している方が掲載に同意した場所だけです。日時や参加費は変わることがあります。"
     )
@@ -221,7 +217,7 @@ def _cards(found: pl.DataFrame, search: guide.Search) -> None:
     shown_key = f"guide_shown:{hash(search)}"
     shown = st.session_state.get(shown_key, PAGE_SIZE)
     for r in found.head(shown).iter_rows(named=True):
-        with st.expander(_summary(r)):
+        with st.expander(fmt.plain(_summary(r))):  # a name is shown, never read as Markdown
             st.html(card(r))
     if found.height > shown:
         if st.button(f"さらに表示する（残り {found.height - shown:,}か所）", key=f"more:{shown_key}"):
