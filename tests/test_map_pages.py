@@ -69,6 +69,13 @@ def test_the_map_tab_titles_its_layers_and_changes_the_shading(app):  # noqa: F8
     at = app("pages/places.py", MAP_TAB)
     assert "### 小学校区の高齢化率と通いの場（倉敷市全域、2025年3月（令和7年3月））" in markdown(at)
     assert "25%未満" in markdown(at) and "太い黒線：手薄な小学校区" in markdown(at)
+    under = [c.value for c in at.caption if "背景地図" in c.value]
+    assert under == [
+        "地図上の通いの場：593 / 852か所（座標のない場所は表示していません）　"
+        "背景地図：[地理院タイル](https://maps.gsi.go.jp/development/ichiran.html)（淡色地図）。"
+        "インターネットにつながらないときは背景なしで表示します　"
+        "小学校区の境界：架空のデモデータ（実在の通学区域ではありません）"
+    ]
     schools = layer(spec(at), maps.SCHOOL_LAYER)
     assert len({r["school_district"] for r in schools}) == 63
     widget(at, "radio", "places_map_mode").set_value("gaps").run()

@@ -126,13 +126,11 @@ def _label(key: tuple[str, str]) -> str:
 
 
 def source_note(is_demo: bool, basemap: str) -> str:
-    tiles = maps.tile_url(basemap)
+    """Under the map: the tiles' attribution (linked) and where the boundaries come from."""
     parts = []
-    if tiles:
-        parts.append(
-            f"背景地図：[{maps.ATTRIBUTION}]({maps.ATTRIBUTION_URL})（{maps.BASEMAPS[basemap]}。"
-            "インターネットにつながらないときは背景なしで表示します）"
-        )
+    attribution = maps.attribution_markdown(basemap)
+    if attribution:
+        parts.append(attribution + "。インターネットにつながらないときは背景なしで表示します")
     parts.append(f"小学校区の境界：{maps.DEMO_SOURCE if is_demo else maps.BOUNDARY_SOURCE}")
     return "　".join(parts)
 
@@ -154,8 +152,10 @@ def area_map(
         mode = c1.radio(
             "色分け", list(maps.MODES), format_func=maps.MODES.get, horizontal=True, key=f"{key}_mode"
         )
+    # with $TSUNAGU_TILE_URL=none there are no tiles to choose
+    choices = [b for b in maps.BASEMAPS if b == "none" or maps.tile_url(b)]
     basemap = c2.radio(
-        "背景地図", list(maps.BASEMAPS), format_func=maps.BASEMAPS.get, horizontal=True, key=f"{key}_basemap"
+        "背景地図", choices, format_func=maps.BASEMAPS.get, horizontal=True, key=f"{key}_basemap"
     )
     show_places = c3.checkbox("通いの場", value=True, key=f"{key}_places")
     show_pantry = c4.checkbox("パントリー", value=True, key=f"{key}_pantry")
@@ -181,7 +181,6 @@ def area_map(
         pantry=show_pantry,
         size=(FIT_WIDTH, height - 40),
     )
-    st.markdown(f"### {fmt.plain(m.title)}")
     if not polygons:
         st.info(
             "この市町村の小学校区の境界（boundaries）がまだ登録されていません。"
@@ -193,6 +192,7 @@ def area_map(
             "地図に表示できる小学校区の境界も、座標のある通いの場もありません。", icon=":material/search_off:"
         )
         return
+    st.markdown(f"### {fmt.plain(m.title)}")
     pick_key, gen_key = f"{key}_school", f"{key}_gen"
     options = [NOT_PICKED, *(_label(k) for k in m.keys)]
     if st.session_state.get(pick_key) not in options:
@@ -333,6 +333,9 @@ def wall_map(prefecture: str, municipality: str, slide: dict) -> None:
         if session.db().is_demo:
             legend.notes.append(maps.DEMO_SHORT)
         st.markdown(legend_html(legend, css="wall-legend"), unsafe_allow_html=True)
+        attribution = maps.attribution_markdown("pale")
+        if attribution:
+            st.caption(attribution)
         if mode == "gaps":
             shown = set(m.keys)
             ordered = table.filter(pl.col("is_gap")).sort("aging_rate_pct", descending=True, nulls_last=True)
