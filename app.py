@@ -53,6 +53,16 @@ pages = [
     st.Page("pages/present.py", title="作戦会議モード", icon=":material/slideshow:", url_path="present"),
     st.Page("pages/handouts.py", title="配布資料（PDF）", icon=":material/print:", url_path="handouts"),
 ]
+# the public guide for residents: no sign-in (it reads only published places), in the sidebar
+# of those signed in, alone and without a sidebar for everyone else
+pages.append(
+    st.Page(
+        "pages/guide.py",
+        title="通いの場ガイド（公開）",
+        icon=":material/travel_explore:",
+        url_path="guide",
+    )
+)
 # a page a role may not use is not registered at all, so its URL leads nowhere. Signed out,
 # only the dashboards are (hidden): the one a link asks for shows the sign-in form and then
 # itself, so a copied link still opens the same view after signing in.
@@ -80,6 +90,14 @@ if user and user.can("admin"):
     pages.append(
         st.Page(
             "pages/admin_users.py", title="ユーザー管理", icon=":material/manage_accounts:", url_path="users"
+        )
+    )
+    pages.append(
+        st.Page(
+            "pages/guide_settings.py",
+            title="公開ページの設定",
+            icon=":material/public:",
+            url_path="guide-settings",
         )
     )
 # each page also draws the shared sidebar filters and checks the role itself

@@ -10,7 +10,9 @@ import streamlit as st
 from tsunagu.contract.wareki import month_label
 from tsunagu.dashboard import gate, header, session
 from tsunagu.display import privacy
-from tsunagu.documents import handout
+from tsunagu.documents import guidebook, handout
+from tsunagu.query import guide
+from tsunagu.store import settings
 
 f = header.page_header("配布資料（PDF）")
 database = session.db()  # the downloads are drawn on another thread, outside this run
@@ -68,6 +70,44 @@ with right:
     else:  # the list names places, like the detailed tables: managers within their scope (README, roles)
         note = gate.detail_note(*f.place, "名前の入った一覧表は「管理職」以上の役割でダウンロードできます。")
         st.caption(f":material/lock: {note}")
+
+
+st.markdown("### :material/menu_book: 通いの場ガイドブック（住民向け）")
+st.caption(
+    "公開に同意した活動中の場所だけを、小学校区・曜日ごとに大きな文字で。日時・参加費・問い合わせ先、"
+    "社協の連絡先と、公開ページを開くQRコードつき。公開ページと同じく最新の一覧から作ります（サイドバーの月には従いません）。"
+)
+g1, g2, g3 = st.columns([1, 1, 1])
+schools = (
+    []
+    if area.district is None
+    else session.districts_of(f.prefecture, f.municipality)[1].get(area.district, [])
+)
+school = g1.selectbox(
+    "小学校区", ["地区全体", *schools], disabled=area.district is None, key="guidebook_school"
+)
+guide_conf = settings.load(database.store)
+guide_area = guidebook.GuideArea(
+    f.prefecture, f.municipality, area.district, None if school == "地区全体" else school, f.municipality_code
+)
+g2.download_button(
+    "ガイドブックをダウンロード",
+    data=lambda: guidebook.guidebook(
+        database,
+        guide_area,
+        address=guide_conf.address or guide.address_from(st.context.url),
+        office=guide_conf.office(f.place),
+    ),
+    file_name=guidebook.file_name(guide_area, None),
+    mime="application/pdf",
+    icon=":material/download:",
+    on_click="ignore",
+    key="dl_guidebook",
+)
+if not guide_conf.enabled:
+    g3.caption(
+        "公開ページはいま止めています（管理者の「公開ページの設定」）。QRコードの先はお休みの案内です。"
+    )
 
 
 def every_district() -> bytes:

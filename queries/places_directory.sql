@@ -1,6 +1,7 @@
 -- places_directory: the 通いの場一覧表 councils print: the places of one month's snapshot that
 -- are still running (活動中 and 休止中; 終了 is left out), ordered by district and school
--- district as the areas file lists them, then by name.
+-- district as the areas file lists them, then by name; with what residents are told of each
+-- (開催曜日, 開催時間, 参加費, 問い合わせ先) and whether it is in the public guide (公開).
 -- params: $municipality (text), $prefecture (text, optional), $districts (list, optional),
 --         $month (text 'YYYY-MM', optional: null = the latest month)
 with schools as (
@@ -20,6 +21,11 @@ final as (
         p.target,
         p.sessions_per_month,
         p.status,
+        p.weekdays,
+        p.hours,
+        p.fee_yen,
+        p.contact,
+        coalesce(p.published, false) as is_published,
     from places as p
     inner join schools as s
         on p.prefecture = s.prefecture

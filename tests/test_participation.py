@@ -413,7 +413,8 @@ def test_the_places_columns_are_documented_and_templated():
     from tsunagu.ingest.template import template_csv
 
     header = template_csv("places").decode("utf-8-sig").strip().split(",")
-    assert header[-4:] == ["主な活動", "参加実人数", "うち65歳以上", "うち75歳以上"]
+    at = header.index("主な活動")
+    assert header[at : at + 4] == ["主な活動", "参加実人数", "うち65歳以上", "うち75歳以上"]
     assert DATASETS["places"].column("main_activity").values[0] == "体操（運動）"
 
 

@@ -42,6 +42,11 @@ def place(place_id: str, **overrides) -> dict:
         "participants_real": 14,
         "participants_65plus": 12,
         "participants_75plus": 7,
+        "weekdays": "第1・第3火曜",
+        "hours": "10:00～12:00",
+        "fee_yen": 100,
+        "contact": "運営グループ 086-000-1234",
+        "published": True,
     }
     return row | overrides
 

@@ -45,6 +45,12 @@ COLUMNS = {
     "participants_real": "参加実人数",
     "participants_65plus": "うち65歳以上",
     "participants_75plus": "うち75歳以上",
+    "weekdays": "開催曜日",
+    "hours": "開催時間",
+    "fee_yen": "参加費（円）",
+    "contact": "問い合わせ先",
+    "published": "公開",
+    "n_published": "うち公開",
     # 参加率 (queries participation_*, the yearly survey report)
     "n_reporting": "参加実人数の入力がある通いの場",
     "participation_rate_pct": "参加率（65歳以上、%）",
@@ -129,6 +135,7 @@ ACTIONS = {
     "bench": "ベンチマーク",
     "synth": "合成データ作成",
     "backup-restore": "バックアップから復元",
+    "public_guide": "公開ページの設定",
 }
 OUTCOMES = {
     "committed": "登録済み",

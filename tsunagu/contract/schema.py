@@ -48,6 +48,12 @@ class Column:
     unique: bool = False
     is_id: bool = False  # a key: compared after NFKC, like numbers and dates
     note: str = ""
+    # an integer column's ways of writing it beyond digits: a unit that may follow the number
+    # (「300円」) and words that stand for a value (「無料」 = 0); `expected` says so on refusal
+    unit: str = ""
+    words: tuple[tuple[str, int], ...] = ()
+    expected: str = ""
+    default: object = None  # what a blank cell, or a file without the column, is stored as
 
 
 @dataclass(frozen=True)
@@ -74,11 +80,12 @@ class Dataset:
 
     def conform(self, frame: pl.DataFrame) -> pl.DataFrame:
         """A stored frame with every column of the contract: a month written before a column
-        was added (主な活動, 参加実人数, …) has none of it, and reads as empty there."""
+        was added (主な活動, 参加実人数, …) has none of it, and reads as empty there (公開 as its
+        default, いいえ)."""
         missing = [c for c in self.columns if c.key not in frame.columns]
         if not missing:
             return frame
-        return frame.with_columns(pl.lit(None, dtype=POLARS_TYPES[c.type]).alias(c.key) for c in missing)
+        return frame.with_columns(pl.lit(c.default, dtype=POLARS_TYPES[c.type]).alias(c.key) for c in missing)
 
 
 PREFECTURE_OPTIONAL = Column(
@@ -245,6 +252,43 @@ PLACES = Dataset(
         ),
         _count("participants_65plus", "うち65歳以上", required=False, note="参加実人数以下"),
         _count("participants_75plus", "うち75歳以上", required=False, note="うち65歳以上以下"),
+        # for residents: the public guide (its search and cards) and the printed guidebook
+        Column(
+            "weekdays",
+            "開催曜日",
+            TEXT,
+            required=False,
+            note="書き方は自由（例: 毎週火曜、第1・第3木曜、月・水・金、火曜日と金曜日、平日、毎月15日）。"
+            "書かれた曜日が、公開ページの曜日での検索で見つかる曜日です（毎月15日のような日付だけでは見つかりません）",
+        ),
+        Column("hours", "開催時間", TEXT, required=False, note="例: 10:00～12:00、午後1時半から3時"),
+        Column(
+            "fee_yen",
+            "参加費（円）",
+            INT,
+            required=False,
+            min=0,
+            unit="円",
+            words=(("無料", 0), ("なし", 0)),
+            expected="円の整数か「無料」で入力してください（例: 0、300、300円、無料）",
+            note="0 = 無料。「300円」「無料」とも書けます",
+        ),
+        Column(
+            "contact",
+            "問い合わせ先",
+            TEXT,
+            required=False,
+            note="公開してよいと運営者が同意した連絡先（社協や団体の電話番号）。個人の名前や電話番号は、"
+            "本人が公開に同意したときだけ",
+        ),
+        Column(
+            "published",
+            "公開",
+            BOOL,
+            required=False,
+            default=False,
+            note="空欄 = いいえ。はい: 運営者が、住民向けの公開ページとガイドブックに載せることに同意した場所",
+        ),
     ),
 )
 

@@ -26,6 +26,7 @@ from tsunagu.demo.simulate import (
     build_pantry,
     build_places,
     donors_by_month,
+    guide_fields,
     month_range,
     survey_fields,
 )
@@ -54,6 +55,7 @@ def place_rows(places: list[Place], month: str, rng: random.Random) -> list[dict
         if status is None:
             continue
         activity, real, older, oldest = survey_fields(p, month, status)
+        guide = guide_fields(p, month)
         rows.append(
             {
                 "通いの場ID": p.place_id,
@@ -77,9 +79,24 @@ def place_rows(places: list[Place], month: str, rng: random.Random) -> list[dict
                 "参加実人数": "" if real is None else real,
                 "うち65歳以上": "" if older is None else older,
                 "うち75歳以上": "" if oldest is None else oldest,
+                "開催曜日": guide.weekdays or "" if guide else "",
+                "開催時間": guide.hours or "" if guide else "",
+                "参加費（円）": _fee_text(guide.fee_yen, p.place_id) if guide else "",
+                "問い合わせ先": guide.contact or "" if guide else "",
+                "公開": ("はい" if guide.published else "いいえ") if guide else "",
             }
         )
     return rows
+
+
+def _fee_text(fee: int | None, place_id: str) -> str:
+    """参加費 as lists write it: 0 often as 「無料」, some amounts with 「円」."""
+    if fee is None:
+        return ""
+    way = sum(map(ord, place_id)) % 3
+    if fee == 0:
+        return "無料" if way else "0"
+    return f"{fee}円" if way == 2 else str(fee)
 
 
 def pantry_rows(sites: list[Site], month: str, donors: int, rng: random.Random) -> list[dict]:

@@ -475,6 +475,116 @@ def survey_fields(p: Place, month: str, status: str) -> tuple[str | None, int | 
     return facts.activity, real, older, oldest
 
 
+# what residents need (開催曜日, 開催時間, 参加費, 問い合わせ先, 公開) ------------------------
+# Plausible, not published: seeded by each place's ID (the same in every month, and not drawn
+# from the demo's one stream, so the published figures' draws stay as they were). The
+# contacts are the 社協's or the group's numbers in the unassigned 000 exchange: plainly
+# fictional, and never a person's name.
+
+GUIDE_FROM = "2023-04"  # the lists carry these columns from 令和5年度 (the guide's first year)
+_WEEKDAY_CHARS = "月火水木金土日"
+# the days a place meets on, by kind: children's and families' places also at weekends
+_WEEKDAY_WEIGHTS = {"子ども食堂": [2, 2, 3, 2, 4, 5, 1], "多世代交流": [1, 1, 2, 1, 2, 4, 3]}
+_USUAL_DAYS = [5, 6, 5, 5, 5, 1, 0]
+_HOURS = {
+    "サロン": ["10:00～12:00", "13:30～15:30", "午後1時半から3時", "10:00～11:30"],
+    "カフェ": ["13:30～15:30", "10:00～12:00", "午後2時から4時"],
+    "体操・運動": ["10:00～11:00", "9:30～10:30", "午前10時から11時"],
+    "趣味・習いごと": ["13:30～15:30", "10:00～12:00"],
+    "会食・地域食堂": ["11:30～13:30", "11:00～13:00"],
+    "子ども食堂": ["17:00～19:00", "16:30～18:30", "11:30～13:30"],
+    "多世代交流": ["10:00～15:00", "14:00～17:00"],
+    "見守り・訪問": ["（訪問の日時は相談で決めます）"],
+    "その他": ["9:00～11:00", "10:00～12:00"],
+}
+_FEES = {
+    "サロン": [0, 100, 100, 200, 300],
+    "カフェ": [100, 100, 200, 0],
+    "体操・運動": [0, 0, 0, 100],
+    "趣味・習いごと": [0, 200, 300, 500],
+    "会食・地域食堂": [300, 400, 500],
+    "子ども食堂": [0, 0, 100],
+    "多世代交流": [0, 0, 100],
+    "見守り・訪問": [0],
+    "その他": [0, 0, 100],
+}
+_EXCHANGES = {KURASHIKI: "086-000", MUSASHINO: "0422-00"}  # 長野県: 026-000
+_COUNCIL = {KURASHIKI: "倉敷市社協", MUSASHINO: "武蔵野市民社協"}
+PUBLISHED_SHARE = 0.8  # of the places that meet at a venue, the share whose organisers agreed
+PRIVATE_PUBLISHED_SHARE = 0.5  # 個人宅: fewer agree; those that do are reached through the 社協
+
+
+@dataclass(frozen=True)
+class Guide:
+    weekdays: str | None
+    hours: str | None
+    fee_yen: int | None
+    contact: str | None
+    published: bool
+
+
+def _weekday_text(r: random.Random, category: str, sessions: float | None) -> str | None:
+    """開催曜日 as coordinators write it, consistent with 開催頻度 (回/月)."""
+    weights = _WEEKDAY_WEIGHTS.get(category, _USUAL_DAYS)
+    d = _WEEKDAY_CHARS[r.choices(range(7), weights)[0]]
+    if sessions is None:
+        return r.choice([None, "不定期", f"{d}曜（不定期）", f"毎週{d}曜"])
+    if sessions >= 8:
+        e = _WEEKDAY_CHARS[(_WEEKDAY_CHARS.index(d) + r.choice([2, 3])) % 5]
+        first, second = sorted((d, e), key=_WEEKDAY_CHARS.index)
+        return r.choice([f"{first}曜日と{second}曜日", f"毎週{first}・{second}", f"{first}曜・{second}曜"])
+    if sessions >= 4:
+        return r.choice([f"毎週{d}曜", f"毎週{d}曜日", f"{d}曜日（毎週）", f"毎週（{d}）"])
+    if sessions >= 2:
+        return r.choice([f"第1・第3{d}曜", f"第2・第4{d}曜日", f"隔週{d}曜", f"第１・第３{d}曜"])
+    if sessions >= 1:
+        return r.choice(
+            [f"第{r.randint(1, 4)}{d}曜日", f"毎月第{r.randint(1, 4)}{d}曜", f"毎月{r.randint(1, 28)}日"]
+        )
+    return f"奇数月の第{r.randint(1, 4)}{d}曜"
+
+
+def guide_of(p: Place) -> Guide:
+    """A place's facts for residents, the same in every month."""
+    return _guide(p.place_id, p.name, p.municipality, p.district, p.category, p.venue, p.operator, p.sessions)
+
+
+@functools.cache  # asked for every month a place is listed
+def _guide(
+    place_id: str, name: str, municipality: str, district: str, category: str, venue, operator, sessions
+) -> Guide:
+    r = random.Random(f"{SEED}:guide:{place_id}")
+    weekdays = _weekday_text(r, category, sessions)
+    hours = r.choice(_HOURS[category]) if r.random() < 0.9 else None
+    fee = r.choice(_FEES[category]) if r.random() < 0.92 else None
+    exchange = _EXCHANGES.get(municipality, "026-000")
+    council = _COUNCIL.get(municipality, f"{municipality}社協")
+    # the 社協's office per district; a home's or a person's own line is never published
+    office_no = 1000 + 100 * (sum(map(ord, district)) % 90)
+    office = (
+        f"{council} {district}事務所 {exchange}-{office_no:04d}"
+        if municipality == KURASHIKI
+        else (f"{council} {exchange}-{office_no:04d}")
+    )
+    private = venue == "個人宅" or operator == "個人"
+    if private or r.random() < 0.45:
+        contact = office
+    else:
+        contact = f"運営グループ {exchange}-{r.randint(2000, 9999):04d}"
+    if category == "見守り・訪問":  # visits to homes: not a place to go to
+        published = False
+    elif "さん" in name:  # named after its host (髙橋さんち): the name would name a person
+        published = False
+    else:
+        published = r.random() < (PRIVATE_PUBLISHED_SHARE if private else PUBLISHED_SHARE)
+    return Guide(weekdays, hours, fee, contact if r.random() < 0.95 or published else None, published)
+
+
+def guide_fields(p: Place, month: str) -> Guide | None:
+    """The row's 開催曜日 … 公開, from GUIDE_FROM (blank before: the lists had no such columns)."""
+    return guide_of(p) if month >= GUIDE_FROM else None
+
+
 # pantry ---------------------------------------------------------------------------
 
 _SITE_NAMES = {

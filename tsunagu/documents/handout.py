@@ -23,6 +23,7 @@ from tsunagu.documents import mapimage
 from tsunagu.documents.pdf import Document
 from tsunagu.query import participation
 from tsunagu.query.database import Database
+from tsunagu.query.guide import contact_lines, fee_label
 
 JST = dt.timezone(dt.timedelta(hours=9))  # Japan keeps no daylight saving time
 # the order a handout names its sources in
@@ -400,7 +401,8 @@ def _events_table(doc: Document, db: Database, area: Area) -> None:
 
 
 def places_directory(db: Database, area: Area, today: dt.date | None = None) -> bytes:
-    """The 通いの場一覧表: every running place, school district by school district."""
+    """The 通いの場一覧表: every running place, school district by school district, with its
+    days, hours, fee and contact and whether it is in the public guide."""
     rows = db.query("places_directory", **area.params(), month=area.month)
     doc = _document(
         db,
@@ -434,15 +436,34 @@ def places_directory(db: Database, area: Area, today: dt.date | None = None) -> 
                 r["target"] or "—",
                 how_often(r["sessions_per_month"]),
                 r["status"],
+                "\n".join(p for p in (r["weekdays"], r["hours"]) if p) or "—",
+                fee_label(r["fee_yen"]),
+                contact_lines(r["contact"]) or "—",
+                "○" if r["is_published"] else "",
             ]
             for r in group.iter_rows(named=True)
         ]
         doc.table(
-            ["名称", "種別", "会場", "対象", "開催頻度", "状態"],
+            [
+                "名称",
+                "種別",
+                "会場",
+                "対象",
+                "開催頻度",
+                "状態",
+                "曜日・時間",
+                "参加費",
+                "問い合わせ先",
+                "公開",
+            ],
             body,
-            widths=[56, 26, 35, 27, 20, 16],
-            align=["LEFT"] * 4 + ["RIGHT", "CENTER"],
+            widths=[32, 17, 19, 15, 16, 11, 26, 12, 23, 9],
+            align=["LEFT"] * 4 + ["RIGHT", "CENTER", "LEFT", "RIGHT", "LEFT", "CENTER"],
+            size=8,
         )
+    doc.note(
+        "公開 ○: 運営者が住民向けの公開ページ・ガイドブックへの掲載に同意した場所（活動中のときに載ります）。"
+    )
     return doc.to_bytes()
 
 

@@ -9,6 +9,7 @@ import polars as pl
 from tsunagu.contract.schema import DATASETS, INT
 
 WATCHED = {"status": "状態", "category": "種別", "district": "地区"}  # changes worth a line
+NOT_SUMMED = {"fee_yen"}  # an amount per person: a total of every place's fee means nothing
 
 
 @dataclass
@@ -31,9 +32,11 @@ def _totals(dataset: str, frame: pl.DataFrame | None) -> dict[str, int]:
             "うち補助金対象": int(active["subsidized"].sum() or 0),
             "休止中": frame.filter(pl.col("status") == "休止中").height,
             "終了": frame.filter(pl.col("status") == "終了").height,
+            # what residents will see in the public guide: a change of consent shows here
+            "公開（活動中）": int(active["published"].fill_null(False).sum() or 0),
         }
     for col in DATASETS[dataset].columns:
-        if col.type == INT:
+        if col.type == INT and col.key not in NOT_SUMMED:
             out[col.header] = int(frame[col.key].sum() or 0)
     return out
 

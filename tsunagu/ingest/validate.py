@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from tsunagu.contract import parse
+from tsunagu.contract import parse, weekdays
 from tsunagu.contract.issues import Issue, RefusedError
 from tsunagu.contract.schema import (
     BOOL,
@@ -319,7 +319,7 @@ def parse_columns(
     for col in ds.columns:
         dtype = POLARS_TYPES[col.type]
         if col.key not in found:
-            out[col.key] = pl.Series(col.key, [None] * raw.data.height, dtype=dtype)
+            out[col.key] = pl.Series(col.key, [col.default] * raw.data.height, dtype=dtype)
             continue
         idx = found[col.key]
         head = raw.header[idx]
@@ -329,7 +329,9 @@ def parse_columns(
                 errs.add(r, head, "値が空です。この列は必須です。")
         bad: dict[str, str] = {}
         notes: dict[str, str] = {}  # value -> warning (平成31年5月 read as 令和元年5月)
-        if col.type in (INT, NUMBER):
+        if col.type in (INT, NUMBER) and (col.unit or col.words):
+            parsed, bad = _parse_worded(s, col)
+        elif col.type in (INT, NUMBER):
             parsed, bad = _parse_numeric(s, col)
         elif col.type == ENUM:
             parsed, bad = _map_unique(s, _enum_parser(col), dtype)
@@ -359,8 +361,55 @@ def parse_columns(
                 out_of_range = out_of_range | (parsed > col.max).fill_null(False)
             for r, v in zip(rows.filter(out_of_range).to_list(), s.filter(out_of_range).to_list()):
                 errs.add(r, head, f"「{v}」は範囲外です。{msg}")
+        if col.default is not None:
+            parsed = parsed.fill_null(col.default)
         out[col.key] = parsed.alias(col.key)
+        if col.key == "weekdays":
+            _weekday_warnings(rows, s, head, warnings)
     return pl.DataFrame(out)
+
+
+def _parse_worded(s: pl.Series, col: Column) -> tuple[pl.Series, dict[str, str]]:
+    """A number that may carry its unit or be a word (参加費: 「300円」, 「無料」 = 0); what is
+    refused is named as typed, with the column's own example."""
+    words = {parse.enum_key(w): str(v) for w, v in col.words}
+
+    def plain(value: str) -> str:
+        key = parse.enum_key(value)
+        if key in words:
+            return words[key]
+        return key.removesuffix(col.unit).lstrip("¥\\") if col.unit == "円" else key.removesuffix(col.unit)
+
+    distinct = s.drop_nulls().unique().to_list()
+    prepared = {v: plain(v) for v in distinct}
+    parsed, bad = _parse_numeric(s.replace_strict(prepared, default=None, return_dtype=pl.String), col)
+    refused = {v: col.expected or bad[p] for v, p in prepared.items() if p in bad}
+    return parsed, refused
+
+
+def _weekday_warnings(rows: pl.Series, s: pl.Series, head: str, warnings: list[Issue] | None) -> None:
+    """開催曜日 is free text, but one naming no weekday (and no day of the month) is never found
+    by the public guide's weekday search: said, not refused."""
+    if warnings is None:
+        return
+    unread = {
+        v
+        for v in s.drop_nulls().unique().to_list()
+        if not weekdays.weekdays(v) and not re.search(r"[0-9０-９一二三四五六七八九十]\s*日", v)
+    }
+    if not unread:
+        return
+    hit = s.is_in(list(unread))
+    for r, v in zip(rows.filter(hit).to_list(), s.filter(hit).to_list()):
+        warnings.append(
+            Issue(
+                r,
+                head,
+                f"「{v}」からは曜日を読み取れません。公開ページの曜日での検索には出てきません"
+                "（このままでも登録できます。例: 毎週火曜、第1・第3木曜、月・水・金、平日）。",
+                "warning",
+            )
+        )
 
 
 def _header_of(raw: RawTable, ds: Dataset, found: dict[str, int], key: str) -> str:

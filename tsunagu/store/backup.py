@@ -10,7 +10,7 @@ to it rather than a new copy, so a nightly backup costs what changed that day.
     <backup>/<YYYY-MM-DD_HHMMSS>/
         BACKUP.json                      every file with its size and SHA-256; when; from where
         data/_archive/...                every archived version, parts list and composed month
-        data/_mappings/..., data/_audit/uploads.jsonl
+        data/_mappings/..., data/_settings/..., data/_audit/uploads.jsonl
         data/_manifest.json              copied last
         private/users.yaml               the users file (password hashes: owner-only)
         private/users.cookie_key         only when asked for (--with-cookie-key)
@@ -40,7 +40,7 @@ INDEX = "BACKUP.json"
 LATEST = "latest"
 DATA = "data"
 PRIVATE = "private"
-KEPT = ("_archive", "_mappings", "_audit")  # what the store needs besides its manifest
+KEPT = ("_archive", "_mappings", "_settings", "_audit")  # what the store needs besides its manifest
 AUDIT = "_audit/uploads.jsonl"
 SNAPSHOT = re.compile(r"\d{4}-\d{2}-\d{2}_\d{6}(-\d+)?")
 BACKED_UP_MODE = 0o444  # a file in a backup is never written again (later snapshots share it)
@@ -261,9 +261,9 @@ def backup(
             manifest = json.loads(manifest_bytes)
             recorded = Recorded(store.root, manifest)
             changed = month_dirs(first, manifest)
-            for rel in store_files(store.root, (*changed, "_mappings")):
+            for rel in store_files(store.root, (*changed, "_mappings", "_settings")):
                 place(rel, recorded)
-            listed = set(store_files(store.root, (*changed, "_mappings")))
+            listed = set(store_files(store.root, (*changed, "_mappings", "_settings")))
             for key in [k for k in files if k.startswith(tuple(f"{DATA}/{d}/" for d in changed))]:
                 if key.removeprefix(f"{DATA}/") not in listed:  # tidied away meanwhile
                     del files[key]

@@ -145,7 +145,9 @@ def sync(source: Path, replica: Path, *, force: bool = False) -> SyncResult:
                         "`python -m tsunagu check` を実行してください。同期先は前のデータのままです。"
                     )
                 result.warnings.append(rel)  # an old version, damaged at the source: copied as it is
-        for rel in store_files(src, ("_mappings", "_audit")):  # small files that change: whole each time
+        for rel in store_files(
+            src, ("_mappings", "_settings", "_audit")
+        ):  # small files that change: whole each time
             dst = replica / rel
             with contextlib.suppress(FileNotFoundError):
                 if not dst.exists() or file_sha256(dst) != file_sha256(src / rel):
