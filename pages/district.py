@@ -5,7 +5,7 @@ import streamlit as st
 
 from tsunagu.contract import fmt
 from tsunagu.contract.labels import MEASURES
-from tsunagu.dashboard import gate, header, participation, session, widgets
+from tsunagu.dashboard import gate, header, mapview, participation, session, widgets
 from tsunagu.display import privacy
 
 f = header.page_header("地区カルテ")
@@ -62,3 +62,4 @@ table = card.with_columns(
 ).drop("is_rate")
 widgets.table(table, f"地区カルテ_{f.municipality_label}_{district}.csv")
 participation.district_section(f, district)
+mapview.area_map(f, "district_map", districts=[district])

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from tsunagu.dashboard import editing, gate, header, participation, session, widgets
+from tsunagu.dashboard import editing, header, mapview, participation, session, widgets
 from tsunagu.display import charts
 
 f = header.page_header("居場所・通いの場")
@@ -94,17 +94,9 @@ if tab_changes.open:
 
 if tab_gaps.open:
     with tab_gaps:
-        st.caption(
-            "「手薄」= 高齢化率が市町村全体より高く、65歳以上1,000人あたりの通いの場が市町村全体の4分の3未満の"
-            "小学校区（赤い輪）。"
-        )
-        widgets.chart(
-            charts.coverage_scatter(
-                schools, f"小学校区ごとの高齢化率と通いの場（{area}、{when}）", districts
-            ),
-            empty=schools.is_empty(),
-        )
+        mapview.area_map(f, "gaps_map", mode="gaps")
         gaps = schools.filter(pl.col("is_gap")).sort("aging_rate_pct", descending=True)
+        st.markdown("### 手薄な小学校区の一覧")
         widgets.table(
             gaps.drop("is_gap"), "通いの場_手薄な小学校区.csv", empty="手薄な小学校区はありません。"
         )
@@ -112,17 +104,7 @@ if tab_gaps.open:
 
 if tab_map.open:
     with tab_map:
-        located = active.filter(pl.col("lat").is_not_null())
-        st.caption(
-            f"座標が登録されている通いの場: {located.height:,} / {active.height:,}か所（背景地図なし）"
-        )
-        widgets.chart(
-            charts.places_map(
-                located, f"通いの場の位置（{area}、{when}）", districts, names=gate.can_detail(*f.place)
-            ),
-            empty=located.is_empty(),
-            message="座標（緯度・経度）が登録された通いの場はありません。",
-        )
+        mapview.area_map(f, "places_map")
 
 if tab_list.open:
     with tab_list:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from tsunagu.contract import fmt
 from tsunagu.contract.wareki import month_label
-from tsunagu.dashboard import filters, gate, participation, session, widgets
+from tsunagu.dashboard import filters, gate, mapview, participation, session, widgets
 from tsunagu.display import charts, privacy
 
 gate.require("viewer")
@@ -103,6 +103,7 @@ def slides_for(district: str) -> list[dict]:
         number("households_served", "パントリーを利用した世帯", "世帯"),
         number("consultations", "パントリーでの相談", "件", sensitive=True),
         number("referrals", "相談・支援機関へのつなぎ", "件", sensitive=True),
+        *mapview.wall_slides(where, now["month"], area["districts"]),
     ]
 
 
@@ -152,6 +153,8 @@ def show() -> None:
             st.markdown(f'<p class="slide-note">{html.escape(privacy.note())}</p>', unsafe_allow_html=True)
         if s.get("line"):
             st.markdown(f'<p class="slide-rate">{html.escape(s["line"])}</p>', unsafe_allow_html=True)
+    elif s["kind"] == "map":
+        mapview.wall_map(pref, muni, s)
     else:
         # no label is cut short on the wall (Vega-Lite truncates long labels by default)
         # one configure(): each call deep-copies the chart (the wall redraws every 20 s)

@@ -289,45 +289,6 @@ def stacked_attendance(df: pl.DataFrame, title: str) -> alt.Chart:
 
 
 @_reuse
-def coverage_scatter(df: pl.DataFrame, title: str, districts: list[str]) -> alt.Chart:
-    """Each school district: 高齢化率 across, places per 1,000 people 65+ up; gaps ringed."""
-    base = alt.Chart(df).encode(
-        x=alt.X("aging_rate_pct:Q", title="高齢化率（%）", scale=alt.Scale(zero=False)),
-        y=alt.Y("active_per_1000_65plus:Q", title="通いの場（65歳以上1,000人あたり）"),
-        tooltip=[
-            alt.Tooltip("school_district:N", title="小学校区"),
-            alt.Tooltip("district:N", title="地区"),
-            alt.Tooltip("aging_rate_pct:Q", title="高齢化率（%）"),
-            alt.Tooltip("n_active:Q", title="通いの場"),
-            alt.Tooltip("active_per_1000_65plus:Q", title="1,000人あたり"),
-        ],
-    )
-    points = base.mark_circle(size=140, opacity=0.85).encode(color=_district_color(districts))
-    gaps = base.transform_filter("datum.is_gap").mark_point(size=420, color="#D55E00", strokeWidth=2.5)
-    return (points + gaps).properties(title=title, height=380)
-
-
-@_reuse
-def places_map(df: pl.DataFrame, title: str, districts: list[str], names: bool = True) -> alt.Chart:
-    """Places with coordinates, drawn without map tiles so it works offline; names only for
-    roles that may see them (the data goes to the browser, so they are left out, not hidden)."""
-    columns = ["lon", "lat", "district", "category", "school_district"] + (["name"] if names else [])
-    tooltip = [alt.Tooltip("category:N", title="種別"), alt.Tooltip("school_district:N", title="小学校区")]
-    chart = (
-        alt.Chart(df.select(columns))
-        .mark_circle(size=60, opacity=0.8)
-        .encode(
-            longitude="lon:Q",
-            latitude="lat:Q",
-            color=_district_color(districts),
-            tooltip=([alt.Tooltip("name:N", title="名称")] if names else []) + tooltip,
-        )
-        .project(type="mercator")
-    )
-    return chart.properties(title=title, height=420)
-
-
-@_reuse
 def ranked_bars(df: pl.DataFrame, value: str, value_title: str, title: str, chosen: str) -> alt.Chart:
     """Municipalities ranked by a measure, the chosen one highlighted."""
     base = alt.Chart(df).encode(

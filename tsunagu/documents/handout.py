@@ -18,7 +18,8 @@ from tsunagu.contract import fmt
 from tsunagu.contract.labels import HEADLINES
 from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.wareki import fiscal_year_label, fiscal_year_months, fiscal_year_of, month_label
-from tsunagu.display import charts, privacy
+from tsunagu.display import charts, maps, privacy
+from tsunagu.documents import mapimage
 from tsunagu.documents.pdf import Document
 from tsunagu.query import participation
 from tsunagu.query.database import Database
@@ -26,6 +27,7 @@ from tsunagu.query.database import Database
 JST = dt.timezone(dt.timedelta(hours=9))  # Japan keeps no daylight saving time
 # the order a handout names its sources in
 DATASET_NAMES = {name: DATASETS[name].label for name in ("places", "pantry", "forums", "areas")}
+MAP_BASEMAP = "pale"  # prints lighter than the standard map, under the shading
 DEMO_NOTICE = (
     "デモデータ：倉敷市・武蔵野市・長野県の公表資料にある数値はそのまま、資料にない数値は架空のものです。"
 )
@@ -206,8 +208,8 @@ def _profile(db: Database, area: Area) -> str:
 
 
 def district_handout(db: Database, area: Area, today: dt.date | None = None) -> bytes:
-    """The A4 handout: headline figures, the trend, the school districts (or districts) and the
-    year's events, with the conditions, the source and page numbers."""
+    """The A4 handout: headline figures, the map, the trend, the school districts (or
+    districts) and the year's events, with the conditions, the source and page numbers."""
     doc = _document(db, area, f"{area.name} 地域づくりの数字 {_short_month(area.month)}", today)
     doc.title_block(f"{area.name}　地域づくりの数字", f"{month_label(area.month)}時点", _conditions(area))
     profile = _profile(db, area)
@@ -226,6 +228,7 @@ def district_handout(db: Database, area: Area, today: dt.date | None = None) -> 
         )
     )
 
+    _map(doc, db, area)
     trend = db.query("places_by_fiscal_year", **area.params())
     trend = trend.filter(pl.col("as_of_month") <= area.month)
     doc.heading("通いの場の推移（各年度3月時点。今年度は対象月の時点）", need=80)
@@ -241,6 +244,49 @@ def district_handout(db: Database, area: Area, today: dt.date | None = None) -> 
         _district_table(doc, db, area)
     _events_table(doc, db, area)
     return doc.to_bytes()
+
+
+def area_map(db: Database, area: Area) -> maps.Map | None:
+    """The handout's map, as a viewer would see it (paper goes home with anyone): the area's
+    school districts by 高齢化率, the gaps outlined and named, the places; None when the
+    municipality has no boundaries registered."""
+    where = {"prefecture": area.prefecture, "municipality": area.municipality}
+    shapes = maps.shapes(db.query("school_district_boundaries", **where, month=area.month))
+    if not shapes:
+        return None
+    table = maps.school_table(
+        db.query("places_coverage", **where, month=area.month),
+        db.query("school_districts", **where),
+        db.query("pantry_sites_by_school_district", **where, month=area.month),
+    )
+    places = db.query("places_list", **area.params(), month=area.month, status="活動中")
+    return maps.build(
+        "aging",
+        table,
+        shapes,
+        places,
+        area.name,
+        f"{_short_month(area.month)}時点",
+        names=False,
+        districts=[area.district] if area.district else (),
+        pantry=False,
+        labels=7,
+        label_all=area.district is not None,
+        size=(510, 298),  # the picture's size in points, so names are kept apart as printed
+    )
+
+
+def _map(doc: Document, db: Database, area: Area) -> None:
+    m = area_map(db, area)
+    if m is None:
+        return
+    # what is left of the page when that is enough for a map, else a new page's worth
+    room = doc.page_break_trigger - doc.get_y() - 24
+    height = room if 70 <= room <= 110 else 105
+    picture = mapimage.draw(m, MAP_BASEMAP, width_mm=doc.width, height_mm=height)
+    doc.heading(m.title, need=height + 20)
+    doc.picture(picture.png, height=height)
+    doc.note(mapimage.source_line(picture.tiles, MAP_BASEMAP, db.store.is_demo()))
 
 
 def _school_table(doc: Document, db: Database, area: Area) -> None:

@@ -1,0 +1,260 @@
+"""The map's layers as data (tsunagu/display/maps.py): what the browser is sent for a viewer and
+for a manager, the shading and its legend, the title, and the view that fits the chosen area.
+Polygons are made here with shapely; the demo's own are tested through the pages."""
+
+from __future__ import annotations
+
+import json
+import math
+import urllib.parse
+
+import polars as pl
+import pytest
+import shapely
+
+from tsunagu.display import maps
+
+# two districts, three school districts side by side (lon 133.70–133.85, lat 34.55–34.65)
+BOXES = {
+    ("倉敷", "万寿小"): shapely.box(133.70, 34.55, 133.75, 34.65),
+    ("倉敷", "大高小"): shapely.box(133.75, 34.55, 133.80, 34.65),
+    ("玉島", "玉島小"): shapely.box(133.80, 34.55, 133.85, 34.65),
+}
+HOME = (133.71234, 34.61234)  # the 個人宅's own coordinates: never in a viewer's map
+
+
+def table() -> pl.DataFrame:
+    """school_table's shape: 大高小 is the gap (older than the whole, few places)."""
+    return pl.DataFrame(
+        {
+            "district": ["倉敷", "倉敷", "玉島"],
+            "school_district": ["万寿小", "大高小", "玉島小"],
+            "population_65plus": [1_000, 2_000, 1_000],
+            "aging_rate_pct": [20.0, 40.0, 25.0],
+            "n_active": [8, 2, 6],
+            "active_per_1000_65plus": [8.0, 1.0, 6.0],
+            "municipality_per_1000_65plus": [4.0, 4.0, 4.0],
+            "is_gap": [False, True, False],
+            "population": [5_000, 5_000, 4_000],
+            "n_sites": [2, 0, 1],
+        }
+    )
+
+
+def places() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "place_id": ["P1", "P2", "P3"],
+            "name": ["山田さん宅お茶会", "万寿公民館サロン", "玉島いきいき体操"],
+            "district": ["倉敷", "倉敷", "玉島"],
+            "school_district": ["万寿小", "万寿小", "玉島小"],
+            "category": ["サロン", "サロン", "体操・運動"],
+            "venue_type": ["個人宅", "集会所・公民館", None],
+            "participants_avg": [6, 25, 16],
+            "lat": [HOME[1], 34.60111, 34.58222],
+            "lon": [HOME[0], 133.72111, 133.82222],
+        },
+        schema_overrides={"venue_type": pl.String},
+    )
+
+
+def built(names: bool, **kw) -> maps.Map:
+    return maps.build("aging", table(), BOXES, places(), "倉敷市全域", "2025年3月（令和7年3月）", names, **kw)
+
+
+def sent(m: maps.Map) -> str:
+    """Everything the browser receives for the map."""
+    return json.dumps(maps.deck_spec(m, "pale"), ensure_ascii=False)
+
+
+def test_a_viewer_gets_no_name_and_no_home_coordinates():
+    """A 個人宅 place reaches a viewer's browser as its school district's representative point,
+    with neither its name nor its own coordinates; other places come without names."""
+    m = built(names=False)
+    text = sent(m)
+    for name in places()["name"]:
+        assert name not in text
+    assert "P1" not in text and "place_id" not in text
+    assert str(HOME[0]) not in text and str(HOME[1]) not in text
+    (home,) = [p for p in m.places if p["tip_title"].startswith("個人宅")]
+    inside = BOXES[("倉敷", "万寿小")].representative_point()
+    assert home["position"] == [round(inside.x, 5), round(inside.y, 5)]
+    assert home["tip_title"] == "個人宅の通いの場 1か所"
+    assert "サロン 1" in home["tip"]
+    # the other two at their own places, by 種別
+    others = sorted(p["position"] for p in m.places if p is not home)
+    assert others == [[133.72111, 34.60111], [133.82222, 34.58222]]
+    assert (maps.PRIVATE_GROUP, maps.PRIVATE_COLOR) in m.legend.points
+
+
+def test_two_homes_in_one_school_district_are_one_point():
+    two = places().with_columns(pl.lit("個人宅").alias("venue_type"))
+    m = maps.build("aging", table(), BOXES, two, "倉敷市全域", "2025年3月", False)
+    homes = {p["school_district"]: p["tip_title"] for p in m.places}
+    assert homes == {"万寿小": "個人宅の通いの場 2か所", "玉島小": "個人宅の通いの場 1か所"}
+
+
+def test_a_home_without_a_boundary_is_left_off_not_placed_finer():
+    m = maps.build(
+        "aging", table(), {k: v for k, v in BOXES.items() if k[1] != "万寿小"}, places(), "a", "b", False
+    )
+    assert [p["school_district"] for p in m.places] == ["万寿小", "玉島小"]  # the 公民館 and 体操
+    assert all(not p["tip_title"].startswith("個人宅") for p in m.places)
+    assert m.unplaced == 1 and m.missing == ["万寿小"]
+
+
+def test_a_manager_sees_names_and_coordinates():
+    m = built(names=True)
+    text = sent(m)
+    assert "山田さん宅お茶会" in text and "万寿公民館サロン" in text
+    home = next(p for p in m.places if p["tip_title"] == "山田さん宅お茶会")
+    assert home["position"] == [HOME[0], HOME[1]]
+    assert "会場：個人宅" in home["tip"]
+
+
+def test_points_are_coloured_by_kind_and_sized_by_participants():
+    m = built(names=True)
+    by_name = {p["tip_title"]: p for p in m.places}
+    assert (
+        by_name["万寿公民館サロン"]["color"][:3] == list(maps.rgba(maps.GROUP_COLORS["サロン・カフェ"]))[:3]
+    )
+    assert by_name["玉島いきいき体操"]["color"][:3] == list(maps.rgba(maps.GROUP_COLORS["体操・運動"]))[:3]
+    assert (
+        by_name["山田さん宅お茶会"]["radius"]
+        < by_name["玉島いきいき体操"]["radius"]
+        < by_name["万寿公民館サロン"]["radius"]
+    )
+    assert len(set(maps.GROUP_COLORS.values())) == 5
+    assert [g for g, _ in m.legend.points] == ["サロン・カフェ", "体操・運動"]
+
+
+def test_pantry_rings_carry_site_counts_only():
+    m = built(names=True)
+    assert {(p["school_district"], p["tip_title"]) for p in m.pantry} == {
+        ("万寿小", "互近助パントリー 2か所"),
+        ("玉島小", "互近助パントリー 1か所"),
+    }
+    pantry_layer = next(la for la in maps.deck_spec(m, "pale")["layers"] if la["id"] == maps.PANTRY_LAYER)
+    keys = {k for row in pantry_layer["data"] for k in row}
+    assert keys == {"position", "radius", "district", "school_district", "tip_title", "tip"}
+
+
+def test_gap_districts_are_outlined_and_shaded_by_class():
+    m = built(names=False)
+    rows = {r["school_district"]: r for r in m.schools}
+    assert rows["大高小"]["line"] == list(maps.GAP_LINE) and rows["大高小"]["line_px"] == maps.GAP_LINE_PX
+    assert rows["万寿小"]["line_px"] == maps.EDGE_LINE_PX
+    # 20% < 25, 40% ≥ 40, 25% in 25–30
+    assert rows["万寿小"]["fill"][:3] == list(maps.rgba(maps.AGING_COLORS[0]))[:3]
+    assert rows["大高小"]["fill"][:3] == list(maps.rgba(maps.AGING_COLORS[4]))[:3]
+    assert rows["玉島小"]["fill"][:3] == list(maps.rgba(maps.AGING_COLORS[1]))[:3]
+    assert "手薄な小学校区" in rows["大高小"]["tip"] and "手薄" not in rows["万寿小"]["tip"]
+    assert "高齢化率：40.0%（市町村全体 28.6%）" in rows["大高小"]["tip"]
+
+
+def test_legends_and_titles_name_the_area_and_period():
+    t = table()
+    _, aging = maps.shading("aging", t)
+    assert [label for label, _ in aging.swatches] == ["25%未満", "25〜30%", "30〜35%", "35〜40%", "40%以上"]
+    assert aging.outline == "太い黒線：手薄な小学校区"
+    fills, density = maps.shading("density", t)
+    # the municipality has 4.00 per 1,000: classes at half, three quarters (the gap rule), 1 and 1.5
+    assert [label for label, _ in density.swatches] == [
+        "2.00未満",
+        "2.00〜3.00",
+        "3.00〜4.00",
+        "4.00〜6.00",
+        "6.00以上",
+    ]
+    assert fills == [maps.DENSITY_COLORS[4], maps.DENSITY_COLORS[0], maps.DENSITY_COLORS[4]]
+    assert density.notes == ["市町村全体は4.00。3.00未満が全体の4分の3未満です。"]
+    fills, gaps = maps.shading("gaps", t)
+    assert fills == [maps.NOT_GAP_COLOR, maps.GAP_COLOR, maps.NOT_GAP_COLOR]
+    assert gaps.swatches[0] == ("手薄な小学校区", maps.GAP_COLOR) and gaps.notes == [maps.GAP_RULE]
+    assert (
+        maps.title("gaps", "倉敷市 玉島", "2025年3月（令和7年3月）")
+        == "手薄な小学校区（倉敷市 玉島、2025年3月（令和7年3月））"
+    )
+    assert built(names=False).title == "小学校区の高齢化率と通いの場（倉敷市全域、2025年3月（令和7年3月））"
+
+
+def pixels(view: dict, lon: float, lat: float) -> tuple[float, float]:
+    """Where a point falls, in pixels from the view's centre (deck.gl's 512-pixel world)."""
+    scale = 512 * 2 ** view["zoom"]
+
+    def merc(lo, la):
+        return (lo + 180) / 360, 0.5 - math.log(math.tan(math.pi / 4 + math.radians(la) / 2)) / (2 * math.pi)
+
+    cx, cy = merc(view["longitude"], view["latitude"])
+    x, y = merc(lon, lat)
+    return (x - cx) * scale, (y - cy) * scale
+
+
+@pytest.mark.parametrize(
+    ("districts", "school", "box"),
+    [
+        ((), None, (133.70, 34.55, 133.85, 34.65)),
+        (("倉敷",), None, (133.70, 34.55, 133.80, 34.65)),
+        ((), "玉島小", (133.80, 34.55, 133.85, 34.65)),
+    ],
+)
+def test_the_view_fits_the_chosen_area(districts, school, box):
+    """The municipality, a district or a school district: all of it in view, and not much more."""
+    m = maps.build("gaps", table(), BOXES, None, "a", "b", False, districts, school, size=(640, 480))
+    west, south, east, north = box
+    corners = [pixels(m.view, lo, la) for lo in (west, east) for la in (south, north)]
+    assert all(abs(x) <= 320 and abs(y) <= 240 for x, y in corners)
+    # half a zoom level closer and a side would fall outside
+    closer = {**m.view, "zoom": m.view["zoom"] + 0.5}
+    assert any(
+        abs(x) > 320 or abs(y) > 240
+        for x, y in (pixels(closer, lo, la) for lo in (west, east) for la in (south, north))
+    )
+    assert {r["school_district"] for r in m.schools} == {k[1] for k in m.keys}
+    assert len(m.context) == 3 - len(m.keys)  # the rest of the municipality, outlined only
+
+
+def style_of(address: str) -> dict:
+    assert address.startswith("data:application/json;charset=utf-8,")
+    return json.loads(urllib.parse.unquote(address.split(",", 1)[1]))
+
+
+def test_the_basemap_is_gsi_tiles_with_their_attribution_or_a_mirror(monkeypatch):
+    monkeypatch.delenv(maps.TILE_ENV, raising=False)
+    assert maps.tile_url("pale") == "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png"
+    assert maps.tile_url("std") == "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+    assert maps.tile_url("none") is None
+    decoded = style_of(maps.map_style("std"))
+    assert decoded["sources"]["tiles"]["tiles"] == [
+        "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+    ]
+    assert decoded["sources"]["tiles"]["attribution"] == (
+        '<a href="https://maps.gsi.go.jp/development/ichiran.html" target="_blank" rel="noopener">地理院タイル</a>'
+    )
+    assert decoded["layers"][0]["paint"]["background-color"] == maps.BACKGROUND  # what shows offline
+    monkeypatch.setenv(maps.TILE_ENV, "http://tiles.example.lg.jp/{style}/{z}/{x}/{y}.png")
+    assert maps.tile_url("pale") == "http://tiles.example.lg.jp/pale/{z}/{x}/{y}.png"
+    monkeypatch.setenv(maps.TILE_ENV, "none")
+    assert maps.tile_url("std") is None
+    assert style_of(maps.map_style("std"))["sources"] == {}
+
+
+def test_a_school_districts_figures_beside_the_municipalitys():
+    rows = maps.school_figures(table(), ("倉敷", "大高小"))
+    assert rows == [
+        ("人口", "5,000人", "平均 4,667人"),
+        ("65歳以上", "2,000人", "平均 1,333人"),
+        ("高齢化率", "40.0%", "全体 28.6%"),
+        ("通いの場", "2か所", "平均 5.3か所"),
+        ("65歳以上1,000人あたり", "1.00", "全体 4.00"),
+        ("パントリー", "0か所", "平均 1.0か所"),
+        ("手薄", "はい", "—"),
+    ]
+
+
+def test_polygons_keep_their_holes_and_parts():
+    ring = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2), (1, 2)]])
+    two = shapely.MultiPolygon([ring, shapely.box(10, 10, 11, 11)])
+    parts = maps._rings(two)
+    assert len(parts) == 2 and len(parts[0]) == 2  # outer ring and its hole
+    assert parts[1][0][0] == [11.0, 10.0]
