@@ -56,7 +56,7 @@ def show() -> None:
         st.session_state.present_version = version
         st.toast("新しいデータが登録されたので、表示を更新しました。", icon=":material/sync:")
     item = w.item()
-    area = slides.Area(pref, muni, item.district)
+    area = slides.Area(pref, muni, w.shown_district())  # a title slide: the agenda's first area
     slide = slides.build(item, area, w.agenda)
     room = wall.rooms().get(st.session_state.present_room) if st.session_state.get("present_room") else None
     with st.container(key="wall_slide"):
@@ -102,7 +102,7 @@ with st.container(key="wall_bar", horizontal=True, vertical_alignment="center"):
         key="present_pick",
         label_visibility="collapsed",
         on_change=lambda: w.choose(st.session_state.present_pick),
-        width=180,
+        width=150,
     )
     st.toggle("自動で進める", key="present_auto")
     st.selectbox(
@@ -112,7 +112,7 @@ with st.container(key="wall_bar", horizontal=True, vertical_alignment="center"):
         key="present_every",
         format_func=lambda s: f"{s}秒ごと",
         label_visibility="collapsed",
-        width=130,
+        width=120,
     )
     st.toggle(
         "全地区を順に", key="present_playlist", help="各地区の同じスライドを順に映します（第1層の会議向け）"

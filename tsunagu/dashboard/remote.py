@@ -42,9 +42,11 @@ def qr_data_uri(link: str) -> str:
     return segno.make_qr(link, error="m").svg_data_uri(scale=10, border=2, dark="#000", light="#fff")
 
 
-def _ask_code(message: str | None = None) -> None:
+def _ask_code(message: str | None = None, ended: bool = False) -> None:
     st.markdown("### 作戦会議モードを手元で操作")
-    if message:
+    if message and ended:
+        st.info(message, icon=":material/info:")
+    elif message:
         st.error(message, icon=":material/error:")
     with st.form("remote_code"):
         code = st.text_input(f"操作コード（壁に映っている{CODE_LENGTH}文字）", max_chars=12)
@@ -67,7 +69,10 @@ def page(code: str) -> None:
     rooms = Rooms(data_dir())
     room = rooms.get(code)
     if room is None:
-        _ask_code(f"コード「{code}」の会議は見つかりません（終わったか、コードが違います）。")
+        if rooms.ended(code):
+            _ask_code(f"コード「{code}」の会議は終了しました。", ended=True)
+        else:
+            _ask_code(f"コード「{code}」の会議は見つかりません。壁に映っているコードを確かめてください。")
         return
     user = auth.current_user()
     why = may_control(user, room)
@@ -122,7 +127,7 @@ def controls(code: str, districts: list[str]) -> None:
         return item.label()
 
     st.markdown(
-        f'<div class="remote-head">{room.municipality}　{agenda.name}　<span>コード {room.code}</span></div>'
+        f'<div class="remote-head">{_esc(room.municipality)}　{_esc(agenda.name)}　<span>コード {room.code}</span></div>'
         f'<div class="remote-now"><span>いま映している（{i + 1} / {n}）</span>'
         f'<p class="remote-title">{_esc(label(i))}</p></div>'
         f'<div class="remote-next"><span>次（{(i + 1) % n + 1} / {n}）</span>'

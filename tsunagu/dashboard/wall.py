@@ -6,6 +6,7 @@ editor; and the code and QR code a presenter's phone opens."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import secrets
 import time
 from types import SimpleNamespace
@@ -173,8 +174,10 @@ def qr_panel(room) -> str:
     return (
         f'<div class="wall-qr"><img src="{remote.qr_data_uri(link)}" alt="スマホで開くQRコード"/>'
         f'<p class="wall-qr-code">{room.code}</p>'
-        f'<p class="wall-qr-text">スマホで読み取るか、作戦会議モードの「操作コード」に入力してください'
-        f"（管理職以上の役割でサインイン）</p></div>"
+        f'<p class="wall-qr-text">発表者のスマホで読み取ると、スマホからこの画面を操作できます'
+        f"（管理職以上の役割でサインイン）</p>"
+        f'<p class="wall-qr-link">読み取れないときは {html.escape(link.split("?")[0])}?room= のあとに'
+        f"コード {room.code} を入れて開いてください</p></div>"
     )
 
 

@@ -90,6 +90,12 @@ class Rooms:
         room = self._read(code)
         return room if room is not None and room.alive(self.clock()) else None
 
+    def ended(self, code: str) -> bool:
+        """Whether the code's room was there and has ended (not yet tidied away)."""
+        code = normalize(code)
+        room = self._read(code) if valid(code) else None
+        return room is not None and not room.alive(self.clock())
+
     def open(self, prefecture: str, municipality: str, agenda: dict[str, str], owner: str) -> Room:
         """A new room with a code no other room holds (claimed by creating its file, which
         fails when another process got the same code first)."""
