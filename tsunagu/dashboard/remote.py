@@ -152,29 +152,36 @@ def controls(code: str, districts: list[str]) -> None:
             args=(code, lambda r: setattr(r, "position", (r.position + 1) % n)),
             width="stretch",
         )
-    # the pickers show what the wall shows (the wall's own timer or another phone may move it)
-    st.session_state.remote_jump = i
+    # the pickers show what the wall shows: drawn anew (a key of the room's count of changes)
+    # whenever the room moved, by this phone, another one or the wall's own timer
+    jump, pick = f"remote_jump_{room.seq}", f"remote_district_{room.seq}"
+
+    def jumped() -> None:
+        to = st.session_state.get(jump)
+        if isinstance(to, int) and 0 <= to < n:
+            _act(code, lambda r: setattr(r, "position", to))
+
     st.selectbox(
         "スライドを選んで映す",
         list(range(n)),
+        index=i,
         format_func=lambda j: f"{j + 1}. {label(j)}",
-        key="remote_jump",
-        on_change=lambda: _act(code, lambda r: setattr(r, "position", st.session_state.remote_jump)),
+        key=jump,
+        on_change=jumped,
     )
     options = [AS_AGENDA, ag.WHOLE, *districts]
-    st.session_state.remote_district = room.district if room.district in options else AS_AGENDA
+
+    def picked() -> None:
+        to = st.session_state.get(pick)
+        if to in options:
+            _act(code, lambda r: setattr(r, "district", None if to == AS_AGENDA else to))
+
     st.selectbox(
         "地区を変える",
         options,
-        key="remote_district",
-        on_change=lambda: _act(
-            code,
-            lambda r: setattr(
-                r,
-                "district",
-                None if st.session_state.remote_district == AS_AGENDA else st.session_state.remote_district,
-            ),
-        ),
+        index=options.index(room.district) if room.district in options else 0,
+        key=pick,
+        on_change=picked,
     )
     with st.expander("会議を終える"):
         st.caption("壁の画面はそのまま残り、このコードでは操作できなくなります。")

@@ -19,7 +19,7 @@ from tsunagu.dashboard import agenda as ag
 from tsunagu.dashboard import remote, session
 from tsunagu.store.rooms import RoomGone, Rooms
 
-FOLLOW_S = 0.4  # how often a wall with a room looks for a phone's step (it follows within a second)
+FOLLOW_S = 0.25  # how often a wall with a room looks for a phone's step (it follows within a second)
 HEARTBEAT_S = 15.0  # how often it tells the room it is still there (rooms.IDLE_S ends it)
 EVERY = [10, 20, 30, 60]
 
