@@ -217,9 +217,8 @@ def agenda_dialog(wall: Wall) -> None:
             f"{k}={quote(v, safe=',@')}"
             for k, v in {"pref": wall.prefecture, "muni": wall.municipality, **chosen.params()}.items()
         )
-        st.text_input(
-            "この議事次第のリンク（コピーして保存・共有できます）", value=f"{base}?{query}", disabled=True
-        )
+        st.caption("この議事次第のリンク（右上のボタンでコピーして、保存・共有できます）")
+        st.code(f"{base}?{query}", language=None, wrap_lines=True)
     if st.button("この議事次第で映す", type="primary", disabled=chosen is None, icon=":material/slideshow:"):
         wall.use(chosen)
         st.session_state.present_problems = []
