@@ -228,8 +228,8 @@ def test_the_basemap_is_gsi_tiles_with_their_attribution_or_a_mirror(monkeypatch
     assert decoded["sources"]["tiles"]["tiles"] == [
         "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
     ]
-    assert decoded["sources"]["tiles"]["attribution"] == (
-        '<a href="https://maps.gsi.go.jp/development/ichiran.html" target="_blank" rel="noopener">地理院タイル</a>'
+    assert maps.attribution_markdown("std") == (
+        "背景地図：[地理院タイル](https://maps.gsi.go.jp/development/ichiran.html)（標準地図）"
     )
     assert decoded["layers"][0]["paint"]["background-color"] == maps.BACKGROUND  # what shows offline
     monkeypatch.setenv(maps.TILE_ENV, "http://tiles.example.lg.jp/{style}/{z}/{x}/{y}.png")
@@ -237,6 +237,7 @@ def test_the_basemap_is_gsi_tiles_with_their_attribution_or_a_mirror(monkeypatch
     monkeypatch.setenv(maps.TILE_ENV, "none")
     assert maps.tile_url("std") is None
     assert style_of(maps.map_style("std"))["sources"] == {}
+    assert maps.attribution_markdown("std") is None
 
 
 def test_a_school_districts_figures_beside_the_municipalitys():

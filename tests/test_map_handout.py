@@ -34,6 +34,7 @@ def tile_server():
             asked.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
+            self.send_header("Access-Control-Allow-Origin", "*")  # a browser's map asks with CORS
             self.send_header("Content-Length", str(len(png)))
             self.end_headers()
             self.wfile.write(png)

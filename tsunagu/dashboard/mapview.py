@@ -25,6 +25,16 @@ from tsunagu.display import maps
 
 NOT_PICKED = "（選んでいません）"
 WALL_LABEL_PX = 26
+# the view is fitted for a map this wide (the page's width is not known to the server): a phone
+# shows the area whole, a wide screen with a margin
+FIT_WIDTH = 360
+WALL_GAPS_LISTED = 10
+# the wall's map on a 1080p screen and on a 720p projector (below the slide's title, above
+# its buttons)
+WALL_HEIGHTS = {
+    "tall": 600,
+    "short": 330,
+}  # beside the wall's gap map (the map names them all where they fit)
 CSS = """<style>
 .map-legend {line-height: 1.55; color: #111;}
 .map-legend .t {font-weight: 700; margin: 0.3em 0 0.2em 0;}
@@ -122,13 +132,11 @@ def _label(key: tuple[str, str]) -> str:
 
 
 def source_note(is_demo: bool, basemap: str) -> str:
-    tiles = maps.tile_url(basemap)
+    """Under the map: the tiles' attribution (linked) and where the boundaries come from."""
     parts = []
-    if tiles:
-        parts.append(
-            f"背景地図：[{maps.ATTRIBUTION}]({maps.ATTRIBUTION_URL})（{maps.BASEMAPS[basemap]}。"
-            "インターネットにつながらないときは背景なしで表示します）"
-        )
+    attribution = maps.attribution_markdown(basemap)
+    if attribution:
+        parts.append(attribution + "。インターネットにつながらないときは背景なしで表示します")
     parts.append(f"小学校区の境界：{maps.DEMO_SOURCE if is_demo else maps.BOUNDARY_SOURCE}")
     return "　".join(parts)
 
@@ -150,8 +158,10 @@ def area_map(
         mode = c1.radio(
             "色分け", list(maps.MODES), format_func=maps.MODES.get, horizontal=True, key=f"{key}_mode"
         )
+    # with $TSUNAGU_TILE_URL=none there are no tiles to choose
+    choices = [b for b in maps.BASEMAPS if b == "none" or maps.tile_url(b)]
     basemap = c2.radio(
-        "背景地図", list(maps.BASEMAPS), format_func=maps.BASEMAPS.get, horizontal=True, key=f"{key}_basemap"
+        "背景地図", choices, format_func=maps.BASEMAPS.get, horizontal=True, key=f"{key}_basemap"
     )
     show_places = c3.checkbox("通いの場", value=True, key=f"{key}_places")
     show_pantry = c4.checkbox("パントリー", value=True, key=f"{key}_pantry")
@@ -175,9 +185,8 @@ def area_map(
         districts,
         school,
         pantry=show_pantry,
-        size=(360, height - 40),
+        size=(FIT_WIDTH, height - 40),
     )
-    st.markdown(f"### {fmt.plain(m.title)}")
     if not polygons:
         st.info(
             "この市町村の小学校区の境界（boundaries）がまだ登録されていません。"
@@ -189,6 +198,7 @@ def area_map(
             "地図に表示できる小学校区の境界も、座標のある通いの場もありません。", icon=":material/search_off:"
         )
         return
+    st.markdown(f"### {fmt.plain(m.title)}")
     pick_key, gen_key = f"{key}_school", f"{key}_gen"
     options = [NOT_PICKED, *(_label(k) for k in m.keys)]
     if st.session_state.get(pick_key) not in options:
@@ -284,66 +294,74 @@ def wall_map(prefecture: str, municipality: str, slide: dict) -> None:
             month=month,
             status="活動中",
         )
-    m = maps.build(
-        mode,
-        table,
-        polygons,
-        places,
-        slide["where"],
-        f"{month_label(month)}時点",
-        names=False,
-        districts=districts or (),
-        pantry=False,
-        labels=WALL_LABEL_PX if mode == "gaps" else 0,
-        size=(1000, 440),
-        one_color=True,
-    )
+    # two fits, one shown: the server cannot know the projector's height, CSS can
+    built = {
+        name: maps.build(
+            mode,
+            table,
+            polygons,
+            places,
+            slide["where"],
+            f"{month_label(month)}時点",
+            names=False,
+            districts=districts or (),
+            pantry=False,
+            labels=WALL_LABEL_PX if mode == "gaps" else 0,
+            size=(1000, height - 40),
+            one_color=True,
+        )
+        for name, height in WALL_HEIGHTS.items()
+    }
+    m = built["tall"]
     if m.view is None or not polygons:
         st.markdown(
             '<p class="slide-note">小学校区の境界が登録されていないため、地図を表示できません。</p>',
             unsafe_allow_html=True,
         )
         return
-    # the map takes what the slide's title and buttons leave of the screen (1080p and 720p alike)
     st.markdown(
-        "<style>.st-key-wall_map :is([data-testid='stElementContainer'], [data-testid='stFullScreenFrame'], "
-        "[data-testid='stDeckGlJsonChart']) {height: max(300px, min(600px, calc(100vh - 350px))) !important;"
-        " min-height: 0 !important; flex: 0 0 auto !important;}"
-        ".wall-legend {font-size: clamp(1rem, 2.3vh, 1.6rem) !important;}"
+        "<style>@media (max-height: 899px) {.st-key-wall_map_tall {display: none !important;}}"
+        "@media (min-height: 900px) {.st-key-wall_map_short {display: none !important;}}"
+        ".wall-legend {font-size: clamp(1rem, 2.3vh, 1.6rem) !important; line-height: 1.4 !important;}"
         ".wall-gaps ul {columns: 2; column-gap: 1.2em; margin: 0; padding-left: 1.1em;}"
         ".wall-gaps li {white-space: nowrap;}</style>",
         unsafe_allow_html=True,
     )
     left, right = st.columns([5, 2])
-    with left, st.container(key="wall_map"):
-        st.pydeck_chart(
-            _Deck(maps.deck_spec(m, "pale", label_px=WALL_LABEL_PX, point_scale=1.5)),
-            height=600,
-            alt=m.title,
-        )
+    for name, height in WALL_HEIGHTS.items():
+        with left, st.container(key=f"wall_map_{name}"):
+            st.pydeck_chart(
+                _Deck(maps.deck_spec(built[name], "pale", label_px=WALL_LABEL_PX, point_scale=1.5)),
+                height=height,
+                alt=m.title,
+            )
     with right:
         legend = m.legend
-        if mode == "gaps":  # the fill says it already; the rule in one sentence
-            legend.outline = None
-            legend.notes = [
-                "高齢化率が市町村全体より高く、通いの場（65歳以上1,000人あたり）が全体の4分の3未満"
-            ]
+        if mode == "gaps":  # the fill says it already (a 720p projector has room for little)
+            legend.swatches, legend.outline = legend.swatches[:1], None
+            legend.notes = ["高齢化率が全体より高く、通いの場（65歳以上1,000人あたり）が全体の4分の3未満"]
         if session.db().is_demo:
-            legend.notes.append(maps.DEMO_BOUNDARIES)
+            legend.notes.append(maps.DEMO_SHORT)
         st.markdown(legend_html(legend, css="wall-legend"), unsafe_allow_html=True)
+        attribution = maps.attribution_markdown("pale")
+        if attribution:
+            st.caption(attribution)
         if mode == "gaps":
             shown = set(m.keys)
+            ordered = table.filter(pl.col("is_gap")).sort("aging_rate_pct", descending=True, nulls_last=True)
             gaps = [
-                r
-                for r in table.filter(pl.col("is_gap")).iter_rows(named=True)
-                if (r["district"], r["school_district"]) in shown
+                r for r in ordered.iter_rows(named=True) if (r["district"], r["school_district"]) in shown
             ]
             items = "".join(
-                f"<li>{html.escape(r['school_district'])}　{r['aging_rate_pct']:.1f}%</li>" for r in gaps
+                f"<li>{html.escape(r['school_district'])}　{r['aging_rate_pct']:.1f}%</li>"
+                for r in gaps[:WALL_GAPS_LISTED]
             )
+            more = len(gaps) - WALL_GAPS_LISTED
             st.markdown(
                 f'<div class="map-legend wall-legend wall-gaps">'
-                f'<div class="t">手薄な小学校区 {len(gaps)}か所（高齢化率）</div>'
-                f"<ul>{items or '<li>ありません</li>'}</ul></div>",
+                f'<div class="t">手薄な小学校区 {len(gaps)}か所（高齢化率の高い順）</div>'
+                f"<ul>{items or '<li>ありません</li>'}</ul>"
+                + (f'<div class="n">ほか {more}か所</div>' if more > 0 else "")
+                + "</div>",
                 unsafe_allow_html=True,
             )

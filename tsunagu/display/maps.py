@@ -40,6 +40,7 @@ BACKGROUND = "#EEF0F2"  # what shows where no tile arrived (offline), and with �
 BOUNDARY_SOURCE = "国土数値情報（小学校区データ）"
 DEMO_BOUNDARIES = "小学校区の境界は架空のデモデータです（実在の通学区域ではありません）"
 DEMO_SOURCE = "架空のデモデータ（実在の通学区域ではありません）"  # after 「小学校区の境界：」
+DEMO_SHORT = "境界は架空（デモデータ）"  # the wall's legend, where room is short
 
 PRIVATE_VENUES = frozenset({"個人宅"})
 
@@ -113,8 +114,10 @@ def tile_url(basemap: str) -> str | None:
 
 
 def map_style(basemap: str) -> str:
-    """A MapLibre-style style as a data: address (nothing to serve): the plain background,
-    the tiles over it, and the attribution the tiles' terms ask for."""
+    """The basemap as a Mapbox GL style (version 8, what the basemap Streamlit bundles reads) in
+    a data: address, so there is nothing to serve: the plain background and the tiles over
+    it. The attribution is the page's, under the map (attribution_markdown): the basemap's own
+    corner control lists links under role=list, which screen readers (and axe) refuse."""
     url = tile_url(basemap)
     style: dict = {
         "version": 8,
@@ -127,12 +130,18 @@ def map_style(basemap: str) -> str:
             "tiles": [url],
             "tileSize": 256,
             "maxzoom": 18,
-            "attribution": f'<a href="{ATTRIBUTION_URL}" target="_blank" rel="noopener">{ATTRIBUTION}</a>',
         }
         style["layers"].append({"id": "tiles", "type": "raster", "source": "tiles"})
     return "data:application/json;charset=utf-8," + urllib.parse.quote(
         json.dumps(style, ensure_ascii=False, separators=(",", ":"))
     )
+
+
+def attribution_markdown(basemap: str) -> str | None:
+    """「背景地図：地理院タイル」 linked to the list of tiles, as the terms ask; None without tiles."""
+    if not tile_url(basemap):
+        return None
+    return f"背景地図：[{ATTRIBUTION}]({ATTRIBUTION_URL})（{BASEMAPS[basemap]}）"
 
 
 # geometry
@@ -319,9 +328,10 @@ def place_points(
 ) -> tuple[list[dict], int, list[str]]:
     """The active places as points (lon, lat, colour by 種別, radius by participants, tooltip),
     how many of them could not be placed (no coordinates; for a viewer, a 個人宅 place in a
-    school district with no boundary), and the legend's groups that were drawn. For a viewer (`names` False) no point carries a name
-    or place ID, and 個人宅 places are gathered into one point per school district, drawn at the
-    district's representative point: their coordinates never leave the server."""
+    school district with no boundary), and the legend's groups that were drawn. For a viewer
+    (`names` False) no point carries a name or place ID, and 個人宅 places are gathered into
+    one point per school district, drawn at the district's representative point: their
+    coordinates never leave the server."""
     out, unplaced, groups = [], 0, set()
     private: dict[Key, list[dict]] = {}
     for r in places.iter_rows(named=True):
