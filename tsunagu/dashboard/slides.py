@@ -74,10 +74,6 @@ def date_text(day: dt.date) -> str:
     return f"{era_date_text(day)}（{WEEKDAYS[day.weekday()]}）"
 
 
-def latest_month(prefecture: str, municipality: str) -> str | None:
-    return session.run_query("overview", municipality=municipality, prefecture=prefecture)["month"][0]
-
-
 def _overview(area: Area) -> tuple[dict, dict, dict]:
     rows = session.run_query("overview", **area.query())
     return rows.row(0, named=True), rows.row(1, named=True), rows.row(2, named=True)
