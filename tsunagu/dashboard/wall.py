@@ -127,12 +127,20 @@ class Wall:
     def open_room(self) -> None:
         ss = st.session_state
         ss.present_owner = ss.get("present_owner") or secrets.token_hex(16)
-        room = rooms().open(self.prefecture, self.municipality, self.agenda.params(), ss.present_owner)
 
         def start(r):
             r.position, r.district = ss.present_slide % len(self.agenda.items), ss.present_district
 
-        room = rooms().update(room.code, start, "wall")
+        try:
+            room = rooms().open(self.prefecture, self.municipality, self.agenda.params(), ss.present_owner)
+            room = rooms().update(room.code, start, "wall")
+        except (OSError, RoomGone) as e:  # e.g. a read-only copy of the data folder
+            ss.present_problems_new = [
+                str(e)
+                if isinstance(e, RoomGone)
+                else "スマホで操作できるようにできませんでした。データフォルダ（_rooms）に書き込めません。"
+            ]
+            return
         ss.present_room, ss.present_seq = room.code, room.seq
         ss.present_qr = ss.present_qr_until_joined = True
         ss._present_heard = time.monotonic()
