@@ -547,7 +547,7 @@ def sweep(audit: Audit, prefecture: str, municipality: str, areas=None, paper=No
                 _set(at, "selectbox", "f_month", m)
                 audit.read_district_card(at, area, m)
         at = viewer_app("pages/present.py", {**base, "district": area or "全域"})
-        for _ in range(9):  # every slide (the last two are maps), round to the first
+        for _ in range(slide_count(at)):  # every slide of the wall's default agenda
             audit.read_slide(at, districts, latest_month(at))
             at.button(key="present_next").click().run()
         if paper is not None:
@@ -636,6 +636,14 @@ def sweep_board(audit: Audit, views: list[tuple[str, dict]]) -> Audit:
             _set(at, "radio", "board_dataset", dataset)
             audit.read_board(at, f"{where} {dataset}")
     return audit
+
+
+def slide_count(at) -> int:
+    """How many slides the wall says it has (「1 / 11」 in its top line)."""
+    for node in elements(at.main):
+        if type(node).__name__ == "Markdown" and 'class="slide-where"' in node.value:
+            return int(re.search(r"\d+ / (\d+)", strip_tags(node.value)).group(1))
+    raise AssertionError("no slide on the wall")
 
 
 def latest_month(at) -> str:

@@ -29,11 +29,11 @@ WALL_LABEL_PX = 26
 # shows the area whole, a wide screen with a margin
 FIT_WIDTH = 360
 WALL_GAPS_LISTED = 10
-# the wall's map on a 1080p screen and on a 720p projector (below the slide's title, above
-# its buttons)
+# the wall's map on a 1080p screen and on a 720p projector (below the slide's title; the
+# wall's buttons show only while the pointer moves, over the slide)
 WALL_HEIGHTS = {
-    "tall": 600,
-    "short": 330,
+    "tall": 700,
+    "short": 500,
 }  # beside the wall's gap map (the map names them all where they fit)
 CSS = """<style>
 .map-legend {line-height: 1.55; color: #111;}

@@ -17,3 +17,23 @@ if (!window.tsunaguNames) {
   new MutationObserver(window.tsunaguNames).observe(document.body, {childList: true, subtree: true});
 }
 window.tsunaguNames();
+// 作戦会議モード: the wall's bar of controls shows while the pointer moves and hides again
+// (screen.css); a presenter's clicker (PageDown / PageUp) steps like → and ←.
+if (!window.tsunaguWall) {
+  window.tsunaguWall = true;
+  let asleep = null;
+  const wake = () => {
+    document.body.classList.add("wall-awake");
+    clearTimeout(asleep);
+    asleep = setTimeout(() => document.body.classList.remove("wall-awake"), 2500);
+  };
+  ["mousemove", "pointerdown", "touchstart"].forEach((t) => document.addEventListener(t, wake, {passive: true}));
+  document.addEventListener("keydown", (e) => {
+    const key = {PageDown: "present_next", PageUp: "present_prev"}[e.key];
+    const button = key && document.querySelector(`.st-key-${key} button`);
+    if (button) {
+      e.preventDefault();
+      button.click();
+    }
+  });
+}
