@@ -146,3 +146,15 @@ def test_the_architecture_page_names_files_that_exist():
     for step in steps[1:]:  # the first is the user's file, not yet in the project
         folders = re.findall(r"`tsunagu/([a-z]+)/", step)
         assert all(f in LAYERS for f in folders), step
+
+
+def test_the_architecture_page_names_every_module_in_its_layer():
+    """A newcomer finds each module in its layer's row (named in parentheses, e.g. 「（geo）」)."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\|\s*\d+\s*\|\s*`([a-z]+)`\s*\|([^|]*)\|", text, re.M))
+    unnamed = [
+        f"{path.parent.name}/{path.stem}"
+        for path in sorted((ROOT / "tsunagu").glob("*/*.py"))
+        if path.stem != "__init__" and not re.search(rf"[（、 ]{path.stem}[）、]", rows[path.parent.name])
+    ]
+    assert unnamed == []
