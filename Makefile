@@ -57,7 +57,8 @@ test-all: setup tools-setup
 	$(BIN)/python -m pytest -n $(or $(JOBS),3) --dist loadgroup
 
 # the benchmark (not a test): synthetic city, prefecture and nation stores under data/bench
-# (made once, ~2 min), every page's queries and reruns, pandas baseline, ingest, 20 sessions
+# (made once, ~10 min for all three), every page's queries and reruns, pandas baseline, ingest, 20 and 40
+# sessions direct and through Caddy with 1 and 2 processes
 bench: setup tools-setup
 	bash scripts/ensure-browser.sh
 	$(BIN)/python -m tools bench --work data/bench --out docs/benchmark.md
