@@ -102,4 +102,5 @@ if user and user.can("admin"):
     )
 # each page also draws the shared sidebar filters and checks the role itself
 # (header.page_header): Streamlit runs a file under pages/ on its own in some reruns
-st.navigation(pages, position="sidebar" if user else "hidden").run()
+# every page listed: an admin has 14, and Streamlit folds a list past 10 behind an English 「View more」
+st.navigation(pages, position="sidebar" if user else "hidden", expanded=True).run()

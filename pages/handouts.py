@@ -83,9 +83,11 @@ schools = (
     if area.district is None
     else session.districts_of(f.prefecture, f.municipality)[1].get(area.district, [])
 )
-school = g1.selectbox(
-    "小学校区", ["地区全体", *schools], disabled=area.district is None, key="guidebook_school"
-)
+if area.district is None:  # a disabled select would be grey text nobody can read on a projector
+    school = "地区全体"
+    g1.caption("小学校区ごとのガイドブックは、サイドバーで地区を選ぶと作れます。")
+else:
+    school = g1.selectbox("小学校区", ["地区全体", *schools], key="guidebook_school")
 guide_conf = settings.load(database.store)
 guide_area = guidebook.GuideArea(
     f.prefecture, f.municipality, area.district, None if school == "地区全体" else school, f.municipality_code

@@ -60,6 +60,8 @@ ALLOWED = {
     "B",
     "KB",
     "MB",
+    # 「QR コード」 (the guidebook, the wall's remote) is how Japanese writes it
+    "QR",
     # the workbook kinds the upload page names (「.xlsx・.xls・.ods」)
     "xlsx",
     "xlsm",
