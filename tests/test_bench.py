@@ -15,6 +15,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import shapely
+import shapely.geometry
 
 from tools import bench, synth
 from tsunagu.config import QUERIES_DIR
@@ -60,6 +62,41 @@ def test_synthetic_rows_pass_the_contract(city, tmp_path, dataset):
     result = ingest(content, dataset, synth.LAST_MONTH, fresh, file_name="s.csv")
     assert result.ok, [str(e) for e in result.errors[:5]]
     assert result.rows == frame.height
+
+
+def test_synthetic_boundaries_are_what_an_upload_of_them_stores(city, tmp_path):
+    """The synthetic school districts, written as the A27 GeoJSON a council uploads, are
+    accepted whole and stored exactly as the bench store holds them: the shape, the shape
+    simplified for display, the label's point; every place with coordinates is inside its own
+    school district."""
+    root, counts = city
+    src = Store(root)
+    stored = src.read_month("boundaries", "2015-04")
+    assert counts["boundaries"] == stored.height == 63
+    fresh = Store(tmp_path / "fresh")
+    fresh.commit(
+        "areas", "2015-04", src.read_month("areas", "2015-04"), user="t", source_name="a", source_sha256=""
+    )
+    features = [
+        {"type": "Feature", "properties": {"A27_004": name}, "geometry": shapely.geometry.mapping(shape)}
+        for name, shape in zip(stored["feature_name"], shapely.from_wkb(stored["geometry"].to_list()))
+    ]
+    content = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    result = ingest(content, "boundaries", "2015-04", fresh, file_name="A27_synth.geojson")
+    assert result.ok and not result.warnings, [str(e) for e in result.errors[:5] + result.warnings[:5]]
+    assert fresh.read_month("boundaries", "2015-04").equals(stored)
+    shown = shapely.from_wkb(stored["geometry_display"].to_list())
+    vertices = shapely.get_num_coordinates(shown)
+    assert 100 < statistics.median(vertices) < 400  # an A27 polygon's few hundred
+    assert shapely.contains_xy(shown, stored["label_lon"].to_numpy(), stored["label_lat"].to_numpy()).all()
+    places = src.read_month("places", synth.LAST_MONTH).with_row_index("i")
+    at = places.drop_nulls("lat").join(
+        stored.with_row_index("s").select("district", "school_district", "s"),
+        on=["district", "school_district"],
+    )
+    polygons = shapely.from_wkb(stored["geometry"].to_list())
+    assert shapely.contains_xy(polygons[at["s"].to_numpy()], at["lon"].to_numpy(), at["lat"].to_numpy()).all()
+    assert 0.05 < places["lat"].null_count() / places.height < 0.25  # some have no coordinates
 
 
 # ------------------------------------------------------------ the bulk writer against commits
