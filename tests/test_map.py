@@ -259,3 +259,114 @@ def test_polygons_keep_their_holes_and_parts():
     parts = maps._rings(two)
     assert len(parts) == 2 and len(parts[0]) == 2  # outer ring and its hole
     assert parts[1][0][0] == [11.0, 10.0]
+
+
+def test_kept_polygons_are_sent_as_the_same_json_and_worked_out_once():
+    """A municipality's polygons kept as JSON text (worked out once per data version) reach
+    the browser exactly as the lists would; their private homes' point is the one stored."""
+    keys = list(BOXES)
+    points = maps.representative_points(BOXES)
+    frame = pl.DataFrame(
+        {
+            "district": [k[0] for k in keys],
+            "school_district": [k[1] for k in keys],
+            "geometry": [shapely.to_wkb(g) for g in BOXES.values()],
+            "label_lon": [points[k][0] for k in keys],
+            "label_lat": [points[k][1] for k in keys],
+        }
+    )
+    kept = maps.shapes(frame)
+    for districts in ([], ["玉島"]):  # all shaded; one district shaded, the rest outlined
+        m = maps.build("aging", table(), kept, places(), "倉敷市", "2025年3月", False, districts)
+        plain = maps.build("aging", table(), BOXES, places(), "倉敷市", "2025年3月", False, districts)
+        text = maps.deck_json(maps.deck_spec(m, "pale"))
+        assert json.loads(text) == json.loads(sent(plain))
+        assert '"polygon":' + kept.rings(("玉島", "玉島小"))[0].json in text  # the kept text, as it is
+    assert kept.rings(keys[0]) is kept.rings(keys[0])
+    # paper reads the kept polygon as lists
+    assert list(kept.rings(keys[0])[0][0][0]) == maps._rings(BOXES[keys[0]])[0][0][0]
+
+
+@pytest.fixture(scope="module")
+def two_municipalities(tmp_path_factory):
+    """A store of two municipalities whose school districts carry the same names (東・西地区の
+    一小・二小), each with its own synthetic boundaries (tools.synth) and places."""
+    import numpy as np
+
+    from tools import synth
+    from tsunagu.store.versions import Store
+
+    root = tmp_path_factory.mktemp("two") / "store"
+    area = pl.DataFrame(
+        {
+            "prefecture": ["岡山県"] * 4,
+            "municipality": ["甲市", "甲市", "乙町", "乙町"],
+            "district": ["東", "西", "東", "西"],
+            "school_district": ["一小", "二小", "一小", "二小"],
+            "population": [9_000, 8_000, 7_000, 6_000],
+            "population_65plus": [3_000, 2_500, 2_400, 2_000],
+            "households": [4_000, 3_500, 3_000, 2_600],
+        }
+    )
+    rng = np.random.default_rng(17)
+    polygons = synth.school_polygons(area, rng)
+    scale = synth.Scale("two", 1, 2, 60, 1, 1, 1, 1.0)
+    base, months = synth.places(scale, area, rng)
+    base = synth.place_coordinates(base, area, polygons, rng).with_columns(
+        **synth.guide_columns(base.height, rng)
+    )
+    store = Store(root)
+    kw = {"user": "t", "source_name": "t", "source_sha256": ""}
+    store.commit("areas", "2015-04", area, **kw)
+    bounds = synth.boundaries(area, polygons)
+    for muni in ("甲市", "乙町"):  # a boundaries file is one municipality's
+        store.commit("boundaries", "2015-04", bounds.filter(pl.col("municipality") == muni), **kw)
+    store.commit("places", months[-1], synth.place_month(base, len(months) - 1, months[-1]), **kw)
+    return root, bounds
+
+
+def test_the_browser_gets_only_the_chosen_municipalitys_polygons(two_municipalities, monkeypatch):
+    """On the places page's map and the public guide, 甲市 chosen: every polygon sent is one of
+    甲市's (its display shapes), none of 乙町's, though their school districts share names."""
+    from tests.test_app import signed_in
+    from tsunagu.config import PROJECT_ROOT
+
+    root, bounds = two_municipalities
+    monkeypatch.setenv("TSUNAGU_DATA_DIR", str(root))
+
+    def rings(muni: str) -> list[str]:
+        mine = bounds.filter(pl.col("municipality") == muni)
+        shapes_ = shapely.from_wkb(mine["geometry_display"].to_list())
+        return sorted(json.dumps(part) for g in shapes_ for part in maps._rings(g))
+
+    def polygons(at) -> list[str]:
+        [chart] = at.get("deck_gl_json_chart")
+        layers = json.loads(chart.proto.json)["layers"]
+        return sorted(
+            json.dumps(row["polygon"])
+            for la in layers
+            if la["@@type"] == "PolygonLayer"
+            for row in la["data"]
+        )
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    for k, v in {"pref": "岡山県", "muni": "甲市", "places_tab": "地図"}.items():
+        at.query_params[k] = v
+    signed_in(at, "kacho")
+    at.run()
+    at.switch_page("pages/places.py").run()
+    assert not at.exception
+    assert polygons(at) == rings("甲市") and len(rings("甲市")) == 2
+    other = rings("乙町")
+    assert not set(other) & set(polygons(at))
+    next(w for w in at.multiselect if w.key == "f_dists").set_value(["西"]).run()  # 西 shaded, 東 outlined
+    assert polygons(at) == rings("甲市")
+
+    guide = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    guide.run()
+    guide.switch_page("pages/guide.py").run()
+    next(w for w in guide.selectbox if w.key == "guide_muni").set_value("岡山県/甲市").run()
+    assert not guide.exception
+    assert polygons(guide) == rings("甲市")

@@ -7,7 +7,6 @@ who do not use a mouse), against the municipality's. Used by the places page, åœ
 from __future__ import annotations
 
 import html
-import json
 import threading
 from collections import OrderedDict
 
@@ -60,15 +59,17 @@ CSS = """<style>
 
 class _Deck(pdk.Deck):
     """The spec as st.pydeck_chart reads a pydeck.Deck (its JSON and its tooltip), written
-    compactly: pydeck indents every coordinate on a line of its own, and its layer arguments
-    read any string as an expression."""
+    compactly (maps.deck_json): pydeck indents every coordinate on a line of its own, and its
+    layer arguments read any string as an expression. pydeck's own set-up is skipped: it
+    looks for Jupyter and API keys on every call, a few ms a rerun, for nothing used here."""
 
-    def __init__(self, spec: dict):
-        super().__init__(layers=[], map_provider=None, map_style=None, tooltip=maps.TOOLTIP)
+    def __init__(self, spec: dict):  # pydeck.Deck.__init__ not called: see above
+        self.layers: list = []
+        self._tooltip = maps.TOOLTIP
         self._spec = spec
 
     def to_json(self) -> str:
-        return json.dumps(self._spec, ensure_ascii=False, separators=(",", ":"))
+        return maps.deck_json(self._spec)
 
 
 # each municipality's polygons decoded once per data version, shared by every session
