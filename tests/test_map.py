@@ -370,3 +370,56 @@ def test_the_browser_gets_only_the_chosen_municipalitys_polygons(two_municipalit
     next(w for w in guide.selectbox if w.key == "guide_muni").set_value("岡山県/甲市").run()
     assert not guide.exception
     assert polygons(guide) == rings("甲市")
+
+
+@pytest.mark.slow  # ~15 s: 134 MB of shapes written and checksummed
+def test_a_nations_exact_shapes_larger_than_the_databases_memory_still_load(tmp_path, monkeypatch):
+    """The exact shapes stay in the store (GIS tools read them there); the dashboard's
+    database loads only the display shapes it maps: a store whose exact shapes are larger than
+    its memory limit opens and maps (it failed with Out of Memory before)."""
+    import numpy as np
+
+    from tsunagu.query.database import Database
+    from tsunagu.store.versions import Store
+
+    monkeypatch.setenv("TSUNAGU_DB_MEMORY", "100MB")
+    munis = [f"合成市{i:04d}" for i in range(24)]
+    area = pl.DataFrame(
+        {
+            "prefecture": ["岡山県"] * len(munis),
+            "municipality": munis,
+            "district": ["東"] * len(munis),
+            "school_district": ["一小"] * len(munis),
+            "population": [5_000] * len(munis),
+            "population_65plus": [1_500] * len(munis),
+        }
+    )
+    t = np.linspace(0, 2 * np.pi, 350_000)
+    rows = []
+    for i, muni in enumerate(munis):  # 350,000 vertices each: 134 MB of exact shapes in all
+        ring = np.column_stack([133.0 + 0.1 * i + 0.04 * np.cos(t), 34.5 + 0.04 * np.sin(t)])
+        exact = shapely.Polygon(ring)
+        shown = shapely.simplify(exact, 0.001)
+        point = shown.representative_point()
+        rows.append((muni, shapely.to_wkb(exact), shapely.to_wkb(shown), point.x, point.y))
+    bounds = pl.DataFrame(
+        {
+            "prefecture": ["岡山県"] * len(munis),
+            "municipality": [r[0] for r in rows],
+            "district": ["東"] * len(munis),
+            "school_district": ["一小"] * len(munis),
+            "feature_name": ["一小学校"] * len(munis),
+            "geometry": [r[1] for r in rows],
+            "geometry_display": [r[2] for r in rows],
+            "label_lon": [r[3] for r in rows],
+            "label_lat": [r[4] for r in rows],
+        }
+    )
+    assert bounds["geometry"].bin.size().sum() > 130_000_000
+    store = Store(tmp_path / "store")
+    kw = {"user": "t", "source_name": "t", "source_sha256": ""}
+    store.commit("areas", "2015-04", area, **kw)
+    store.commit("boundaries", "2015-04", bounds, **kw)
+    got = Database(store).query("school_district_boundaries", municipality="合成市0023")
+    assert got["geometry"].to_list() == [rows[-1][2]]  # the display shape
+    assert store.read_month("boundaries", "2015-04")["geometry"][23] == rows[-1][1]  # the exact one, kept
