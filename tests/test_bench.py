@@ -495,3 +495,148 @@ def test_the_map_target_is_the_nations_p95():
     ]
     rows = table("\n".join(bench.map_section({"nation": result(slow)})), "| 規模 |")
     assert rows[0][5] == "400" and rows[0][10] == "未達（p95 ≤300）"
+
+
+# ------------------------------------------------------------ the load run through the proxy
+
+
+def proxy_run(pace, sessions, proxy, processes, p50, p95, spread, **more):
+    """One load run's figures, as _sessions and proxy_runs return them."""
+    return {
+        "pace": pace,
+        "sessions": sessions,
+        "changes": 5,
+        "proxy": proxy,
+        "processes": processes,
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "errors": [],
+        "reruns": sessions * 5,
+        "server_cpu_s": sessions * 5 * 0.05,
+        "wall_s": 10.0,
+        "client_cpu_s": 1.0,
+        "proxy_cpu_s": 2.0 if proxy else 0.0,
+        "machine_cpu_s": 20.0,
+        "machine_busy_s": 16.0,
+        "others_cpu_s": 1.0,
+        "spread": spread,
+        "held": dict(spread),
+        "load_avg": 0.4,
+        "rss_peak_mb": 400 * processes,
+    } | more
+
+
+MEETING, BUSY = bench.PACES[0][0], bench.PACES[1][0]
+
+
+def test_proxy_only_is_an_option_of_bench_and_names_itself_in_the_report():
+    from tools.__main__ import argv_shown, build_parser
+
+    args = build_parser().parse_args(["bench", "--scale", "nation", "--proxy-only"])
+    assert args.proxy_only and not args.sessions_only
+    assert argv_shown(args) == ["--scale nation", "--proxy-only"]
+    assert not build_parser().parse_args(["bench"]).proxy_only
+    # each case runs straight to one process (the baseline) and through Caddy with 1 and 2
+    assert bench.ROUTES == [(False, 1), (True, 1), (True, 2)]
+    assert [(pace, times) for pace, _, times in bench.PROXY_CASES] == [(MEETING, 1), (BUSY, 1), (MEETING, 2)]
+
+
+def test_proxy_report_compares_each_route_with_the_direct_run_and_says_how_far_a_miss_is():
+    runs = [
+        proxy_run(BUSY, 20, False, 1, 70, 500, {"8501": 20}),
+        proxy_run(BUSY, 20, True, 1, 84, 650, {"8501": 20}),
+        proxy_run(BUSY, 20, True, 2, 63, 400, {"8501": 12, "8502": 8}, held={"8501": 11, "8502": 9}),
+        proxy_run(MEETING, 40, False, 1, 50, 900, {"8501": 40}),
+        proxy_run(MEETING, 40, True, 1, 60, 1_234, {"8501": 40}),
+    ]
+    text = "\n".join(bench.proxy_section("nation", runs, "python -m tools bench --proxy-only"))
+    assert text.startswith(bench.PROXY_MARKER + "（nation、")
+    rows = table(text, "| ペース | セッション | 経路 | プロセス | セッションの振り分け")
+    assert [r[:5] for r in rows] == [
+        [BUSY, "20", "直結（基準）", "1", "20"],
+        [BUSY, "20", "Caddy（HTTPS）", "1", "20"],
+        # as Caddy's cookies pinned them, and each process's own count where that differs
+        [BUSY, "20", "Caddy（HTTPS）", "2", "12 / 8（プロセスの数え: 11 / 9）"],
+        [MEETING, "40", "直結（基準）", "1", "40"],
+        [MEETING, "40", "Caddy（HTTPS）", "1", "40"],
+    ]
+    # p50 / p95 against the direct run of the same pace and size
+    assert [r[7] for r in rows] == ["1.00 / 1.00", "1.20 / 1.30", "0.90 / 0.80", "1.00 / 1.00", "1.20 / 1.37"]
+    assert [r[8] for r in rows] == ["達成"] * 4 + ["未達（+234 ms）"]
+    cpu = table(text, "| ペース | セッション | 経路 | プロセス | 選び直しの間")
+    # 40 × 5 reruns at 50 ms each over 10 s: one process busy 100% of its time
+    assert cpu[4][5:] == ["50", "100%", "2.0", "1.0", "80%（5%）", "400 MB"]
+    assert cpu[2][6] == "25%"  # the same CPU shared by two processes
+    [miss] = [line for line in text.splitlines() if line.startswith("- 未達")]
+    assert f"{MEETING}・40セッション・Caddy（HTTPS）・1プロセス" in miss
+    assert "p95 1,234 ms は目標を 234 ms（23%）超えています" in miss
+    assert "サーバーの CPU は 50 ms で、残りの約 1,184 ms は CPU の順番待ち" in miss
+    assert miss.endswith(
+        "待ちの主な原因は、ダッシュボードのプロセスが手いっぱいだったことです（プロセスを増やすと分かれます）。"
+    )
+    assert "ほかのエンジニア" not in text
+
+
+def test_proxy_report_says_when_others_shared_the_cores():
+    quiet = proxy_run(BUSY, 20, False, 1, 70, 500, {"8501": 20})
+    busy = proxy_run(BUSY, 20, True, 1, 80, 600, {"8501": 20}, load_avg=2.6)
+    text = "\n".join(bench.proxy_section("nation", [quiet, busy]))
+    [note] = [line for line in text.splitlines() if "ほかのエンジニア" in line]
+    assert "ロードアベレージは最大 2.6" in note
+    # others' CPU alone (a third of the machine) is enough to say so
+    text = "\n".join(bench.proxy_section("nation", [quiet | {"others_cpu_s": 7.0, "p95_ms": 1_100}]))
+    assert "ほかのプロセスが使った CPU はマシンの最大 35%" in text
+    # and a miss then says the wait was theirs
+    assert "待ちの主な原因は、同じマシンのほかの作業が CPU を使っていたことです。" in text
+
+
+def test_measuring_again_replaces_only_its_own_sections(tmp_path):
+    """--sessions-only replaces the direct load sections and keeps the proxy's after them;
+    --proxy-only replaces the proxy's section and keeps the rest."""
+    out = tmp_path / "bench.md"
+    direct = proxy_run(BUSY, 20, False, 1, 70, 500, {"8501": 20}) | {"rss_before_mb": 1, "rss_peak_mb": 2}
+    direct |= {"per_session_mb": 0.1, "think": bench.THINK_S}
+    out.write_text(
+        "# ベンチマーク\n\n## nation\n\n- 表\n\n## 同時アクセス（nation、古い1）\n\n- 古い\n\n"
+        "## 同時アクセス（nation、古い2）\n\n- 古い\n\n"
+        + bench.PROXY_MARKER
+        + "（nation、古い）\n\n- 古いプロキシ\n",
+        encoding="utf-8",
+    )
+    text = bench.replace_sessions(out, "nation", [(BUSY, direct)])
+    assert out.read_text(encoding="utf-8") == text
+    heads = [line for line in text.splitlines() if line.startswith("## ")]
+    assert heads[0] == "## nation" and heads[2].startswith(bench.PROXY_MARKER) and len(heads) == 3
+    assert (
+        heads[1].startswith("## 同時アクセス（nation、WebSocket クライアント 20 本")
+        and "古い" not in heads[1]
+    )
+    assert "- 古いプロキシ" in text and "- 古い\n" not in text
+    text = bench.replace_section(
+        out, bench.PROXY_MARKER, bench.proxy_section("nation", [direct | {"pace": BUSY}]), before=None
+    )
+    assert "古いプロキシ" not in text and text.count(bench.PROXY_MARKER) == 1
+    assert [line for line in text.splitlines() if line.startswith("## ")][:2] == heads[:2]
+
+
+def test_a_session_through_the_proxy_speaks_wss_and_knows_its_process():
+    """Through Caddy the client opens wss:// with the run's CA, and the sticky cookie Caddy
+    sets (or the one it was given) tells which process holds the session."""
+    import ssl
+
+    from tools.server import LB_COOKIE, lb_value
+    from tools.stclient import StreamClient
+
+    assert StreamClient(8501).url == "ws://127.0.0.1:8501/_stcore/stream"
+    context = ssl.create_default_context()
+    served = bench.Served(Path("."), 11, 8501, Path("u"), pids=(11, 12), ports=(8501, 8502))
+    served = bench.Served(**{**served.__dict__, "url": "https://127.0.0.1:8443", "ssl_context": context})
+    client = served.client()
+    assert client.url == "wss://127.0.0.1:8443/_stcore/stream" and client.ssl_context is context
+    assert client.page_url == "https://127.0.0.1:8443/" and client.cookies == {}
+    assert served.upstream_of(client) is None  # not yet opened: Caddy has not chosen
+    client.set_cookies[LB_COOKIE] = lb_value(8502)
+    assert served.upstream_of(client) == 8502
+    pinned = served.client(upstream=8501)
+    assert pinned.cookies == {LB_COOKIE: lb_value(8501)} and served.upstream_of(pinned) == 8501
+    assert served.servers == (11, 12) and served.upstreams == (8501, 8502)

@@ -3,6 +3,7 @@ product's: python -m tsunagu)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -85,6 +86,26 @@ def _bench(args) -> int:
             bench.show_in_readme(readme, text)
         print(text)
         return 0
+    if args.proxy_only:
+        from tools import synth
+
+        scale = scales[-1]
+        root, tmp = work / scale, work / f"{scale}-tmp"
+        tmp.mkdir(exist_ok=True)
+        if not (root / "_manifest.json").exists():
+            synth.write_synth(root, scale)
+        with bench._env_kept():
+            runs = bench.proxy_runs(root, tmp, sessions, log=lambda m: print(m, file=sys.stderr))
+        # the measured figures as they were, to look into or to write the section again
+        (tmp / "proxy-runs.json").write_text(json.dumps(runs, ensure_ascii=False, indent=1), encoding="utf-8")
+        command = "python -m tools bench " + " ".join(argv_shown(args))
+        text = bench.replace_section(
+            Path(args.out), bench.PROXY_MARKER, bench.proxy_section(scale, runs, command), before=None
+        )
+        if readme is not None:
+            bench.show_in_readme(readme, text)
+        print(text)
+        return 0
     if args.sessions_only:
         scale = scales[-1]
         with bench._env_kept():
@@ -105,6 +126,14 @@ def _bench(args) -> int:
     )
     print(text)
     return 0
+
+
+def argv_shown(args) -> list[str]:
+    """The bench options of this run as typed (for the report: how to measure it again)."""
+    shown = [f"--scale {s}" for s in args.scale or []]
+    if args.sessions != 20:
+        shown.append(f"--sessions {args.sessions}")
+    return [*shown, "--proxy-only"]
 
 
 def build_parser() -> ArgumentParser:
@@ -149,6 +178,13 @@ def build_parser() -> ArgumentParser:
         action="store_true",
         help="地図のあるページ（通いの場の地図タブ・地区カルテ・公開ガイド）の再実行と送る地図の大きさだけを"
         "--scale ごとに測り直し、--out の該当部分を置き換える",
+    )
+    p.add_argument(
+        "--proxy-only",
+        action="store_true",
+        help="Caddy（HTTPS）を通した同時アクセスだけを測り、--out の該当部分を置き換える"
+        "（1プロセスと2プロセス × 会議のペースとせわしないペースの --sessions 人、会議のペースの2倍の人数。"
+        "直結の同じ実行を基準に）",
     )
     p.add_argument(
         "--restart-only",

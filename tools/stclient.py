@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 import time
 from dataclasses import dataclass, field
 
@@ -68,11 +69,28 @@ class Run:
 
 
 class StreamClient:
-    """One session. Not thread-safe: one coroutine drives it, one run at a time."""
+    """One session. Not thread-safe: one coroutine drives it, one run at a time.
 
-    def __init__(self, port: int, timeout: float = 120.0):
-        self.url = f"ws://127.0.0.1:{port}/_stcore/stream"
-        self.page_url = f"http://127.0.0.1:{port}/"
+    Straight to a dashboard process on loopback (`port`), or through the proxy (`url`, e.g.
+    https://127.0.0.1:8443, with an `ssl_context` that trusts its certificate: wss://).
+    `cookies` are sent with the websocket's request, as a browser sends the site's cookies
+    (the proxy's sticky cookie among them); `set_cookies` holds what the answer set."""
+
+    def __init__(
+        self,
+        port: int | None = None,
+        timeout: float = 120.0,
+        *,
+        url: str = "",
+        ssl_context: ssl.SSLContext | None = None,
+        cookies: dict[str, str] | None = None,
+    ):
+        base = url.rstrip("/") or f"http://127.0.0.1:{port}"
+        self.url = "ws" + base.removeprefix("http") + "/_stcore/stream"  # http -> ws, https -> wss
+        self.page_url = base + "/"
+        self.ssl_context = ssl_context
+        self.cookies = dict(cookies or {})
+        self.set_cookies: dict[str, str] = {}
         self.timeout = timeout
         self.ws = None
         self.query_string = ""  # what the app last put in the URL; the browser sends it back
@@ -80,7 +98,9 @@ class StreamClient:
         self.last: Run | None = None
 
     async def open(self) -> None:
-        # a browser sends no pings and no Origin to check; no proxy on loopback
+        # a browser sends no pings and no Origin to check; no HTTP proxy from the environment
+        extra = {"ssl": self.ssl_context} if self.url.startswith("wss:") else {}
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         self.ws = await connect(
             self.url,
             subprotocols=["streamlit"],
@@ -88,7 +108,12 @@ class StreamClient:
             proxy=None,
             ping_interval=None,
             open_timeout=self.timeout,
+            additional_headers={"Cookie": cookie} if cookie else None,
+            **extra,
         )
+        for header in self.ws.response.headers.get_all("Set-Cookie"):
+            name, _, rest = header.partition("=")
+            self.set_cookies[name.strip()] = rest.split(";", 1)[0].strip()
 
     async def close(self) -> None:
         if self.ws is not None:
