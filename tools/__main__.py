@@ -81,7 +81,10 @@ def _bench(args) -> int:
                 if not (root / "_manifest.json").exists():
                     synth.write_synth(root, scale)
                 results[scale] = bench.map_reruns(root, tmp)
-        text = bench.replace_section(Path(args.out), bench.MAP_MARKER, bench.map_section(results))
+        command = " ".join(
+            ["python -m tools bench", *(f"--scale {s}" for s in args.scale or []), "--map-only"]
+        )
+        text = bench.replace_section(Path(args.out), bench.MAP_MARKER, bench.map_section(results, command))
         if readme is not None:
             bench.show_in_readme(readme, text)
         print(text)

@@ -5,7 +5,9 @@ query the pages run (recorded while AppTest runs each page, then replayed: media
 after a warm-up), each page's whole rerun after a filter change (AppTest, median of 7,
 a different district each time so the query cache misses), the dashboard's memory, and a
 baseline of the usual approach measured in the same run: pandas reading the same data from
-CSV and computing the same answers. Then the ingest of a 1 M-row CP932 CSV, and a load run
+CSV and computing the same answers; and the pages with the school districts' map, their
+reruns and the deck.gl JSON they send, against the same pages without the map
+(`--map-only` measures only that). Then the ingest of a 1 M-row CP932 CSV, and a load run
 of 20 sessions against a real server (websocket clients speaking Streamlit's protocol, see
 tools.stclient), straight to one process and through Caddy's HTTPS with 1 and 2 processes
 (scripts/serve.py; `--proxy-only` measures only that). It writes a Markdown table.
@@ -1845,11 +1847,12 @@ def _p95(values: list[float]) -> float:
     return ordered[int(0.95 * (len(ordered) - 1))]
 
 
-def map_section(results: dict[str, dict]) -> list[str]:
+def map_section(results: dict[str, dict], command: str = "python -m tools bench") -> list[str]:
     lines = [
         f"{MAP_MARKER}（市町村を1つ選んだところ、小学校区の地図のあるページ）",
         "",
-        f"測定日 {time.strftime('%Y-%m-%d')}。ロードアベレージ {os.getloadavg()[0]:.1f}（2コアを4人で共有）。",
+        f"測定日 {time.strftime('%Y-%m-%d')}（`{command}`）。直後のロードアベレージ {os.getloadavg()[0]:.1f}"
+        "（2コアのマシンをほかの作業と共有）。",
         "",
         "| 規模 | 市町村（小学校区） | ページ | 最初の表示 (ms) | 再実行 中央値 (ms) | 再実行 p95 (ms) "
         "| 再実行の CPU 中央値 (ms) | 地図なしの同じページ 中央値 / p95 (ms) | 送った地図 (KB、中央値 / 最大) "
