@@ -11,6 +11,7 @@ import urllib.parse
 import polars as pl
 import pytest
 import shapely
+import shapely.affinity
 
 from tsunagu.display import maps
 
@@ -64,7 +65,7 @@ def built(names: bool, **kw) -> maps.Map:
 
 def sent(m: maps.Map) -> str:
     """Everything the browser receives for the map."""
-    return json.dumps(maps.deck_spec(m, "pale"), ensure_ascii=False)
+    return maps.deck_json(maps.deck_spec(m, "pale"))
 
 
 def test_a_viewer_gets_no_name_and_no_home_coordinates():
@@ -261,30 +262,43 @@ def test_polygons_keep_their_holes_and_parts():
     assert parts[1][0][0] == [11.0, 10.0]
 
 
-def test_kept_polygons_are_sent_as_the_same_json_and_worked_out_once():
-    """A municipality's polygons kept as JSON text (worked out once per data version) reach
-    the browser exactly as the lists would; their private homes' point is the one stored."""
-    keys = list(BOXES)
-    points = maps.representative_points(BOXES)
+def test_polygons_are_sent_as_their_vertices_to_a_metre_and_kept_once():
+    """What the browser gets of a school district is its outer ring and holes, every vertex
+    rounded to 5 decimals (~1 m), the same from shapes kept per municipality (worked out once)
+    as from shapes given as they are; private homes sit at the point stored at ingest."""
+    holed = shapely.Polygon(
+        shapely.affinity.rotate(BOXES[("倉敷", "万寿小")], 7, use_radians=False).exterior,
+        [shapely.Point(133.725, 34.6).buffer(0.004, 8).exterior],
+    )
+    shapes_ = {**BOXES, ("倉敷", "万寿小"): shapely.orient_polygons(holed)}
+    keys = list(shapes_)
+    points = maps.representative_points(shapes_)
     frame = pl.DataFrame(
         {
             "district": [k[0] for k in keys],
             "school_district": [k[1] for k in keys],
-            "geometry": [shapely.to_wkb(g) for g in BOXES.values()],
+            "geometry": [shapely.to_wkb(g) for g in shapes_.values()],
             "label_lon": [points[k][0] for k in keys],
             "label_lat": [points[k][1] for k in keys],
         }
     )
     kept = maps.shapes(frame)
+    expected = [
+        [[round(x, 5), round(y, 5)] for x, y in ring.coords] for ring in (holed.exterior, *holed.interiors)
+    ]
+    assert len(expected[1]) == 33 and any(
+        x != round(x, 5) for x, _ in holed.exterior.coords
+    )  # rounding shows
     for districts in ([], ["玉島"]):  # all shaded; one district shaded, the rest outlined
         m = maps.build("aging", table(), kept, places(), "倉敷市", "2025年3月", False, districts)
-        plain = maps.build("aging", table(), BOXES, places(), "倉敷市", "2025年3月", False, districts)
+        plain = maps.build("aging", table(), shapes_, places(), "倉敷市", "2025年3月", False, districts)
         text = maps.deck_json(maps.deck_spec(m, "pale"))
         assert json.loads(text) == json.loads(sent(plain))
-        assert '"polygon":' + kept.rings(("玉島", "玉島小"))[0].json in text  # the kept text, as it is
+        layers = {la["id"]: la["data"] for la in json.loads(text)["layers"]}
+        manju = [r["polygon"] for r in layers["context" if districts else maps.SCHOOL_LAYER] if r["polygon"]]
+        assert expected in manju
     assert kept.rings(keys[0]) is kept.rings(keys[0])
-    # paper reads the kept polygon as lists
-    assert list(kept.rings(keys[0])[0][0][0]) == maps._rings(BOXES[keys[0]])[0][0][0]
+    assert list(kept.rings(("倉敷", "万寿小"))[0]) == expected  # paper reads it as lists
 
 
 @pytest.fixture(scope="module")
@@ -337,7 +351,7 @@ def test_the_browser_gets_only_the_chosen_municipalitys_polygons(two_municipalit
     def rings(muni: str) -> list[str]:
         mine = bounds.filter(pl.col("municipality") == muni)
         shapes_ = shapely.from_wkb(mine["geometry_display"].to_list())
-        return sorted(json.dumps(part) for g in shapes_ for part in maps._rings(g))
+        return sorted(json.dumps(list(part)) for g in shapes_ for part in maps._rings(g))
 
     def polygons(at) -> list[str]:
         [chart] = at.get("deck_gl_json_chart")

@@ -151,10 +151,11 @@ def attribution_markdown(basemap: str) -> str | None:
 
 
 class Rings(Sequence):
-    """One polygon part as deck.gl draws it (its outer ring, then its holes, [lon, lat]), kept
-    as the JSON text the browser is sent: written once per municipality and data version and
-    put into each map's JSON as it is (deck_json), read back into lists only if paper draws it.
-    A city's rings as text are a quarter of their size as Python lists."""
+    """One polygon part as deck.gl draws it (its outer ring, then its holes, [lon, lat]), held as
+    the JSON text the browser is sent and put into each map's JSON as it is (deck_json); read
+    back into lists only if paper draws it. Written from NumPy's numbers without a Python list
+    per vertex: a municipality's ~15,000 vertices as lists, made on every rerun, set off
+    Python's full garbage collection (0.1–0.2 s) every few reruns."""
 
     __slots__ = ("json", "_lists")
 
@@ -176,6 +177,9 @@ class Rings(Sequence):
     def __eq__(self, other) -> bool:
         return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
 
+    def __repr__(self) -> str:
+        return f"Rings({self.json[:60]}…)"
+
 
 class Shapes(dict):
     """Each school district's polygon (Key -> shapely geometry, WGS84 lon/lat), with what a map
@@ -191,8 +195,7 @@ class Shapes(dict):
     def rings(self, key: Key) -> list[Rings]:
         found = self._rings.get(key)
         if found is None:  # two sessions may both work one out: the same text either way
-            found = [Rings(json.dumps(part, separators=(",", ":"))) for part in _rings(self[key])]
-            self._rings[key] = found
+            found = self._rings[key] = _rings(self[key])
         return found
 
 
@@ -226,15 +229,21 @@ def representative_points(shapes_: dict[Key, shapely.Geometry]) -> dict[Key, tup
     return out
 
 
-def _rings(geom: shapely.Geometry) -> list[list[list[list[float]]]]:
+def _ring_json(coords: np.ndarray) -> str:
+    """[[lon, lat], …] rounded to ~1 m, as json.dumps writes it (a float's repr)."""
+    xy = np.round(coords, 5)
+    return "[" + ",".join(map("[{!r},{!r}]".format, xy[:, 0].tolist(), xy[:, 1].tolist())) + "]"
+
+
+def _rings(geom: shapely.Geometry) -> list[Rings]:
     """deck.gl's polygons: one per part, each its outer ring then its holes, [lon, lat] rounded
-    to ~1 m (what a screen can show; it keeps the page small). NumPy's lists, not a Python
-    loop over the vertices: a city's school districts have some 10,000 of them."""
+    to ~1 m (what a screen can show; it keeps the page small)."""
     out = []
     for part in shapely.get_parts(geom):
         if not isinstance(part, shapely.Polygon) or part.is_empty:
             continue
-        out.append([np.round(shapely.get_coordinates(ring), 5).tolist() for ring in shapely.get_rings(part)])
+        rings = ",".join(_ring_json(shapely.get_coordinates(ring)) for ring in shapely.get_rings(part))
+        out.append(Rings(f"[{rings}]"))
     return out
 
 
