@@ -1793,6 +1793,7 @@ def map_reruns(root: Path, tmp: Path, reruns: int | None = None) -> dict:
         "municipality": muni,
         "school_districts": n_schools,
         "polygons": parts,
+        "vertices": int(statistics.median(shapely.get_num_coordinates(shapes))),
         "nation_polygons": store.manifest()["datasets"]["boundaries"][month]["rows"],
         "surfaces": {},
     }
@@ -1885,7 +1886,11 @@ def map_section(results: dict[str, dict], command: str = "python -m tools bench"
         "何もしないものに替えた同じページで、地図のあるページと1回ずつ交互に測っています。"
         "「送った地図」は deck.gl の JSON（st.pydeck_chart がブラウザに送るもの）の大きさ、"
         "「送った形」はその中の小学校区の形（ポリゴン）の数 / 保存されている全部の小学校区の数。"
-        "最初の表示は、居場所・通いの場がその市町村の形を初めて読むとき（地区カルテとガイドはそのあと）。",
+        "最初の表示は、居場所・通いの場がその市町村の形を初めて読むとき（地区カルテとガイドはそのあと）。"
+        "小学校区の形は合成データ（tools/synth.py: 市町村ごとのボロノイ分割の辺を曲げ、約15mおきに頂点を置いたもの。"
+        "登録のときと同じく、表示用の形は一度だけ約2mで簡略化して保存）で、表示用の形の頂点は小学校区あたり中央値 "
+        + "、".join(f"{scale} {r['vertices']:,}" for scale, r in results.items() if "vertices" in r)
+        + "。",
         "",
     ]
     return lines
