@@ -11,6 +11,7 @@ import urllib.parse
 import polars as pl
 import pytest
 import shapely
+import shapely.affinity
 
 from tsunagu.display import maps
 
@@ -64,7 +65,7 @@ def built(names: bool, **kw) -> maps.Map:
 
 def sent(m: maps.Map) -> str:
     """Everything the browser receives for the map."""
-    return json.dumps(maps.deck_spec(m, "pale"), ensure_ascii=False)
+    return maps.deck_json(maps.deck_spec(m, "pale"))
 
 
 def test_a_viewer_gets_no_name_and_no_home_coordinates():
@@ -259,3 +260,180 @@ def test_polygons_keep_their_holes_and_parts():
     parts = maps._rings(two)
     assert len(parts) == 2 and len(parts[0]) == 2  # outer ring and its hole
     assert parts[1][0][0] == [11.0, 10.0]
+
+
+def test_polygons_are_sent_as_their_vertices_to_a_metre_and_kept_once():
+    """What the browser gets of a school district is its outer ring and holes, every vertex
+    rounded to 5 decimals (~1 m), the same from shapes kept per municipality (worked out once)
+    as from shapes given as they are; private homes sit at the point stored at ingest."""
+    holed = shapely.Polygon(
+        shapely.affinity.rotate(BOXES[("倉敷", "万寿小")], 7, use_radians=False).exterior,
+        [shapely.Point(133.725, 34.6).buffer(0.004, 8).exterior],
+    )
+    shapes_ = {**BOXES, ("倉敷", "万寿小"): shapely.orient_polygons(holed)}
+    keys = list(shapes_)
+    points = maps.representative_points(shapes_)
+    frame = pl.DataFrame(
+        {
+            "district": [k[0] for k in keys],
+            "school_district": [k[1] for k in keys],
+            "geometry": [shapely.to_wkb(g) for g in shapes_.values()],
+            "label_lon": [points[k][0] for k in keys],
+            "label_lat": [points[k][1] for k in keys],
+        }
+    )
+    kept = maps.shapes(frame)
+    expected = [
+        [[round(x, 5), round(y, 5)] for x, y in ring.coords] for ring in (holed.exterior, *holed.interiors)
+    ]
+    assert len(expected[1]) == 33 and any(
+        x != round(x, 5) for x, _ in holed.exterior.coords
+    )  # rounding shows
+    for districts in ([], ["玉島"]):  # all shaded; one district shaded, the rest outlined
+        m = maps.build("aging", table(), kept, places(), "倉敷市", "2025年3月", False, districts)
+        plain = maps.build("aging", table(), shapes_, places(), "倉敷市", "2025年3月", False, districts)
+        text = maps.deck_json(maps.deck_spec(m, "pale"))
+        assert json.loads(text) == json.loads(sent(plain))
+        layers = {la["id"]: la["data"] for la in json.loads(text)["layers"]}
+        manju = [r["polygon"] for r in layers["context" if districts else maps.SCHOOL_LAYER] if r["polygon"]]
+        assert expected in manju
+    assert kept.rings(keys[0]) is kept.rings(keys[0])
+    assert list(kept.rings(("倉敷", "万寿小"))[0]) == expected  # paper reads it as lists
+
+
+@pytest.fixture(scope="module")
+def two_municipalities(tmp_path_factory):
+    """A store of two municipalities whose school districts carry the same names (東・西地区の
+    一小・二小), each with its own synthetic boundaries (tools.synth) and places."""
+    import numpy as np
+
+    from tools import synth
+    from tsunagu.store.versions import Store
+
+    root = tmp_path_factory.mktemp("two") / "store"
+    area = pl.DataFrame(
+        {
+            "prefecture": ["岡山県"] * 4,
+            "municipality": ["甲市", "甲市", "乙町", "乙町"],
+            "district": ["東", "西", "東", "西"],
+            "school_district": ["一小", "二小", "一小", "二小"],
+            "population": [9_000, 8_000, 7_000, 6_000],
+            "population_65plus": [3_000, 2_500, 2_400, 2_000],
+            "households": [4_000, 3_500, 3_000, 2_600],
+        }
+    )
+    rng = np.random.default_rng(17)
+    polygons = synth.school_polygons(area, rng)
+    scale = synth.Scale("two", 1, 2, 60, 1, 1, 1, 1.0)
+    base, months = synth.places(scale, area, rng)
+    base = synth.place_coordinates(base, area, polygons, rng).with_columns(
+        **synth.guide_columns(base.height, rng)
+    )
+    store = Store(root)
+    kw = {"user": "t", "source_name": "t", "source_sha256": ""}
+    store.commit("areas", "2015-04", area, **kw)
+    bounds = synth.boundaries(area, polygons)
+    for muni in ("甲市", "乙町"):  # a boundaries file is one municipality's
+        store.commit("boundaries", "2015-04", bounds.filter(pl.col("municipality") == muni), **kw)
+    store.commit("places", months[-1], synth.place_month(base, len(months) - 1, months[-1]), **kw)
+    return root, bounds
+
+
+def test_the_browser_gets_only_the_chosen_municipalitys_polygons(two_municipalities, monkeypatch):
+    """On the places page's map and the public guide, 甲市 chosen: every polygon sent is one of
+    甲市's (its display shapes), none of 乙町's, though their school districts share names."""
+    from tests.test_app import signed_in
+    from tsunagu.config import PROJECT_ROOT
+
+    root, bounds = two_municipalities
+    monkeypatch.setenv("TSUNAGU_DATA_DIR", str(root))
+
+    def rings(muni: str) -> list[str]:
+        mine = bounds.filter(pl.col("municipality") == muni)
+        shapes_ = shapely.from_wkb(mine["geometry_display"].to_list())
+        return sorted(json.dumps(list(part)) for g in shapes_ for part in maps._rings(g))
+
+    def polygons(at) -> list[str]:
+        [chart] = at.get("deck_gl_json_chart")
+        layers = json.loads(chart.proto.json)["layers"]
+        return sorted(
+            json.dumps(row["polygon"])
+            for la in layers
+            if la["@@type"] == "PolygonLayer"
+            for row in la["data"]
+        )
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    for k, v in {"pref": "岡山県", "muni": "甲市", "places_tab": "地図"}.items():
+        at.query_params[k] = v
+    signed_in(at, "kacho")
+    at.run()
+    at.switch_page("pages/places.py").run()
+    assert not at.exception
+    assert polygons(at) == rings("甲市") and len(rings("甲市")) == 2
+    other = rings("乙町")
+    assert not set(other) & set(polygons(at))
+    next(w for w in at.multiselect if w.key == "f_dists").set_value(["西"]).run()  # 西 shaded, 東 outlined
+    assert polygons(at) == rings("甲市")
+
+    guide = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    guide.run()
+    guide.switch_page("pages/guide.py").run()
+    next(w for w in guide.selectbox if w.key == "guide_muni").set_value("岡山県/甲市").run()
+    assert not guide.exception
+    assert polygons(guide) == rings("甲市")
+
+
+@pytest.mark.slow  # ~15 s: 134 MB of shapes written and checksummed
+def test_a_nations_exact_shapes_larger_than_the_databases_memory_still_load(tmp_path, monkeypatch):
+    """The exact shapes stay in the store (GIS tools read them there); the dashboard's
+    database loads only the display shapes it maps: a store whose exact shapes are larger than
+    its memory limit opens and maps (it failed with Out of Memory before)."""
+    import numpy as np
+
+    from tsunagu.query.database import Database
+    from tsunagu.store.versions import Store
+
+    monkeypatch.setenv("TSUNAGU_DB_MEMORY", "100MB")
+    munis = [f"合成市{i:04d}" for i in range(24)]
+    area = pl.DataFrame(
+        {
+            "prefecture": ["岡山県"] * len(munis),
+            "municipality": munis,
+            "district": ["東"] * len(munis),
+            "school_district": ["一小"] * len(munis),
+            "population": [5_000] * len(munis),
+            "population_65plus": [1_500] * len(munis),
+        }
+    )
+    t = np.linspace(0, 2 * np.pi, 350_000)
+    rows = []
+    for i, muni in enumerate(munis):  # 350,000 vertices each: 134 MB of exact shapes in all
+        ring = np.column_stack([133.0 + 0.1 * i + 0.04 * np.cos(t), 34.5 + 0.04 * np.sin(t)])
+        exact = shapely.Polygon(ring)
+        shown = shapely.simplify(exact, 0.001)
+        point = shown.representative_point()
+        rows.append((muni, shapely.to_wkb(exact), shapely.to_wkb(shown), point.x, point.y))
+    bounds = pl.DataFrame(
+        {
+            "prefecture": ["岡山県"] * len(munis),
+            "municipality": [r[0] for r in rows],
+            "district": ["東"] * len(munis),
+            "school_district": ["一小"] * len(munis),
+            "feature_name": ["一小学校"] * len(munis),
+            "geometry": [r[1] for r in rows],
+            "geometry_display": [r[2] for r in rows],
+            "label_lon": [r[3] for r in rows],
+            "label_lat": [r[4] for r in rows],
+        }
+    )
+    assert bounds["geometry"].bin.size().sum() > 130_000_000
+    store = Store(tmp_path / "store")
+    kw = {"user": "t", "source_name": "t", "source_sha256": ""}
+    store.commit("areas", "2015-04", area, **kw)
+    store.commit("boundaries", "2015-04", bounds, **kw)
+    got = Database(store).query("school_district_boundaries", municipality="合成市0023")
+    assert got["geometry"].to_list() == [rows[-1][2]]  # the display shape
+    assert store.read_month("boundaries", "2015-04")["geometry"][23] == rows[-1][1]  # the exact one, kept

@@ -70,6 +70,25 @@ def _bench(args) -> int:
             bench.show_in_readme(readme, text)
         print(text)
         return 0
+    if args.map_only:
+        from tools import synth
+
+        results = {}
+        with bench._env_kept():
+            for scale in scales:
+                root, tmp = work / scale, work / f"{scale}-tmp"
+                tmp.mkdir(exist_ok=True)
+                if not (root / "_manifest.json").exists():
+                    synth.write_synth(root, scale)
+                results[scale] = bench.map_reruns(root, tmp)
+        command = " ".join(
+            ["python -m tools bench", *(f"--scale {s}" for s in args.scale or []), "--map-only"]
+        )
+        text = bench.replace_section(Path(args.out), bench.MAP_MARKER, bench.map_section(results, command))
+        if readme is not None:
+            bench.show_in_readme(readme, text)
+        print(text)
+        return 0
     if args.proxy_only:
         from tools import synth
 
@@ -156,6 +175,12 @@ def build_parser() -> ArgumentParser:
         "--sessions-only",
         action="store_true",
         help="同時アクセスだけを測り直し、--out の該当部分を置き換える",
+    )
+    p.add_argument(
+        "--map-only",
+        action="store_true",
+        help="地図のあるページ（通いの場の地図タブ・地区カルテ・公開ガイド）の再実行と送る地図の大きさだけを"
+        "--scale ごとに測り直し、--out の該当部分を置き換える",
     )
     p.add_argument(
         "--proxy-only",

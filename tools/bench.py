@@ -5,7 +5,9 @@ query the pages run (recorded while AppTest runs each page, then replayed: media
 after a warm-up), each page's whole rerun after a filter change (AppTest, median of 7,
 a different district each time so the query cache misses), the dashboard's memory, and a
 baseline of the usual approach measured in the same run: pandas reading the same data from
-CSV and computing the same answers. Then the ingest of a 1 M-row CP932 CSV, and a load run
+CSV and computing the same answers; and the pages with the school districts' map, their
+reruns and the deck.gl JSON they send, against the same pages without the map
+(`--map-only` measures only that). Then the ingest of a 1 M-row CP932 CSV, and a load run
 of 20 sessions against a real server (websocket clients speaking Streamlit's protocol, see
 tools.stclient), straight to one process and through Caddy's HTTPS with 1 and 2 processes
 (scripts/serve.py; `--proxy-only` measures only that). It writes a Markdown table.
@@ -1516,6 +1518,7 @@ def run(
     ]
     restart_results: dict[str, dict] = {}
     cpu_results: dict[str, dict] = {}
+    map_results: dict[str, dict] = {}
     for scale in scales:
         root = work / scale
         if Store(root).is_old():
@@ -1608,10 +1611,13 @@ def run(
             restart_results[scale] = restarts(root, tmp)
             log(f"{scale}: 1回の再実行の CPU 時間（キャッシュなし・あり）…")
             cpu_results[scale] = rerun_cpu(root, tmp)
+        log(f"{scale}: 地図のあるページの再実行…")
+        map_results[scale] = map_reruns(root, tmp)
     if restart_results:
         lines += restart_section(restart_results)
     if cpu_results:
         lines += cpu_section(cpu_results)
+    lines += map_section(map_results)
     if ingest_rows:
         root = work / scales[-1]
         log(f"取り込み: {ingest_rows:,}行の CP932 CSV…")
@@ -1684,3 +1690,207 @@ def show_in_readme(readme: Path, text: str) -> None:
     table = "\n".join(("#" + line) if line.startswith("#") else line for line in text.splitlines())
     head, rest = body.split(START, 1)
     readme.write_text(f"{head}{START}\n{table}\n{END}{rest.split(END, 1)[1]}", encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the map (issue 17)
+
+MAP_MARKER = "## 地図の再実行"
+MAP_TARGET_MS = 300  # a page with the map, nation scale, one municipality (issue 17)
+MAP_RERUNS = 20
+# name -> (what it is, its page, the address's query parameters besides the municipality)
+MAP_SURFACES = {
+    "places": ("居場所・通いの場の「地図」タブ", "pages/places.py", {"places_tab": "地図"}),
+    "district": ("地区カルテ", "pages/district.py", {}),
+    "guide": ("通いの場ガイド（/guide）", "pages/guide.py", {}),
+}
+
+
+def map_municipality(store: Store) -> tuple[str, str, int]:
+    """The municipality whose map is the largest: the most school districts (the first by
+    prefecture and name among equals), and how many it has."""
+    counts = (
+        store.current_areas()
+        .group_by("prefecture", "municipality")
+        .len()
+        .sort(["len", "prefecture", "municipality"], descending=[True, False, False])
+    )
+    return counts.row(0)
+
+
+def _deck_sent(at) -> tuple[int, list[list]]:
+    """What the page sent for its maps: the deck.gl JSON's bytes, and every polygon's rings."""
+    sent, polygons = 0, []
+    for chart in at.get("deck_gl_json_chart"):
+        text = chart.proto.json
+        sent += len(text.encode("utf-8"))
+        for layer in json.loads(text)["layers"]:
+            if layer.get("@@type") == "PolygonLayer":
+                polygons += [row["polygon"] for row in layer["data"]]
+    return sent, polygons
+
+
+def map_reruns(root: Path, tmp: Path, reruns: int | None = None) -> dict:
+    """Each page that draws the map (MAP_SURFACES), on the municipality with the most school
+    districts, in AppTest (the script runs in this process): the time of its first view and
+    of each rerun after a district is chosen (the next district each time, then the whole
+    municipality, round again), the deck.gl JSON sent each time and the polygons in it,
+    against the same page in the same run with its map left out (mapview.area_map or the
+    guide's map drawing nothing), the two sessions taking turns change by change."""
+    import numpy as np
+    import shapely
+    from streamlit.testing.v1 import AppTest
+
+    from tsunagu.access import auth, users
+    from tsunagu.dashboard import mapview, public
+
+    os.environ["TSUNAGU_DATA_DIR"] = str(root)
+    _bench_user(tmp)
+    store = Store(root)
+    pref, muni, n_schools = map_municipality(store)
+    month = store.latest_month("boundaries")
+    mine = store.read_month("boundaries", month, [(pref, muni)])
+    shapes = shapely.from_wkb(mine["geometry_display"].to_list())
+    box = shapely.bounds(shapely.union_all(shapes))
+    parts = int(shapely.get_num_geometries(shapes).sum())
+    districts = mine["district"].unique(maintain_order=True).to_list()
+    n = reruns or MAP_RERUNS
+    muted = {"places": (mapview, "area_map"), "district": (mapview, "area_map"), "guide": (public, "_map")}
+
+    def open_page(surface: str, page: str, query: dict) -> tuple[AppTest, float]:
+        """The page on the municipality, and the time of the run that first shows it there."""
+        at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=1800)
+        for k, v in query.items():
+            at.query_params[k] = v
+        if surface != "guide":  # a resident is not signed in
+            for key, value in auth.session_state_for(users.start_session("bench")).items():
+                at.session_state[key] = value
+        at.run()  # the first page (and the store's first load, once per process)
+        t = time.perf_counter()
+        at.switch_page(page).run()
+        picker = [w for w in at.selectbox if w.key == "guide_muni"]
+        if picker:  # the guide: the municipality picked as a resident picks it
+            t = time.perf_counter()
+            picker[0].set_value(f"{pref}/{muni}").run()
+        ms = (time.perf_counter() - t) * 1000
+        shown = [w.value for w in at.selectbox if w.key in ("f_muni", "guide_muni")]
+        # (a store of one municipality gives the guide no picker)
+        if at.exception or shown not in ([muni], [f"{pref}/{muni}"], [] if surface == "guide" else None):
+            raise RuntimeError(f"{surface}: {muni} を開けませんでした（{shown}、{at.exception}）")
+        return at, ms
+
+    def change(surface: str, at, i: int):
+        """The i-th choice of area on the page: each district in turn, then the whole."""
+        if surface == "places":
+            choices = [[d] for d in districts] + [[]]
+            return next(w for w in at.multiselect if w.key == "f_dists").set_value(choices[i % len(choices)])
+        if surface == "district":  # the page's own picker
+            return next(w for w in at.selectbox if w.label == "地区").set_value(districts[i % len(districts)])
+        picker = next(w for w in at.selectbox if w.key == "guide_district")
+        return picker.set_value(picker.options[(i + 1) % len(picker.options)])
+
+    out: dict = {
+        "prefecture": pref,
+        "municipality": muni,
+        "school_districts": n_schools,
+        "polygons": parts,
+        "vertices": int(statistics.median(shapely.get_num_coordinates(shapes))),
+        "nation_polygons": store.manifest()["datasets"]["boundaries"][month]["rows"],
+        "surfaces": {},
+    }
+    for surface, (_, page, extra) in MAP_SURFACES.items():
+        query = {} if surface == "guide" else {"pref": pref, "muni": muni, **extra}
+        module, name = muted[surface]
+        drawn = getattr(module, name)
+        r: dict = {
+            "ms": {"map": [], "without": []},
+            "cpu_ms": [],
+            "bytes": [],
+            "sent_polygons": 0,
+            "outside": 0,
+        }
+        try:
+            setattr(module, name, lambda *a, **k: None)
+            plain, r["first_without_ms"] = open_page(surface, page, query)
+            setattr(module, name, drawn)
+            with_map, r["first_ms"] = open_page(surface, page, query)
+            for i in range(n):
+                for mode, at in (("without", plain), ("map", with_map)):
+                    setattr(module, name, drawn if mode == "map" else (lambda *a, **k: None))
+                    target = change(surface, at, i)
+                    t, cpu = time.perf_counter(), time.process_time()
+                    target.run()
+                    r["ms"][mode].append((time.perf_counter() - t) * 1000)
+                    if (
+                        mode == "map"
+                    ):  # this process's CPU (the script's thread, DuckDB's): less shaken by others
+                        r["cpu_ms"].append((time.process_time() - cpu) * 1000)
+                    if at.exception:
+                        raise RuntimeError(f"{surface}: {at.exception[0].message}")
+                sent, polygons = _deck_sent(with_map)
+                r["bytes"].append(sent)
+                r["sent_polygons"] = max(r["sent_polygons"], len(polygons))
+                # a polygon outside the municipality's own box is another municipality's
+                outside = 0
+                for rings in polygons:
+                    xy = np.array(rings[0])
+                    inside = (xy[:, 0] >= box[0] - 1e-4) & (xy[:, 0] <= box[2] + 1e-4)
+                    inside &= (xy[:, 1] >= box[1] - 1e-4) & (xy[:, 1] <= box[3] + 1e-4)
+                    outside += int(not inside.all())
+                r["outside"] = max(r["outside"], outside)
+        finally:
+            setattr(module, name, drawn)
+        out["surfaces"][surface] = r
+    return out
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def map_section(results: dict[str, dict], command: str = "python -m tools bench") -> list[str]:
+    lines = [
+        f"{MAP_MARKER}（市町村を1つ選んだところ、小学校区の地図のあるページ）",
+        "",
+        f"測定日 {time.strftime('%Y-%m-%d')}（`{command}`）。直後のロードアベレージ {os.getloadavg()[0]:.1f}"
+        "（2コアのマシンをほかの作業と共有）。",
+        "",
+        "| 規模 | 市町村（小学校区） | ページ | 最初の表示 (ms) | 再実行 中央値 (ms) | 再実行 p95 (ms) "
+        "| 再実行の CPU 中央値 (ms) | 地図なしの同じページ 中央値 / p95 (ms) | 送った地図 (KB、中央値 / 最大) "
+        "| 送った形 | 目標 |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for scale, r in results.items():
+        for surface, s in r["surfaces"].items():
+            median, p95 = statistics.median(s["ms"]["map"]), _p95(s["ms"]["map"])
+            target = "—"
+            if scale == "nation":
+                target = f"{'達成' if p95 <= MAP_TARGET_MS else '未達'}（p95 ≤{MAP_TARGET_MS}）"
+            lines.append(
+                f"| {scale} | {r['municipality']}（{r['school_districts']:,}） | {MAP_SURFACES[surface][0]} "
+                f"| {s['first_ms']:,.0f} | {median:,.0f} | {p95:,.0f} | {statistics.median(s['cpu_ms']):,.0f} "
+                f"| {statistics.median(s['ms']['without']):,.0f} / {_p95(s['ms']['without']):,.0f} "
+                f"| {statistics.median(s['bytes']) / 1024:,.0f} / {max(s['bytes']) / 1024:,.0f} "
+                f"| {s['sent_polygons']:,} / {r['nation_polygons']:,}"
+                + (f"（ほかの市町村の形 {s['outside']:,}）" if s["outside"] else "")
+                + f" | {target} |"
+            )
+    n = len(next(iter(next(iter(results.values()))["surfaces"].values()))["ms"]["map"])
+    lines += [
+        "",
+        "AppTest でページを開き（最初の表示）、地区を1つずつ選び直しては（ひと回りしたら全域、また最初から）"
+        f"{n}回再実行したときの、1回あたりの時間（スクリプトは同じプロセスで動くので、ほぼサーバーの時間。"
+        "ブラウザへの送信と描画は含みません）と、そのあいだのプロセスの CPU 時間（DuckDB のスレッドを含む。"
+        "ほかの人の負荷で延びる待ち時間を含まない）。市町村は小学校区のいちばん多いところ（地図がいちばん大きい）。"
+        "「地図なしの同じページ」は同じ実行の中で、地図を描く部分（mapview.area_map、ガイドの地図）だけを"
+        "何もしないものに替えた同じページで、地図のあるページと1回ずつ交互に測っています。"
+        "「送った地図」は deck.gl の JSON（st.pydeck_chart がブラウザに送るもの）の大きさ、"
+        "「送った形」はその中の小学校区の形（ポリゴン）の数 / 保存されている全部の小学校区の数。"
+        "最初の表示は、居場所・通いの場がその市町村の形を初めて読むとき（地区カルテとガイドはそのあと）。"
+        "小学校区の形は合成データ（tools/synth.py: 市町村ごとのボロノイ分割の辺を曲げ、約15mおきに頂点を置いたもの。"
+        "登録のときと同じく、表示用の形は一度だけ約2mで簡略化して保存）で、表示用の形の頂点は小学校区あたり中央値 "
+        + "、".join(f"{scale} {r['vertices']:,}" for scale, r in results.items() if "vertices" in r)
+        + "。",
+        "",
+    ]
+    return lines

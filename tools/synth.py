@@ -18,10 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+import shapely
 
 from tools.bulkstore import BulkStore, Upload
 from tsunagu.contract.codes import PREFECTURES
 from tsunagu.contract.schema import DATASETS
+from tsunagu.ingest.geo import SIMPLIFY_DEGREES
 from tsunagu.store.versions import Municipality, Store, covered
 
 
@@ -99,6 +101,182 @@ def _spread(area: pl.DataFrame, n: int, rng: np.random.Generator) -> pl.DataFram
     weights = area["population_65plus"].to_numpy().astype(float)
     idx = rng.choice(area.height, size=n, p=weights / weights.sum())
     return area.select("prefecture", "municipality", "district", "school_district")[idx]
+
+
+# ---------------------------------------------------------------- school districts on the map
+
+# Municipalities sit on a jittered grid over western and central Japan, about 14 km apart (a
+# cell of ~200 km², Japan's average); each is cut into its districts and school districts by
+# Voronoi cells, whose edges are then bent by a smooth displacement (three sine waves, 70 m
+# to 3 km long) with a vertex every ~15 m. A school district gets the few hundred vertices
+# an A27 polygon has (a city's 63 about 34,000, a municipality's A27 some 10,000–200,000),
+# about a third of them left after the 2 m simplification for display, and neighbours still
+# share their edges.
+MUNI_STEP = np.array([0.16, 0.13])  # degrees of longitude and latitude between municipalities
+ORIGIN = np.array([130.0, 31.5])
+CITY_CENTRE = np.array([133.77, 34.60])  # a one-municipality store: about 倉敷市's place and size
+SEGMENT_DEG = 0.00015  # about 15 m between vertices
+# (wavelength, amplitude, direction) in degrees and radians: the displacement's slope stays
+# under 0.45 on each axis, so it is one-to-one and no polygon comes to cross itself
+WAVES = ((0.030, 0.0004, 0.3), (0.006, 0.00008, 1.9), (0.0006, 0.000026, 4.1))
+COORDINATES_SHARE = 0.85  # places with coordinates; councils' lists leave some blank
+
+
+def _bend(xy: np.ndarray) -> np.ndarray:
+    """The displacement, a function of the position alone: an edge two polygons share bends
+    the same way in both."""
+    x, y = xy[:, 0], xy[:, 1]
+    dx, dy = np.zeros(len(xy)), np.zeros(len(xy))
+    for length, amp, angle in WAVES:
+        k = 2 * np.pi / length
+        dx += amp * np.sin(k * (x * np.cos(angle) + y * np.sin(angle)) + angle)
+        dy += amp * np.sin(k * (x * np.cos(angle + 1.3) + y * np.sin(angle + 1.3)) + 2 * angle)
+    return np.column_stack([x + dx, y + dy])
+
+
+def _points_in(region: shapely.Polygon, n: int, rng: np.random.Generator, digits: int = 9) -> np.ndarray:
+    """n random points inside the region (still inside once rounded to `digits`)."""
+    lo_x, lo_y, hi_x, hi_y = region.bounds
+    shapely.prepare(region)
+    out = np.empty((0, 2))
+    while len(out) < n:
+        xy = np.round(rng.uniform((lo_x, lo_y), (hi_x, hi_y), (max(8, 3 * n), 2)), digits)
+        out = np.vstack([out, xy[shapely.contains_xy(region, xy[:, 0], xy[:, 1])]])
+    return out[:n]
+
+
+def _cells(points: np.ndarray, region: shapely.Polygon) -> np.ndarray:
+    """The Voronoi cells of the points, in their order, cut to the (convex) region."""
+    if len(points) == 1:
+        return np.array([region], dtype=object)
+    cells = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=region, ordered=True)
+    return shapely.intersection(np.asarray(cells.geoms), region)
+
+
+def _municipality_regions(sizes: list[int], rng: np.random.Generator) -> np.ndarray:
+    """Each municipality's land, convex: on a grid, or for a one-municipality store a round
+    city sized by its school districts."""
+    if len(sizes) == 1:
+        radius = 0.012 * np.sqrt(sizes[0])
+        angles = np.sort(rng.uniform(0, 2 * np.pi, 24))
+        radii = radius * rng.uniform(0.8, 1.15, 24)
+        ring = CITY_CENTRE + np.column_stack([radii * np.cos(angles), radii * np.sin(angles)])
+        return np.array([shapely.convex_hull(shapely.multipoints(ring))], dtype=object)
+    n = len(sizes)
+    cols = int(np.ceil(np.sqrt(n * 1.3)))
+    i = np.arange(n)
+    grid = np.column_stack([i % cols, i // cols]) * MUNI_STEP
+    centres = ORIGIN + grid + rng.uniform(-0.3, 0.3, (n, 2)) * MUNI_STEP
+    lo, hi = centres.min(axis=0) - MUNI_STEP / 2, centres.max(axis=0) + MUNI_STEP / 2
+    return _cells(centres, shapely.box(*lo, *hi))
+
+
+def school_polygons(area: pl.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """A polygon (WGS84 lon/lat, outer rings counterclockwise) for every row of areas, in its
+    order: each municipality's districts are Voronoi cells of random centres, its school
+    districts the cells of points spread over their districts (relaxed once, Lloyd), bent."""
+    groups = area.with_row_index("_i").partition_by(["prefecture", "municipality"], maintain_order=True)
+    regions = _municipality_regions([g.height for g in groups], rng)
+    out = np.empty(area.height, dtype=object)
+    for g, region in zip(groups, regions, strict=True):
+        dists = g["district"].to_list()
+        names = list(dict.fromkeys(dists))
+        dcells = _cells(_points_in(region, len(names), rng), region)
+        points = np.empty((g.height, 2))
+        for d, cell in zip(names, dcells, strict=True):
+            rows = [j for j, x in enumerate(dists) if x == d]
+            points[rows] = _points_in(cell, len(rows), rng)
+        cells = _cells(points, region)
+        if g.height > 1:  # one Lloyd step: school districts of more even size
+            cells = _cells(shapely.get_coordinates(shapely.centroid(cells)), region)
+        out[g["_i"].to_numpy()] = cells
+    bent = shapely.transform(shapely.segmentize(out, SEGMENT_DEG), _bend)
+    broken = ~shapely.is_valid(bent)
+    if broken.any():  # not expected (the bend is one-to-one); the straight cell if it happens
+        bent[broken] = shapely.segmentize(out[broken], SEGMENT_DEG)
+    return shapely.orient_polygons(bent)
+
+
+def boundaries(area: pl.DataFrame, polygons: np.ndarray) -> pl.DataFrame:
+    """The boundaries dataset's stored rows, as its ingest (tsunagu.ingest.geo) leaves them
+    for an A27 file named 「合成市0001立第1-1小学校」: the shape, the shape simplified once for
+    display (within about 2 m; the shape itself where that would break it) and a point
+    inside for the name."""
+    display = shapely.simplify(polygons, SIMPLIFY_DEGREES, preserve_topology=True)
+    kept = shapely.is_valid(display) & ~shapely.is_empty(display)
+    display = np.where(kept, display, polygons)
+    point = shapely.point_on_surface(polygons)
+    names = area.select(
+        pl.col("municipality") + "立" + pl.col("school_district").str.replace(r"小$", "") + "小学校"
+    ).to_series()
+    return pl.DataFrame(
+        {
+            "prefecture": area["prefecture"],
+            "municipality": area["municipality"],
+            "district": area["district"],
+            "school_district": area["school_district"],
+            "feature_name": names,
+            "geometry": list(shapely.to_wkb(polygons)),
+            "geometry_display": list(shapely.to_wkb(shapely.orient_polygons(display))),
+            "label_lon": np.round(shapely.get_x(point), 6),
+            "label_lat": np.round(shapely.get_y(point), 6),
+        },
+        schema=DATASETS["boundaries"].stored_schema,
+    )
+
+
+def place_coordinates(
+    base: pl.DataFrame, area: pl.DataFrame, polygons: np.ndarray, rng: np.random.Generator
+) -> pl.DataFrame:
+    """Each place at a random point inside its own school district, or (1 in 7 or so) with no
+    coordinates, as councils' lists have them."""
+    keys = ["prefecture", "municipality", "district", "school_district"]
+    index = base.select(keys).join(
+        area.select(keys).with_row_index("_s"), on=keys, how="left", maintain_order="left"
+    )["_s"]
+    which = index.to_numpy()
+    lon, lat = np.full(base.height, np.nan), np.full(base.height, np.nan)
+    order = np.argsort(which, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(which[order]) != 0])
+    for a, b in zip(starts, np.r_[starts[1:], len(order)], strict=True):
+        rows = order[a:b]
+        xy = _points_in(polygons[which[rows[0]]], len(rows), rng, digits=5)  # ~1 m, as places keep them
+        lon[rows], lat[rows] = xy[:, 0], xy[:, 1]
+    blank = rng.random(base.height) >= COORDINATES_SHARE
+    return base.with_columns(
+        lat=pl.Series(lat).scatter(np.flatnonzero(blank), None),
+        lon=pl.Series(lon).scatter(np.flatnonzero(blank), None),
+    )
+
+
+# what residents read on the public guide (weekdays, hours, fee, contact, 公開) and the
+# national survey's participants; 主な活動 left blank (read from 種別)
+WEEKDAY_TEXTS = ["毎週月曜", "毎週火曜", "毎週水曜", "毎週木曜", "毎週金曜", "第1・第3火曜", "第2・第4木曜"]
+WEEKDAY_TEXTS += ["月・水・金", "平日", "毎月15日"]
+HOURS = ["10:00～12:00", "13:30～15:30", "9:30～11:30", "14:00～16:00"]
+FEES = [0, 0, 100, 200, 300]
+PUBLISHED_SHARE = 0.45
+
+
+def guide_columns(n: int, rng: np.random.Generator) -> dict[str, pl.Series]:
+    def some(values: pl.Series, share: float) -> pl.Series:
+        return values.scatter(np.flatnonzero(rng.random(n) >= share), None)
+
+    real = rng.integers(5, 60, n)
+    old = (real * rng.uniform(0.6, 0.95, n)).astype(np.int64)
+    oldest = (old * rng.uniform(0.3, 0.7, n)).astype(np.int64)
+    blank = np.flatnonzero(rng.random(n) >= 0.7)  # the survey's counts are kept by most, not all
+    return {
+        "main_activity": pl.Series([None] * n, dtype=pl.String),
+        "participants_real": pl.Series(real).scatter(blank, None),
+        "participants_65plus": pl.Series(old).scatter(blank, None),
+        "participants_75plus": pl.Series(oldest).scatter(blank, None),
+        "weekdays": some(_enum(WEEKDAY_TEXTS, rng, n), 0.9),
+        "hours": some(_enum(HOURS, rng, n), 0.8),
+        "fee_yen": some(pl.Series(np.array(FEES)[rng.integers(0, len(FEES), n)]), 0.85),
+        "contact": some(pl.Series(["社会福祉協議会（生活支援コーディネーター）"] * n), 0.6),
+        "published": pl.Series(rng.random(n) < PUBLISHED_SHARE),
+    }
 
 
 def places(scale: Scale, area: pl.DataFrame, rng: np.random.Generator) -> tuple[pl.DataFrame, list[str]]:
@@ -207,7 +385,14 @@ def frames(scale_name: str) -> Iterator[tuple[str, str, pl.DataFrame]]:
     rng = np.random.default_rng(seed)
     area = areas(scale, rng)
     yield "areas", "2015-04", area
+    # the map's geography from its own stream: the other datasets stay as they were before it
+    geo_rng = np.random.default_rng([seed, 17])
+    polygons = school_polygons(area, geo_rng)
+    yield "boundaries", "2015-04", boundaries(area, polygons)
     base, months = places(scale, area, rng)
+    base = place_coordinates(base, area, polygons, geo_rng).with_columns(
+        **guide_columns(base.height, geo_rng)
+    )
     for i, month in enumerate(months):
         yield "places", month, _by_municipality(place_month(base, i, month))
     sites = pantry(scale, area, rng)
@@ -232,7 +417,8 @@ def uploads(scale: Scale, area: pl.DataFrame, dataset: str, frame: pl.DataFrame,
     munis: list[Municipality] = covered(area) if dataset == "forums" else covered(frame)
     groups: dict[tuple, list[Municipality]] = {}
     for p, m in munis:
-        alone = not scale.by_prefecture or p == own
+        # a boundaries file is one municipality's (the contract), whoever uploads it
+        alone = not scale.by_prefecture or p == own or dataset == "boundaries"
         groups.setdefault((p, m) if alone else (p,), []).append((p, m))
     keyed = pl.concat_str([pl.col("prefecture"), pl.lit("/"), pl.col("municipality")])
     parts = frame.with_columns(keyed.alias("_k")).partition_by("_k", as_dict=True, include_key=False)
@@ -280,7 +466,7 @@ def write_synth(root, scale_name: str, progress: Callable[[str], None] | None = 
     (tools.bulkstore), the latest month through Store.commit. Returns the row counts per
     dataset."""
     bulk = BulkStore(root, user="synth", source_name=f"synth-{scale_name}", action="synth")
-    counts = {"areas": 0, "places": 0, "pantry": 0, "forums": 0}
+    counts = {"areas": 0, "boundaries": 0, "places": 0, "pantry": 0, "forums": 0}
     commits = 0
     for dataset, month, ups in plan(scale_name):
         counts[dataset] += sum(f.height for f, _ in ups)

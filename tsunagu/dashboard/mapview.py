@@ -7,7 +7,6 @@ who do not use a mouse), against the municipality's. Used by the places page, åœ
 from __future__ import annotations
 
 import html
-import json
 import threading
 from collections import OrderedDict
 
@@ -60,49 +59,62 @@ CSS = """<style>
 
 class _Deck(pdk.Deck):
     """The spec as st.pydeck_chart reads a pydeck.Deck (its JSON and its tooltip), written
-    compactly: pydeck indents every coordinate on a line of its own, and its layer arguments
-    read any string as an expression."""
+    compactly (maps.deck_json): pydeck indents every coordinate on a line of its own, and its
+    layer arguments read any string as an expression. pydeck's own set-up is skipped: it
+    looks for Jupyter and API keys on every call, a few ms a rerun, for nothing used here."""
 
-    def __init__(self, spec: dict):
-        super().__init__(layers=[], map_provider=None, map_style=None, tooltip=maps.TOOLTIP)
+    def __init__(self, spec: dict):  # pydeck.Deck.__init__ not called: see above
+        self.layers: list = []
+        self._tooltip = maps.TOOLTIP
         self._spec = spec
 
     def to_json(self) -> str:
-        return json.dumps(self._spec, ensure_ascii=False, separators=(",", ":"))
+        return maps.deck_json(self._spec)
 
 
-# each municipality's polygons decoded once per data version, shared by every session
-_SHAPES_MAX = 64
-_shapes: OrderedDict = OrderedDict()
-_shapes_lock = threading.Lock()
+# each municipality's polygons (decoded, with their deck.gl JSON) and school districts' figures
+# worked out once per data version, shared by every session: a rerun only picks from them
+_KEPT_MAX = 128
+_kept: OrderedDict = OrderedDict()
+_kept_lock = threading.Lock()
 
 
-def shapes(prefecture: str, municipality: str, month: str | None) -> dict:
-    """The school districts' polygons as of the month (its latest boundaries upload by then)."""
-    root = str(data_dir())
-    key = (root, session.db().refresh(), prefecture, municipality, month)
-    with _shapes_lock:
-        hit = _shapes.get(key)
+def _keep(key: tuple, make):
+    key = (str(data_dir()), session.db().refresh(), *key)
+    with _kept_lock:
+        hit = _kept.get(key)
+        if hit is not None:
+            _kept.move_to_end(key)
     if hit is None:
-        frame = session.run_query(
-            "school_district_boundaries", municipality=municipality, prefecture=prefecture
-        )
-        hit = maps.shapes(frame)
-        with _shapes_lock:
-            _shapes[key] = hit
-            while len(_shapes) > _SHAPES_MAX:
-                _shapes.popitem(last=False)
+        hit = make()
+        with _kept_lock:
+            _kept[key] = hit
+            while len(_kept) > _KEPT_MAX:
+                _kept.popitem(last=False)
     return hit
+
+
+def shapes(prefecture: str, municipality: str, month: str | None) -> maps.Shapes:
+    """The school districts' polygons as of the month (its latest boundaries upload by then)."""
+    return _keep(
+        ("shapes", prefecture, municipality, month),
+        lambda: maps.shapes(
+            session.run_query("school_district_boundaries", municipality=municipality, prefecture=prefecture)
+        ),
+    )
 
 
 def school_table(prefecture: str, municipality: str, month: str | None) -> pl.DataFrame:
     """Every school district of the municipality with its figures (the whole is what a
     district is read against, whatever area is shown)."""
     where = {"municipality": municipality, "prefecture": prefecture}
-    return maps.school_table(
-        session.run_query("places_coverage", **where, month=month),
-        session.run_query("school_districts", **where),
-        session.run_query("pantry_sites_by_school_district", **where, month=month),
+    return _keep(
+        ("schools", prefecture, municipality, month),
+        lambda: maps.school_table(
+            session.run_query("places_coverage", **where, month=month),
+            session.run_query("school_districts", **where),
+            session.run_query("pantry_sites_by_school_district", **where, month=month),
+        ),
     )
 
 

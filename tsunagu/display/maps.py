@@ -21,10 +21,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import secrets
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 import shapely
 
@@ -147,36 +150,106 @@ def attribution_markdown(basemap: str) -> str | None:
 # geometry
 
 
-def shapes(boundaries: pl.DataFrame) -> dict[Key, shapely.Geometry]:
+class Rings(Sequence):
+    """One polygon part as deck.gl draws it (its outer ring, then its holes, [lon, lat]), held as
+    the JSON text the browser is sent and put into each map's JSON as it is (deck_json); read
+    back into lists only if paper draws it. Written from NumPy's numbers without a Python list
+    per vertex: a municipality's ~15,000 vertices as lists, made on every rerun, set off
+    Python's full garbage collection (0.1–0.2 s) every few reruns."""
+
+    __slots__ = ("json", "_lists")
+
+    def __init__(self, text: str):
+        self.json = text
+        self._lists: list | None = None
+
+    def _value(self) -> list:
+        if self._lists is None:
+            self._lists = json.loads(self.json)
+        return self._lists
+
+    def __getitem__(self, i):
+        return self._value()[i]
+
+    def __len__(self) -> int:
+        return len(self._value())
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Rings({self.json[:60]}…)"
+
+
+class Shapes(dict):
+    """Each school district's polygon (Key -> shapely geometry, WGS84 lon/lat), with what a map
+    draws of it worked out once and kept for the next map of the same shapes (mapview keeps one
+    per municipality and data version): its rings as deck.gl's JSON, and the point inside it
+    that the boundaries' ingest stored (label_lon / label_lat)."""
+
+    def __init__(self, geoms: dict[Key, shapely.Geometry], points: dict[Key, tuple[float, float]]):
+        super().__init__(geoms)
+        self.points = points
+        self._rings: dict[Key, list[Rings]] = {}
+
+    def rings(self, key: Key) -> list[Rings]:
+        found = self._rings.get(key)
+        if found is None:  # two sessions may both work one out: the same text either way
+            found = self._rings[key] = _rings(self[key])
+        return found
+
+
+def shapes(boundaries: pl.DataFrame) -> Shapes:
     """Each school district's polygon (WGS84 lon/lat) from the stored WKB."""
     if boundaries.is_empty():
-        return {}
+        return Shapes({}, {})
     geoms = shapely.from_wkb(boundaries["geometry"].to_list())
-    keys = zip(boundaries["district"].to_list(), boundaries["school_district"].to_list())
-    return {k: g for k, g in zip(keys, geoms) if g is not None and not g.is_empty}
+    keys = list(zip(boundaries["district"].to_list(), boundaries["school_district"].to_list()))
+    kept = {k: g for k, g in zip(keys, geoms) if g is not None and not g.is_empty}
+    points = {}
+    if {"label_lon", "label_lat"} <= set(boundaries.columns):
+        for k, lon, lat in zip(keys, boundaries["label_lon"].to_list(), boundaries["label_lat"].to_list()):
+            if k in kept and lon is not None and lat is not None:
+                points[k] = (round(lon, 5), round(lat, 5))
+    return Shapes(kept, points)
 
 
 def representative_points(shapes_: dict[Key, shapely.Geometry]) -> dict[Key, tuple[float, float]]:
     """A point inside each school district (not its centroid, which may fall outside): where a
-    district's own figures, its pantry sites and a viewer's 個人宅 places are drawn."""
+    district's own figures, its pantry sites and a viewer's 個人宅 places are drawn. The point
+    stored at ingest where there is one (working it out takes a few ms a polygon)."""
+    stored = shapes_.points if isinstance(shapes_, Shapes) else {}
     out = {}
     for key, geom in shapes_.items():
+        if key in stored:
+            out[key] = stored[key]
+            continue
         p = geom.representative_point()
         out[key] = (round(p.x, 5), round(p.y, 5))
     return out
 
 
-def _rings(geom: shapely.Geometry) -> list[list[list[list[float]]]]:
+def _ring_json(coords: np.ndarray) -> str:
+    """[[lon, lat], …] rounded to ~1 m, as json.dumps writes it (a float's repr)."""
+    xy = np.round(coords, 5)
+    return "[" + ",".join(map("[{!r},{!r}]".format, xy[:, 0].tolist(), xy[:, 1].tolist())) + "]"
+
+
+def _rings(geom: shapely.Geometry) -> list[Rings]:
     """deck.gl's polygons: one per part, each its outer ring then its holes, [lon, lat] rounded
     to ~1 m (what a screen can show; it keeps the page small)."""
-    parts = geom.geoms if isinstance(geom, shapely.MultiPolygon) else [geom]
     out = []
-    for part in parts:
+    for part in shapely.get_parts(geom):
         if not isinstance(part, shapely.Polygon) or part.is_empty:
             continue
-        rings = [part.exterior, *part.interiors]
-        out.append([[[round(x, 5), round(y, 5)] for x, y in ring.coords] for ring in rings])
+        rings = ",".join(_ring_json(shapely.get_coordinates(ring)) for ring in shapely.get_rings(part))
+        out.append(Rings(f"[{rings}]"))
     return out
+
+
+def rings_of(shapes_: dict[Key, shapely.Geometry], key: Key) -> list:
+    """A school district's polygon parts for deck.gl: the kept ones of a Shapes."""
+    return shapes_.rings(key) if isinstance(shapes_, Shapes) else _rings(shapes_[key])
 
 
 # the figures of each school district
@@ -519,7 +592,7 @@ def build(
             missing.append(r["school_district"])
             continue
         tip = _school_tip(r, w)
-        for rings in _rings(geom):
+        for rings in rings_of(shapes_, key):
             rows.append(
                 {
                     "polygon": rings,
@@ -533,9 +606,7 @@ def build(
                 }
             )
     inside = set(keys)
-    context = [
-        {"polygon": rings} for key, geom in shapes_.items() if key not in inside for rings in _rings(geom)
-    ]
+    context = [{"polygon": rings} for key in shapes_ if key not in inside for rings in rings_of(shapes_, key)]
     place_rows, unplaced, groups = ([], 0, []) if places is None else place_points(places, points_of, names)
     pantry_rows = pantry_points(chosen, points_of) if pantry else []
     colors = {**GROUP_COLORS, PRIVATE_GROUP: PRIVATE_COLOR}
@@ -623,6 +694,32 @@ TOOLTIP = {
     },
 }
 SCHOOL_LAYER, PLACES_LAYER, PANTRY_LAYER = "schools", "places", "pantry"
+
+
+_KEPT = f"@@rings-{secrets.token_hex(6)}-"  # stands for a kept polygon's text while the rest is encoded
+
+
+def deck_json(spec: dict) -> str:
+    """deck_spec's JSON, compact, as the browser is sent it: each kept polygon (Rings) put in as
+    the text written once for its municipality, not its thousands of numbers encoded again on
+    every rerun; the same JSON as encoding the lists."""
+    kept: list[str] = []
+
+    def keep(row):
+        rings = row.get("polygon") if isinstance(row, dict) else None
+        if not isinstance(rings, Rings):
+            return row
+        kept.append(rings.json)
+        return {**row, "polygon": f"{_KEPT}{len(kept) - 1}"}
+
+    layers = [
+        {**layer, "data": [keep(r) for r in layer["data"]]} if isinstance(layer.get("data"), list) else layer
+        for layer in spec["layers"]
+    ]
+    text = json.dumps({**spec, "layers": layers}, ensure_ascii=False, separators=(",", ":"))
+    if not kept:
+        return text
+    return re.sub(f'"{re.escape(_KEPT)}(\\d+)"', lambda found: kept[int(found[1])], text)
 
 
 def deck_spec(m: Map, basemap: str, label_px: int = 20, point_scale: float = 1.0) -> dict:

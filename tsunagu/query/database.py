@@ -99,7 +99,11 @@ def _sql_string(text: str) -> str:
 
 
 def _empty_select(dataset: str) -> str:
-    cols = [f"null::{_DUCK_TYPES[POLARS_TYPES[c.type]]} as {c.key}" for c in DATASETS[dataset].columns]
+    cols = [
+        f"null::{_DUCK_TYPES[POLARS_TYPES[c.type]]} as {c.key}"
+        for c in DATASETS[dataset].columns
+        if c.key not in NOT_LOADED.get(dataset, ())
+    ]
     return f"select {', '.join(cols)}, null::varchar as month where false"
 
 
@@ -125,6 +129,10 @@ class SetupError(Exception):
 
 
 DEFAULT_MEMORY = "400MB"
+# columns kept in the Parquet store but not loaded: the boundaries' exact shapes (GIS tools read
+# them from the store; the map reads geometry_display). A nation's in one Parquet column chunk
+# is larger than the memory limit: reading it failed the first load with DuckDB's Out of Memory.
+NOT_LOADED = {"boundaries": ("geometry",)}
 MIN_MEMORY = 100_000_000  # catches a slip like 400KB for 400MB, which fails only at the first load
 _UNITS = {
     "b": 1,
@@ -479,10 +487,13 @@ class Database:
         """Bring one dataset's table up to the manifest: whole on the first load (and for
         areas, whose file order matters), else only the months whose version changed."""
 
+        left = NOT_LOADED.get(ds, ())
+
         def source(files: list[Path]) -> str:
             listed = ", ".join(_sql_string(str(f)) for f in files)
+            columns = f"* exclude ({', '.join(left)})" if left else "*"
             return (
-                f"select * from read_parquet([{listed}], hive_partitioning = true,"
+                f"select {columns} from read_parquet([{listed}], hive_partitioning = true,"
                 " hive_types = {'month': varchar}, union_by_name = true)"
             )
 
@@ -508,7 +519,7 @@ class Database:
             # the table still has every column of the contract, empty there
             have = {r[0] for r in cur.execute(f"select column_name from (describe {ds}_all)").fetchall()}
             for c in DATASETS[ds].columns:
-                if c.key not in have:
+                if c.key not in have and c.key not in left:
                     cur.execute(
                         f"alter table {ds}_all add column {c.key} {_DUCK_TYPES[POLARS_TYPES[c.type]]}"
                     )
