@@ -369,7 +369,7 @@ def test_bench_report_shows_what_the_run_measured(city, tmp_path, monkeypatch):
         assert min(s["bytes"]) > 50_000  # 63 school districts' outlines and the places
         assert row[9] == "63 / 63" and s["outside"] == 0
         assert row[10] == "—"  # the target is the nation's
-    assert 100 < mapped["vertices"] < 400 and f"中央値 city {mapped['vertices']:,}（" in text
+    assert 100 < mapped["vertices"] < 400 and f"中央値 city {mapped['vertices']:,}。" in text
 
     # the ingest line: its rate is the rows over the seconds it shows (to 0.01 s)
     [(seconds, rate)] = re.findall(r"- 3,000行: ([\d.]+) s（([\d,]+)行/秒", text)
