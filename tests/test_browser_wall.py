@@ -158,6 +158,8 @@ def test_the_presenters_phone_drives_the_wall(browser, demo_copy):
     assert f"操作コード {code}" in wall.locator(".slide-count").inner_text()
 
     def follows(press, on_wall: str) -> float:
+        # a tap while the phone's page is still redrawing is lost, as on a real phone: tap once it rests
+        wait_idle(phone, ".remote-title")
         t0 = time.monotonic()
         press()
         wall.wait_for_function(
@@ -183,7 +185,7 @@ def test_the_presenters_phone_drives_the_wall(browser, demo_copy):
     print("phone → wall (s):", [round(t, 2) for t in took])
     assert max(took) < 5.0, took
     wall.screenshot(path=str(ARTIFACTS / "wall_after_phone.png"))
-    seq = Rooms(root).get(code).seq
+    before = Rooms(root).get(code)
 
     # a viewer's phone and a signed-out phone open the same link: no control at all
     viewer = open_page(
@@ -200,7 +202,11 @@ def test_the_presenters_phone_drives_the_wall(browser, demo_copy):
     stranger.get_by_label("ユーザー名").wait_for(timeout=60_000)
     wait_idle(stranger, "h1")
     assert stranger.locator(".remote-title, .st-key-remote_next").count() == 0
-    assert Rooms(root).get(code).seq == seq  # nothing moved the room
+    # nothing moved the room: the same slide and district, last written by the wall (its own
+    # check-ins) or the presenter, never by the viewer's or the stranger's phone
+    after = Rooms(root).get(code)
+    assert (after.position, after.district) == (before.position, before.district)
+    assert after.by in ("wall", "kacho"), after.by
     assert "3 / 9" in wall.locator(".slide-where").inner_text()
 
     # the meeting ends from the phone: the wall goes on by itself, the code opens nothing
