@@ -69,20 +69,23 @@ MEASURE = """() => {
 }"""
 
 
+# the wall shows slide `c` and has finished drawing it: no script run under way, nothing left
+# from the previous slide, and its headline or its map's canvas on screen
+SETTLED = """c => {
+  const count = document.querySelector('.slide-count');
+  if (!count || !count.innerText.endsWith(c)) return false;
+  if (document.querySelector('[data-stale="true"], [data-testid="stStatusWidget"]')) return false;
+  return [...document.querySelectorAll('.slide-headline, [class*="st-key-wall_map_"] canvas')]
+    .some((e) => e.getClientRects().length > 0);
+}"""
+
+
 def settle(page, counter: str) -> None:
-    """Until the wall shows slide `counter` and has finished drawing it (a map: its canvas)."""
-    page.wait_for_function(
-        "c => { const e = document.querySelector('.slide-count'); return e && e.innerText.endsWith(c); }",
-        arg=counter,
-        timeout=60_000,
-    )
-    page.wait_for_function(
-        "() => !document.querySelector('[data-stale=\"true\"]')"
-        " && (!document.querySelector('[class*=\"st-key-wall_map_\"]')"
-        " || document.querySelector('[class*=\"st-key-wall_map_\"] canvas'))",
-        timeout=60_000,
-    )
-    page.wait_for_timeout(250)
+    """Until the wall shows slide `counter`, drawn, and still so a moment later (a map's
+    component draws its canvas after the script's run has ended)."""
+    for _ in range(2):
+        page.wait_for_function(SETTLED, arg=counter, timeout=60_000)
+        page.wait_for_timeout(250)
 
 
 @pytest.mark.parametrize("width, height", [(1920, 1080), (1280, 720)])
@@ -100,6 +103,11 @@ def test_every_kind_of_slide_fills_the_wall(browser, demo_copy, width, height):
         browser, f"{url}/present?{query}", width, height, user="etsuran", ready=".slide-headline"
     )
     n = len(agenda.items)
+    # signing in was a click, and a click wakes the bar for a moment, as any pointer does
+    page.wait_for_function(
+        "() => { const b = document.querySelector('.st-key-wall_bar'); return b && getComputedStyle(b).opacity === '0'; }",
+        timeout=10_000,
+    )
     for i, item in enumerate(agenda.items, start=1):
         settle(page, f"{i} / {n}")
         m = page.evaluate(MEASURE)
