@@ -11,6 +11,7 @@ import os
 import re
 import statistics
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -409,6 +410,42 @@ def test_load_run_counts_a_page_that_does_not_show_the_district(served, monkeypa
     r = bench.load_on(served, sessions=1, changes=2, think=QUICK)
     assert r["reruns"] == 0 and r["p95_ms"] is None
     assert len(r["errors"]) == 2 and all("存在しない地区" in e for e in r["errors"])
+
+
+def test_residents_on_the_public_guide_are_measured_beside_the_signed_in(served, monkeypatch):
+    """Signed-out readers open /guide from a link and search by weekday and district while
+    the signed-in change districts; each reader's page is checked to be the guide (its count
+    of places found, no sign-in form, no dashboard filter) before it counts, and reported apart."""
+    monkeypatch.setattr(bench, "READER_THINK_S", QUICK)
+    r = bench.load_on(served, sessions=2, changes=2, think=QUICK, readers=3)
+    pub = r["public"]
+    assert r["errors"] == [] and pub["errors"] == []
+    assert r["reruns"] == 2 * 2 and pub["reruns"] == 3 * 2 and pub["readers"] == 3
+    assert 0 < pub["p50_ms"] <= pub["p95_ms"] and pub["open_p95_ms"] > 0
+    alone = bench.load_on(served, sessions=2, changes=2, think=QUICK)
+    assert "public" not in alone
+    text = "\n".join(bench.public_section("city", [alone, r]))
+    assert "サインインした 2人 ＋ 公開ページの読者 3人" in text
+    assert f"| 読者あり | 公開ページの読者 | 6 | {pub['p50_ms']:,.0f} | {pub['p95_ms']:,.0f} | 0 |" in text
+    assert f"読者なしの {r['p95_ms'] / alone['p95_ms']:.2f}×" in text
+
+
+def test_a_guide_switched_off_makes_every_reader_an_error(served, monkeypatch):
+    """The readers' check is real: with the public page switched off by an admin the guide
+    finds nothing, and every reader is counted as an error instead of a search."""
+    from tsunagu.store import settings
+
+    store = Store(served.root)
+    monkeypatch.setattr(bench, "READER_THINK_S", QUICK)
+    before = settings.load(store)
+    settings.save(store, replace(before, enabled=False), user="bench-test")
+    try:
+        r = bench.load_on(served, sessions=1, changes=1, think=QUICK, readers=2)
+    finally:
+        settings.save(store, before, user="bench-test")
+    assert r["public"]["reruns"] == 0 and r["public"]["p95_ms"] is None
+    assert len(r["public"]["errors"]) == 2
+    assert all("か所 見つかりました" in e for e in r["public"]["errors"]), r["public"]["errors"]
 
 
 def test_an_upload_shows_on_the_running_dashboard_and_is_put_back(served):

@@ -89,6 +89,35 @@ def _bench(args) -> int:
             bench.show_in_readme(readme, text)
         print(text)
         return 0
+    if args.public_only:
+        from tools import synth
+
+        scale = scales[-1]
+        root, tmp = work / scale, work / f"{scale}-tmp"
+        tmp.mkdir(exist_ok=True)
+        if not (root / "_manifest.json").exists():
+            synth.write_synth(root, scale)
+        readers = args.readers if args.readers is not None else 2 * sessions
+        with bench._env_kept():
+            runs = bench.public_runs(root, tmp, sessions, readers)
+        (tmp / "public-runs.json").write_text(
+            json.dumps(runs, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        command = " ".join(
+            ["python -m tools bench", *(f"--scale {s}" for s in args.scale or []), "--public-only"]
+            + ([f"--sessions {args.sessions}"] if args.sessions != 20 else [])
+            + ([f"--readers {args.readers}"] if args.readers is not None else [])
+        )
+        text = bench.replace_section(
+            Path(args.out),
+            bench.PUBLIC_MARKER,
+            bench.public_section(scale, runs, command),
+            before="\n" + bench.PROXY_MARKER,
+        )
+        if readme is not None:
+            bench.show_in_readme(readme, text)
+        print(text)
+        return 0
     if args.proxy_only:
         from tools import synth
 
@@ -181,6 +210,13 @@ def build_parser() -> ArgumentParser:
         action="store_true",
         help="地図のあるページ（通いの場の地図タブ・地区カルテ・公開ガイド）の再実行と送る地図の大きさだけを"
         "--scale ごとに測り直し、--out の該当部分を置き換える",
+    )
+    p.add_argument("--readers", type=int, help="公開ページ（/guide）の読者の数（既定: --sessions の2倍）")
+    p.add_argument(
+        "--public-only",
+        action="store_true",
+        help="公開ページ（通いの場ガイド）の読者と同時のアクセスだけを測り、--out の該当部分を置き換える"
+        "（せわしないペースの --sessions 人だけの実行を基準に、--readers 人の読者を加えて）",
     )
     p.add_argument(
         "--proxy-only",

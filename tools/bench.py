@@ -36,6 +36,7 @@ import polars as pl
 
 from tools import synth
 from tsunagu.config import PROJECT_ROOT
+from tsunagu.contract.weekdays import WEEKDAYS
 from tsunagu.query import warm
 from tsunagu.query.database import Database
 from tsunagu.store.versions import Store, write_parquet
@@ -645,6 +646,7 @@ ARRIVAL_S = 0.5  # people open the dashboard one after another
 THINK_S = (0.5, 2.0)  # a person looks at the page before choosing the next district
 # the load run at two paces: people following a meeting, and everyone clicking at once
 PACES = [("会議のペース", (4.0, 8.0)), ("せわしないペース", THINK_S)]
+READER_THINK_S = (3.0, 8.0)  # a resident reads the cards before searching again
 
 
 def district_heading(muni: str, district: str | None) -> str:
@@ -739,10 +741,11 @@ def load_run(
     changes: int = 5,
     seed: int = 0,
     think: tuple[float, float] = THINK_S,
+    readers: int = 0,
 ) -> dict:
     """A load run against a server of its own (see load_on)."""
     with serve(root, tmp) as served:
-        return load_on(served, sessions, changes, seed, think)
+        return load_on(served, sessions, changes, seed, think, readers)
 
 
 def load_on(
@@ -751,12 +754,15 @@ def load_on(
     changes: int = 5,
     seed: int = 0,
     think: tuple[float, float] = THINK_S,
+    readers: int = 0,
 ) -> dict:
     """`sessions` websocket clients speaking Streamlit's own protocol (tools.stclient)
     against one real server on loopback: each signs in with the form, then chooses a
     different district `changes` times, with a think time between. A change's time is from
     sending the rerun to the server's script_finished; the clients cost little, so it is
-    the server that is measured."""
+    the server that is measured. With `readers`, that many residents at the same time,
+    signed out, on the public guide (/guide), each changing its weekday or district `changes`
+    times at a reader's pace (READER_THINK_S); their figures are reported apart."""
     from tsunagu.access import users
 
     store = Store(served.root)
@@ -769,7 +775,7 @@ def load_on(
     dists = mine["district"].unique(maintain_order=True).to_list()
     password = os.urandom(12).hex()
     users.set_password("bench", password, served.users_file)
-    r = asyncio.run(_sessions(served, muni, dists, password, sessions, changes, seed, think))
+    r = asyncio.run(_sessions(served, muni, dists, password, sessions, changes, seed, think, readers))
     return r | {"think": think}
 
 
@@ -796,6 +802,7 @@ async def _sessions(
     changes: int,
     seed: int,
     think: tuple[float, float],
+    readers: int = 0,
 ) -> dict:
     import random
 
@@ -822,8 +829,46 @@ async def _sessions(
 
     def here(i: int) -> None:
         arrived.append(i)
-        if len(arrived) == sessions:
+        if len(arrived) == sessions + readers:
             everyone_in.set()
+
+    public = {"opened": [], "latencies": [], "errors": []}
+
+    async def reader(i: int) -> None:
+        # residents arrive between the signed-in people, open the guide from a link and search
+        await asyncio.sleep((i + 0.5) * ARRIVAL_S * max(1, sessions) / max(1, readers))
+        rng = random.Random(seed * 100_003 + 50_000 + i)
+        client = served.client()
+        try:
+            try:
+                await client.open()
+                run = await client.open_page("guide")
+                problem = _check_public(run)
+                if not problem:
+                    public["opened"].append(run.seconds)
+            finally:
+                here(sessions + i)
+            if problem:
+                raise RuntimeError(f"/guide: {problem}")
+            await everyone_in.wait()
+            for k in range(changes):
+                await asyncio.sleep(rng.uniform(*READER_THINK_S))
+                if k % 2 == 0:  # a weekday, or none again
+                    day = rng.choice([*WEEKDAYS, None])
+                    run = await client.choose("guide_day", [day] if day else [])
+                else:  # another district, or all of them
+                    box = client.last.widget("guide_district")
+                    run = await client.choose("guide_district", rng.choice(list(box.options)))
+                problem = _check_public(run)
+                if problem:
+                    public["errors"].append(f"reader {i} change {k}: {problem}")
+                else:
+                    public["latencies"].append(run.seconds)
+        except Exception as e:  # counted, not raised
+            public["errors"].append(f"reader {i}: {type(e).__name__}: {str(e)[:120]}")
+        finally:
+            with contextlib.suppress(Exception):
+                await client.close()
 
     async def person(i: int) -> None:
         await asyncio.sleep(i * ARRIVAL_S)
@@ -857,6 +902,7 @@ async def _sessions(
     pids = served.servers
     rss_before = rss_peak = sum(_rss_mb(pid) for pid in pids)
     tasks = [asyncio.create_task(person(i)) for i in range(sessions)]
+    tasks += [asyncio.create_task(reader(i)) for i in range(readers)]
     waiting = asyncio.create_task(everyone_in.wait())
     while not waiting.done() and not all(task.done() for task in tasks):
         rss_peak = max(rss_peak, sum(_rss_mb(pid) for pid in pids))
@@ -906,7 +952,31 @@ async def _sessions(
         "spread": {str(port): pinned.count(port) for port in served.upstreams}
         | ({"?": pinned.count(None)} if None in pinned else {}),
         "held": {str(port): n for port, n in held.items()},
+    } | ({"public": _public_figures(readers, public)} if readers else {})
+
+
+def _public_figures(readers: int, public: dict) -> dict:
+    lat, opened = sorted(public["latencies"]), sorted(public["opened"])
+    return {
+        "readers": readers,
+        "reruns": len(lat),
+        "errors": public["errors"],
+        "p50_ms": statistics.median(lat) * 1000 if lat else None,
+        "p95_ms": lat[int(0.95 * (len(lat) - 1))] * 1000 if lat else None,
+        "open_p95_ms": opened[int(0.95 * (len(opened) - 1))] * 1000 if opened else None,
     }
+
+
+def _check_public(run) -> str | None:
+    """Why this run is not the public guide as a signed-out resident sees it, or None: an
+    exception, no count of places found, or anything of the signed-in dashboard."""
+    if run.exceptions:
+        return f"exception: {run.exceptions[0][:120]}"
+    if run.widget("sign_in_user") is not None or run.widget("f_dists") is not None:
+        return "the sign-in form or the dashboard's filters instead of the guide"
+    if not any("か所 見つかりました" in t for t in run.texts()):
+        return "no 「…か所 見つかりました」: " + " / ".join(run.texts())[:100]
+    return None
 
 
 def sessions_section(scale: str, r: dict, pace: str = "") -> list[str]:
@@ -977,6 +1047,56 @@ def replace_sessions(out: Path, scale: str, runs: list[tuple[str, dict]]) -> str
     text = "\n## ".join(x.rstrip("\n") + "\n" for x in parts).rstrip("\n") + "\n"
     out.write_text(text, encoding="utf-8")
     return text
+
+
+# ---------------------------------------------------------------- the public guide's readers
+
+PUBLIC_MARKER = "## 公開ページ（通いの場ガイド）の読者と同時に"
+
+
+def public_runs(root: Path, tmp: Path, sessions: int = 20, readers: int = 40) -> list[dict]:
+    """Signed-in people at the busy pace on one process, alone (the baseline) and then with
+    `readers` residents on the public guide at the same time, each run on a server of its own."""
+    return [
+        load_run(root, tmp, sessions, think=THINK_S),
+        load_run(root, tmp, sessions, think=THINK_S, readers=readers),
+    ]
+
+
+def public_section(scale: str, runs: list[dict], command: str = "") -> list[str]:
+    alone, mixed = runs
+    pub = mixed["public"]
+    lo, hi = READER_THINK_S
+
+    def ms(v) -> str:
+        return "—" if v is None else f"{v:,.0f}"
+
+    ratio = f"{mixed['p95_ms'] / alone['p95_ms']:.2f}×" if alone["p95_ms"] and mixed["p95_ms"] else "—"
+    ok = (pub["p95_ms"] or 1e9) <= TARGET_P95_MS and not pub["errors"]
+    return [
+        f"{PUBLIC_MARKER}（{scale}、1プロセス、サインインした {alone['sessions']}人 ＋ 公開ページの読者 {pub['readers']}人）",
+        "",
+        f"測定日 {time.strftime('%Y-%m-%d')}"
+        + (f"。`{command}`" if command else "")
+        + f"。サインインした人はせわしないペースで地区を{alone['changes']}回ずつ選び直し、同じ時間に住民が"
+        f"サインインせずに /guide を開いて、{lo:g}〜{hi:g}秒ごとに曜日か地区を{mixed['changes']}回ずつ選び直します。",
+        "",
+        "| 実行 | だれの操作 | 再表示の回数 | p50 (ms) | p95 (ms) | エラー |",
+        "|---|---|---:|---:|---:|---:|",
+        f"| 基準（読者なし） | サインインした人 | {alone['reruns']} | {ms(alone['p50_ms'])} | {ms(alone['p95_ms'])} | {len(alone['errors'])} |",
+        f"| 読者あり | サインインした人 | {mixed['reruns']} | {ms(mixed['p50_ms'])} | {ms(mixed['p95_ms'])} | {len(mixed['errors'])} |",
+        f"| 読者あり | 公開ページの読者 | {pub['reruns']} | {ms(pub['p50_ms'])} | {ms(pub['p95_ms'])} | {len(pub['errors'])} |",
+        "",
+        f"- 読者がいるときのサインインした人の p95 は、読者なしの {ratio}。"
+        f"公開ページを開いてから最初の表示まで p95 {ms(pub['open_p95_ms'])} ms。"
+        f"読者の検索の p95 目標 ≤ {TARGET_P95_MS:,.0f} ms: {'達成' if ok else '未達'}"
+        + (f"（{pub['errors'][0]}）" if pub["errors"] else ""),
+        f"- サーバーの CPU 時間: 読者なし {alone['server_cpu_s']:.1f} 秒、読者あり {mixed['server_cpu_s']:.1f} 秒。"
+        f"その間にほかのプロセスが使った CPU {mixed['others_cpu_s']:.1f} 秒（2コアの共有マシン）。",
+        "- 読者の表示ごとに、サインインのフォームやダッシュボードの絞り込みが出ていないこと、"
+        "「…か所 見つかりました」が出ていることを確かめています（出なければエラーに数えます）。",
+        "",
+    ]
 
 
 # ---------------------------------------------------------------- through the proxy
@@ -1661,6 +1781,18 @@ def run(
             runs = []
         for pace, r in runs:
             lines += sessions_section(scales[-1], r, pace)
+        log("同時アクセス: 公開ページの読者と同時に…")
+        try:
+            lines += public_section(
+                scales[-1], public_runs(root, work / f"{scales[-1]}-tmp", sessions, 2 * sessions)
+            )
+        except Exception as e:  # the figures measured so far are still written
+            lines += [
+                PUBLIC_MARKER + f"（{scales[-1]}）",
+                "",
+                f"- 測定できませんでした: {type(e).__name__}: {e}",
+                "",
+            ]
         log("同時アクセス: Caddy（HTTPS）を通して、1プロセスと2プロセス…")
         try:
             lines += proxy_section(scales[-1], proxy_runs(root, work / f"{scales[-1]}-tmp", sessions, log))

@@ -95,6 +95,7 @@ class StreamClient:
         self.ws = None
         self.query_string = ""  # what the app last put in the URL; the browser sends it back
         self.page_script_hash = ""  # the page shown; "" asks for the default page
+        self.page_name = ""  # the page's address as the browser's URL has it ("guide" for /guide)
         self.last: Run | None = None
 
     async def open(self) -> None:
@@ -126,11 +127,12 @@ class StreamClient:
         state = msg.rerun_script
         state.query_string = self.query_string
         state.page_script_hash = self.page_script_hash
+        state.page_name = self.page_name
         state.widget_states.widgets.extend(widgets or [])
         # no cached_message_hashes: the server then sends every element in full
         info = state.context_info
         info.timezone, info.timezone_offset, info.locale = "Asia/Tokyo", -540, "ja-JP"
-        info.url, info.is_embedded, info.color_scheme = self.page_url, False, "light"
+        info.url, info.is_embedded, info.color_scheme = self.page_url + self.page_name, False, "light"
         t = time.perf_counter()
         try:
             await self.ws.send(msg.SerializeToString())
@@ -206,6 +208,25 @@ class StreamClient:
         if run.widget("sign_in_user") is not None:
             raise StreamError("still on the sign-in form: " + " / ".join(run.texts())[:200])
         return run
+
+    async def open_page(self, url_path: str) -> Run:
+        """Open a page by its address, as a browser given a link to it (`guide` for /guide):
+        nothing signed in, the page Streamlit's navigation finds for that path."""
+        self.page_script_hash, self.page_name = "", url_path
+        return await self.rerun()
+
+    async def choose(self, key: str, value: str | list[str]) -> Run:
+        """Set a selectbox (`value`, the option as shown) or pills / a multiselect (a list of
+        the options as shown) with this user key, as a tap on the phone does."""
+        widget = self.last.widget(key) if self.last else None
+        if widget is None:
+            raise StreamError(f"no widget {key} on the page")
+        state = WidgetState(id=widget.id)
+        if isinstance(value, list):
+            state.string_array_value.data.extend(value)
+        else:
+            state.string_value = value
+        return await self.rerun([state])
 
     async def pick_districts(self, districts: list[str]) -> Run:
         """Choose these districts in the sidebar's district box (keyed f_dists)."""
