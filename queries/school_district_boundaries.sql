@@ -1,6 +1,7 @@
 -- school_district_boundaries: the shapes of a municipality's school districts (小学校区の境界,
--- the map's layer): its latest boundaries upload at or before the month, one row per school
--- district of that upload, in the order areas lists them. geometry is WKB in WGS84
+-- the map's layer): its latest boundaries upload at or before the month, or its first upload
+-- when none was made by then (boundaries are uploaded once and seldom change, often after the
+-- monthly data began), one row per school district of that upload, in the order areas lists them. geometry is WKB in WGS84
 -- longitude/latitude (outer rings counterclockwise, as GeoJSON's RFC 7946), simplified once at
 -- ingest for display (within about 2 m; the exact shape stays in the stored Parquet);
 -- label_lon / label_lat is a point inside the shape for its name; is_in_areas is false for a
@@ -11,12 +12,11 @@ with latest as (
     select
         prefecture,
         municipality,
-        max(month) as month,
+        coalesce(max(month) filter (where $month::varchar is null or month <= $month), min(month)) as month,
     from uploads
     where dataset = 'boundaries'
       and municipality = $municipality
       and ($prefecture::varchar is null or prefecture = $prefecture)
-      and ($month::varchar is null or month <= $month)
     group by all
 ),
 

@@ -385,6 +385,24 @@ def test_the_browser_gets_only_the_chosen_municipalitys_polygons(two_municipalit
     assert not guide.exception
     assert polygons(guide) == rings("甲市")
 
+    # 甲市's school districts redrawn and uploaded for a later month than the figures shown:
+    # the map of the month shown keeps the boundaries of that month, not the newer ones
+    from tsunagu.store.versions import Store
+
+    store = Store(root)
+    mine = bounds.filter(pl.col("municipality") == "甲市")
+
+    def shifted(column: str) -> pl.Series:
+        moved = [shapely.affinity.translate(g, 0.01) for g in shapely.from_wkb(mine[column].to_list())]
+        return pl.Series(column, shapely.to_wkb(moved).tolist(), dtype=pl.Binary)
+
+    moved = mine.with_columns(shifted("geometry"), shifted("geometry_display"))
+    later = "2099-04"
+    store.commit("boundaries", later, moved, user="t", source_name="t", source_sha256="")
+    at.run()
+    assert not at.exception
+    assert polygons(at) == rings("甲市")
+
 
 @pytest.mark.slow  # ~15 s: 134 MB of shapes written and checksummed
 def test_a_nations_exact_shapes_larger_than_the_databases_memory_still_load(tmp_path, monkeypatch):

@@ -99,7 +99,9 @@ def shapes(prefecture: str, municipality: str, month: str | None) -> maps.Shapes
     return _keep(
         ("shapes", prefecture, municipality, month),
         lambda: maps.shapes(
-            session.run_query("school_district_boundaries", municipality=municipality, prefecture=prefecture)
+            session.run_query(
+                "school_district_boundaries", municipality=municipality, prefecture=prefecture, month=month
+            )
         ),
     )
 
