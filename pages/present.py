@@ -94,14 +94,18 @@ with st.container(key="wall_bar", horizontal=True, vertical_alignment="center"):
         shortcut="ArrowRight",
         key="present_next",
     )
-    # the picker mirrors the district shown (the playlist or a phone may have moved it on)
-    st.session_state.present_pick = w.shown_district()
+    # the picker shows the district shown (the playlist or a phone may have moved it on), keyed by
+    # it: a value the browser sends from before the wall moved (a rerun already on its way) then
+    # belongs to the old picker and changes nothing, where it used to move the wall back
+    shown = w.shown_district()
+    pick = f"present_pick_{shown}"
     st.selectbox(
         "地区",
         w.options,
-        key="present_pick",
+        index=w.options.index(shown) if shown in w.options else 0,
+        key=pick,
         label_visibility="collapsed",
-        on_change=lambda: w.choose(st.session_state.present_pick),
+        on_change=lambda key=pick: w.choose(st.session_state[key]),
         width=150,
     )
     st.toggle("自動で進める", key="present_auto")

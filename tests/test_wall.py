@@ -292,3 +292,19 @@ def test_a_viewers_phone_cannot_control_the_room(store, monkeypatch):
     wrong = page(store, monkeypatch, "kacho", {"room": "XXXX"})
     assert "コード「XXXX」の会議は見つかりません" in wrong.error[0].value
     assert [t.label for t in wrong.text_input] == ["操作コード（壁に映っている4文字）"]
+
+
+def test_the_walls_own_picker_changes_the_district_again_and_again(store, monkeypatch):
+    """The bar's district list (drawn anew for each district shown, so a pick the browser sent
+    before the wall moved cannot move it back) takes each pick in turn."""
+    at = page(store, monkeypatch, "etsuran", {"agenda": "places@玉島"})
+
+    def where() -> str:
+        return next(m.value for m in at.markdown if 'class="slide-where"' in m.value)
+
+    assert "倉敷市 玉島地区" in where()
+    picker(at, "present_pick").set_value("真備").run()
+    assert "倉敷市 真備地区" in where()
+    assert picker(at, "present_pick").value == "真備"
+    picker(at, "present_pick").set_value("水島").run()
+    assert "倉敷市 水島地区" in where() and picker(at, "present_pick").value == "水島"

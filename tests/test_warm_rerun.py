@@ -45,7 +45,7 @@ def _district_picker(at: AppTest):
     boxes = [w for w in at.multiselect if w.key == "f_dists"]
     if boxes:
         return boxes[0], [[d] for d in boxes[0].options[:2]]
-    picks = [w for w in at.selectbox if w.key == "present_pick"]
+    picks = [w for w in at.selectbox if (w.key or "").startswith("present_pick")]
     return picks[0], list(picks[0].options[1:3])
 
 

@@ -139,7 +139,7 @@ def page_runs(root: Path, tmp: Path) -> tuple[dict, dict, dict, float]:
                 d = districts[i % len(districts)]
                 ms = [w for w in at.multiselect if w.key == "f_dists"]
                 if not ms:  # the wall has no sidebar: its own district picker instead
-                    picks = [w for w in at.selectbox if w.key == "present_pick"]
+                    picks = [w for w in at.selectbox if (w.key or "").startswith("present_pick")]
                     target = picks[0].set_value(picks[0].options[(i + 1) % len(picks[0].options)])
                 else:
                     target = ms[0].set_value([d] if d else [])
@@ -1458,7 +1458,7 @@ def rerun_cpu(root: Path, tmp: Path, pages: list[str] | None = None, reruns: int
                 def change(i: int, at=at, districts=districts):
                     ms = [w for w in at.multiselect if w.key == "f_dists"]
                     if not ms:  # the wall: its own district picker
-                        picks = [w for w in at.selectbox if w.key == "present_pick"]
+                        picks = [w for w in at.selectbox if (w.key or "").startswith("present_pick")]
                         return picks[0].set_value(picks[0].options[(i + 1) % len(picks[0].options)])
                     d = districts[i % len(districts)]
                     return ms[0].set_value([d] if d else [])
