@@ -10,36 +10,28 @@ first, with real processes racing on the same files."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import hashlib
-import hmac
 import http.client
 import multiprocessing
 import os
-import queue
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.browser_helpers import ARGS, ARTIFACTS, CHROMIUM, _need_browser, sign_in, wait_idle
-from tests.conftest import AREAS_CSV, ROOT
+from tests.conftest import AREAS_CSV
+from tools import server
+from tools.server import LB_COOKIE, lb_value
 from tsunagu.access import users
 from tsunagu.access.auth import COOKIE_NAME, Throttle
 
 pytestmark = pytest.mark.xdist_group("deploy")  # one proxy and its processes per run
 
-SERVE = ROOT / "scripts" / "serve.py"
-READY = "つなぐを公開しました"
-NO_CADDY = 3  # serve.py's exit status when Caddy is missing and cannot be installed
-LB_COOKIE = "tsunagu_lb"
 TOO_LARGE = "ファイルが大きすぎます（アップロードできるのは20MBまでです）。"
 
 
@@ -98,35 +90,6 @@ def _missing(message: str):
     pytest.skip(message)
 
 
-def _free_ports(n: int, consecutive: bool = False) -> list[int]:
-    """High loopback ports nobody listens on (a run of `n` for the dashboards)."""
-    import random
-
-    def free(port):
-        with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-        return True
-
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20_000, 60_000)
-        ports = (
-            [base + i for i in range(n)] if consecutive else [rng.randrange(20_000, 60_000) for _ in range(n)]
-        )
-        if len(set(ports)) == n and all(free(p) for p in ports):
-            return ports
-    raise RuntimeError("no free ports")
-
-
-def lb_value(port: int) -> str:
-    """Caddy's sticky cookie for an upstream: HMAC-SHA256 of its address (no secret set)."""
-    return hmac.new(b"", f"127.0.0.1:{port}".encode(), hashlib.sha256).hexdigest()
-
-
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory, users_file):
     """`scripts/serve.py -n 2` on a small council store and the test users file (its
@@ -139,49 +102,14 @@ def proxy(tmp_path_factory, users_file):
     store = Store(root / "data")
     assert ingest(AREAS_CSV.encode(), "areas", "2024-04", store).ok
     assert ingest(places_csv(PLACES_ROWS[:1]).encode(), "places", "2024-07", store).ok
-    https, http_port = _free_ports(2)
-    dash = _free_ports(2, consecutive=True)
-    site = f"127.0.0.1:{https}"
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVE), "-n", "2", "--site", site, "--first-port", str(dash[0])]
-        + ["--http-port", str(http_port), "--data-dir", str(store.root), "--run-dir", str(root / "run")],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own group: a teardown that must kill reaches only what it started
-    )
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
-    said: list[str] = []
-    deadline = time.monotonic() + 150
-    try:
-        while not any(READY in s for s in said):
-            if time.monotonic() > deadline:
-                pytest.fail("serve.py did not say it was ready:\n" + "".join(said))
-            try:
-                said.append(lines.get(timeout=1))
-            except queue.Empty:
-                if proc.poll() is not None:
-                    time.sleep(0.5)
-                    said += list(lines.queue)
-                    if proc.returncode == NO_CADDY:
-                        _missing(
-                            "Caddy がなく、入れられません（root で scripts/ensure-caddy.sh）: "
-                            + "".join(said)
-                        )
-                    pytest.fail(f"serve.py exited with {proc.returncode}:\n" + "".join(said))
-        print(f"serve.py ready in {time.monotonic() - started:.1f} s")
-        ca = root / "run" / "caddy-data" / "caddy" / "pki" / "authorities" / "local" / "root.crt"
-        yield {"url": f"https://{site}", "ports": dash, "ca": ca, "store": store, "run": root / "run"}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    with contextlib.ExitStack() as stack:
+        try:  # the project's own start-up, as the benchmark uses it (tools/server.py)
+            p = stack.enter_context(server.proxied(store.root, 2, run_dir=root / "run", wait_s=150))
+        except RuntimeError as e:
+            if "Caddy がありません" in str(e):
+                _missing(f"Caddy がなく、入れられません（root で scripts/ensure-caddy.sh）: {e}")
+            pytest.fail(str(e))
+        yield {"url": p.url, "ports": list(p.ports), "ca": p.ca, "store": store, "run": p.run_dir}
 
 
 @pytest.fixture(scope="module")
