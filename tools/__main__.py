@@ -26,6 +26,27 @@ def _synth(args) -> int:
     return 0
 
 
+def _synthetic(work: Path, scale: str) -> tuple[Path, Path]:
+    """The synthetic store of a scale under `work` (made the first time) and its scratch folder."""
+    from tools import synth
+
+    root, tmp = work / scale, work / f"{scale}-tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    if not (root / "_manifest.json").exists():
+        synth.write_synth(root, scale)
+    return root, tmp
+
+
+def _shown(text: str, readme: Path | None) -> int:
+    """The report's text printed, and its tables shown in the README (a full run's)."""
+    from tools import bench
+
+    if readme is not None:
+        bench.show_in_readme(readme, text)
+    print(text)
+    return 0
+
+
 def _bench(args) -> int:
     from tools import bench
 
@@ -36,26 +57,14 @@ def _bench(args) -> int:
     work.mkdir(parents=True, exist_ok=True)
     readme = None if args.quick else PROJECT_ROOT / "README.md"
     if args.workbook_only:
-        scale = scales[0]
-        if not (work / scale / "_manifest.json").exists():
-            from tools import synth
-
-            synth.write_synth(work / scale, scale)
-        text = bench.replace_workbook(Path(args.out), bench.workbook_ingest(work / scale))
-        if readme is not None:
-            bench.show_in_readme(readme, text)
-        print(text)
-        return 0
+        root, _ = _synthetic(work, scales[0])
+        text = bench.replace_workbook(Path(args.out), bench.workbook_ingest(root))
+        return _shown(text, readme)
     if args.restart_only or args.cpu_only:
-        from tools import synth
-
         restart, cpu = {}, {}
         with bench._env_kept():
             for scale in scales:
-                root, tmp = work / scale, work / f"{scale}-tmp"
-                tmp.mkdir(exist_ok=True)
-                if not (root / "_manifest.json").exists():
-                    synth.write_synth(root, scale)
+                root, tmp = _synthetic(work, scale)
                 if args.restart_only:
                     restart[scale] = bench.restarts(root, tmp)
                 if args.cpu_only:
@@ -66,37 +75,20 @@ def _bench(args) -> int:
         if cpu:
             bench.replace_section(out, "## 1回の再実行の CPU 時間", bench.cpu_section(cpu))
         text = out.read_text(encoding="utf-8")
-        if readme is not None:
-            bench.show_in_readme(readme, text)
-        print(text)
-        return 0
+        return _shown(text, readme)
     if args.map_only:
-        from tools import synth
-
         results = {}
         with bench._env_kept():
             for scale in scales:
-                root, tmp = work / scale, work / f"{scale}-tmp"
-                tmp.mkdir(exist_ok=True)
-                if not (root / "_manifest.json").exists():
-                    synth.write_synth(root, scale)
-                results[scale] = bench.map_reruns(root, tmp)
+                results[scale] = bench.map_reruns(*_synthetic(work, scale))
         command = " ".join(
             ["python -m tools bench", *(f"--scale {s}" for s in args.scale or []), "--map-only"]
         )
         text = bench.replace_section(Path(args.out), bench.MAP_MARKER, bench.map_section(results, command))
-        if readme is not None:
-            bench.show_in_readme(readme, text)
-        print(text)
-        return 0
+        return _shown(text, readme)
     if args.public_only:
-        from tools import synth
-
         scale = scales[-1]
-        root, tmp = work / scale, work / f"{scale}-tmp"
-        tmp.mkdir(exist_ok=True)
-        if not (root / "_manifest.json").exists():
-            synth.write_synth(root, scale)
+        root, tmp = _synthetic(work, scale)
         readers = args.readers if args.readers is not None else 2 * sessions
         with bench._env_kept():
             runs = bench.public_runs(root, tmp, sessions, readers)
@@ -114,18 +106,10 @@ def _bench(args) -> int:
             bench.public_section(scale, runs, command),
             before="\n" + bench.PROXY_MARKER,
         )
-        if readme is not None:
-            bench.show_in_readme(readme, text)
-        print(text)
-        return 0
+        return _shown(text, readme)
     if args.proxy_only:
-        from tools import synth
-
         scale = scales[-1]
-        root, tmp = work / scale, work / f"{scale}-tmp"
-        tmp.mkdir(exist_ok=True)
-        if not (root / "_manifest.json").exists():
-            synth.write_synth(root, scale)
+        root, tmp = _synthetic(work, scale)
         with bench._env_kept():
             runs = bench.proxy_runs(root, tmp, sessions, log=lambda m: print(m, file=sys.stderr))
         # the measured figures as they were, to look into or to write the section again
@@ -134,19 +118,13 @@ def _bench(args) -> int:
         text = bench.replace_section(
             Path(args.out), bench.PROXY_MARKER, bench.proxy_section(scale, runs, command), before=None
         )
-        if readme is not None:
-            bench.show_in_readme(readme, text)
-        print(text)
-        return 0
+        return _shown(text, readme)
     if args.sessions_only:
         scale = scales[-1]
         with bench._env_kept():
             runs = bench.load_runs(work / scale, work / f"{scale}-tmp", sessions)
         text = bench.replace_sessions(Path(args.out), scale, runs)
-        if readme is not None:
-            bench.show_in_readme(readme, text)
-        print(text)
-        return 0
+        return _shown(text, readme)
     text = bench.run(
         scales,
         work,
