@@ -90,7 +90,9 @@ def open_page(browser, url, width=1920, height=1080, user="kacho", ready="h1", p
     page = context.new_page()
     page.goto(url)
     if kept is not None:
-        page.locator(f"{ready}, [data-testid='stForm']").first.wait_for(timeout=60_000)
+        # the page or the sign-in form, once the script has finished: checked earlier, a form
+        # drawn before its fields (a cookie that no longer signs in) passed for the page
+        wait_idle(page, f"{ready}, [data-testid='stForm']")
         if page.get_by_label("ユーザー名").count() == 0:
             wait_idle(page, ready)
             return page
