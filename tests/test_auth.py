@@ -4,6 +4,7 @@ Which pages each role (and no session) can open is swept in tests/test_access.py
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -54,7 +55,12 @@ def test_wrong_password_is_refused_without_saying_whether_the_user_exists(fresh)
     assert at.error[0].value == GENERIC_FAILURE
 
 
-def test_repeated_failures_are_throttled_for_a_while(fresh):
+def test_repeated_failures_are_throttled_for_a_while(fresh, users_file, tmp_path, monkeypatch):
+    # a copy of the users file of its own: the throttle it fills is kept beside that file, and
+    # would refuse etsuran2 for ten minutes in tests signing in elsewhere meanwhile
+    own = tmp_path / users_file.name
+    shutil.copy2(users_file, own)
+    monkeypatch.setenv("TSUNAGU_USERS_FILE", str(own))
     at = fresh().run()
     for _ in range(5):
         at = sign_in(at, "etsuran2", "wrong-password")
