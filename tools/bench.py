@@ -930,7 +930,7 @@ async def _sessions(
         "reruns": len(lat),
         "errors": errors,
         "p50_ms": statistics.median(lat) * 1000 if lat else None,
-        "p95_ms": lat[int(0.95 * (len(lat) - 1))] * 1000 if lat else None,
+        "p95_ms": _p95(lat) * 1000 if lat else None,
         "rss_before_mb": rss_before,
         "rss_peak_mb": rss_peak,
         # the servers' most resident since they started, the store's first load included
@@ -956,14 +956,14 @@ async def _sessions(
 
 
 def _public_figures(readers: int, public: dict) -> dict:
-    lat, opened = sorted(public["latencies"]), sorted(public["opened"])
+    lat, opened = public["latencies"], public["opened"]
     return {
         "readers": readers,
         "reruns": len(lat),
         "errors": public["errors"],
         "p50_ms": statistics.median(lat) * 1000 if lat else None,
-        "p95_ms": lat[int(0.95 * (len(lat) - 1))] * 1000 if lat else None,
-        "open_p95_ms": opened[int(0.95 * (len(opened) - 1))] * 1000 if opened else None,
+        "p95_ms": _p95(lat) * 1000 if lat else None,
+        "open_p95_ms": _p95(opened) * 1000 if opened else None,
     }
 
 
