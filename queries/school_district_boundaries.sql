@@ -1,11 +1,11 @@
 -- school_district_boundaries: the shapes of a municipality's school districts (小学校区の境界,
 -- the map's layer): its latest boundaries upload at or before the month, or its first upload
 -- when none was made by then (boundaries are uploaded once and seldom change, often after the
--- monthly data began), one row per school district of that upload, in the order areas lists them. geometry is WKB in WGS84
--- longitude/latitude (outer rings counterclockwise, as GeoJSON's RFC 7946), simplified once at
--- ingest for display (within about 2 m; the exact shape stays in the stored Parquet);
--- label_lon / label_lat is a point inside the shape for its name; is_in_areas is false for a
--- school district the municipality's current areas no longer has.
+-- monthly data began), one row per school district of that upload, in the order areas lists
+-- them. geometry is WKB in WGS84 longitude/latitude (outer rings counterclockwise, as GeoJSON's
+-- RFC 7946), simplified once at ingest for display (within about 2 m; the exact shape stays in
+-- the stored Parquet); label_lon / label_lat is a point inside the shape for its name;
+-- is_in_areas is false for a school district the municipality's current areas no longer has.
 -- params: $municipality (text), $prefecture (text, optional: null = the municipality's only
 --         prefecture), $month (text 'YYYY-MM', optional: null = the latest boundaries upload)
 with latest as (
