@@ -80,3 +80,37 @@ def test_a_page_from_the_caches_shows_what_it_shows_without_them(demo_dir, monke
     assert not at.exception, [e.message for e in at.exception]
     assert cached == without
     assert without[0] != without[1]  # the change of area is on screen: the comparison sees it
+
+
+def test_a_districts_figures_are_ready_before_anyone_chooses_it(demo_dir, monkeypatch):
+    """Opening a municipality runs its pages' queries for each of its districts in the
+    background (dashboard.session._warm_siblings): in a meeting, everyone's first choice of a
+    district comes at once, and a district chosen first queued behind the others' queries."""
+    from collections import OrderedDict
+
+    from tsunagu.dashboard import session
+    from tsunagu.query.database import Database
+
+    monkeypatch.setattr(session, "_results", OrderedDict())  # nothing kept from other tests
+    monkeypatch.setattr(session, "_warmed", OrderedDict())
+    asked: list[tuple[str, object]] = []
+    query = Database.query
+
+    def recorded(self, name, **params):
+        asked.append((name, params.get("districts")))
+        return query(self, name, **params)
+
+    monkeypatch.setattr(Database, "query", recorded)
+    at = _page(demo_dir, monkeypatch, "overview", "on")  # 倉敷市全域
+    session._warming.submit(lambda: None).result(timeout=60)  # the background runs are done
+    picker, _ = _district_picker(at)
+    districts = list(picker.options)
+    warmed = {d[0] for _, d in asked if d}
+    assert warmed == set(districts)  # every district of the municipality, in the background
+
+    asked.clear()
+    for d in districts:
+        picker.set_value([d]).run()
+        picker, _ = _district_picker(at)
+    assert not at.exception
+    assert [a for a in asked if a[1]] == []  # choosing one ran no query: its figures were ready
