@@ -67,7 +67,8 @@ st.dataframe(
         fresh["dataset"].replace(LABELS),
         fresh["latest_month"].map_elements(month_label, return_dtype=str),
         fresh["latest_committed_at"].map_elements(fmt.jst, return_dtype=str),  # Japan time
-    ).rename(
+    )
+    .rename(
         {
             "dataset": "データ",
             "latest_month": "最新の月",
@@ -75,7 +76,8 @@ st.dataframe(
             "n_months": "月数",
             "n_rows_latest": "最新月の行数",
         }
-    ),
+    )
+    .to_arrow(),
     hide_index=True,
     placeholder=widgets.EMPTY_CELL,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 # (kanji, roman initial, first day); newest first so lookups find the current era first.
@@ -65,6 +66,7 @@ def fiscal_year_months(fy: int) -> tuple[str, str]:
     return f"{fy}-04", f"{fy + 1}-03"
 
 
+@functools.lru_cache(maxsize=4096)  # every month of a month list, on every rerun
 def month_label(month: str) -> str:
     """'2024-07' -> '2024年7月（令和6年7月）'."""
     year, mon = int(month[:4]), int(month[5:7])

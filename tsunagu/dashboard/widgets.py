@@ -58,7 +58,7 @@ def table(
     for c in YEAR_COLUMNS & set(df.columns):  # a year is 2024, never 2,024
         numbers[COLUMNS.get(c, c)] = st.column_config.NumberColumn(format="%d")
     st.dataframe(
-        shown,
+        shown.to_arrow(),  # as Arrow: Streamlit sends it as it is, where a frame went through pandas
         hide_index=True,
         height=height,
         column_config=numbers,
