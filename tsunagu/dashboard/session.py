@@ -146,6 +146,8 @@ def _warm(root: str, db_: Database, version: int, name: str, params: dict, dists
             if found in _results:
                 continue
         try:
+            if db_.refresh() != version:  # an upload since: its figures are the ones to warm
+                return
             _keep(found, db_.query(name, **_params(key)))
         except Exception:  # a page asking for it will run it again and show what went wrong
             log.warning("warming %s for %s failed", name, chosen, exc_info=True)
