@@ -56,6 +56,17 @@ def _scale(values: pl.Series) -> alt.Scale:
     return alt.Scale(domain=[0, round(top * 1.15 + 0.5)])
 
 
+def _tooltip(*first: alt.Tooltip) -> list[alt.Tooltip]:
+    """What a point or bar says when pointed at: what it is (`first`), then the rate and the
+    places it counts."""
+    return [
+        *first,
+        alt.Tooltip(f"{RATE}:Q", title="参加率（%）", format=".1f"),
+        alt.Tooltip("n_reporting:Q", title="入力がある通いの場", format=","),
+        alt.Tooltip("n_active:Q", title="通いの場（活動中）", format=","),
+    ]
+
+
 @_reuse
 def rate_trend(df: pl.DataFrame, title: str, label_size: int = 13) -> alt.LayerChart:
     """参加率 per 年度 (participation.fiscal_years: the 年度's last month), labelled; 年度 with
@@ -71,13 +82,9 @@ def rate_trend(df: pl.DataFrame, title: str, label_size: int = 13) -> alt.LayerC
             axis=alt.Axis(labelAngle=0),
         ),
         y=alt.Y(f"{RATE}:Q", title=RATE_TITLE, scale=_scale(shown[RATE])),
-        tooltip=[
-            alt.Tooltip("fiscal_year_label:N", title="年度"),
-            alt.Tooltip("as_of_month:N", title="時点"),
-            alt.Tooltip(f"{RATE}:Q", title="参加率（%）", format=".1f"),
-            alt.Tooltip("n_reporting:Q", title="入力がある通いの場", format=","),
-            alt.Tooltip("n_active:Q", title="通いの場（活動中）", format=","),
-        ],
+        tooltip=_tooltip(
+            alt.Tooltip("fiscal_year_label:N", title="年度"), alt.Tooltip("as_of_month:N", title="時点")
+        ),
     )
     line = base.mark_line(point=True, strokeWidth=3, color=ACTIVE_COLOR)
     labels = base.mark_text(dy=-label_size, fontSize=label_size).encode(
@@ -96,12 +103,7 @@ def rate_monthly(df: pl.DataFrame, title: str) -> alt.LayerChart:
         .encode(
             x=_month_axis(shown) if shown.height else alt.X("month:N", title="月"),
             y=alt.Y(f"{RATE}:Q", title=RATE_TITLE, scale=_scale(shown[RATE])),
-            tooltip=[
-                alt.Tooltip("month:N", title="月"),
-                alt.Tooltip(f"{RATE}:Q", title="参加率（%）", format=".1f"),
-                alt.Tooltip("n_reporting:Q", title="入力がある通いの場", format=","),
-                alt.Tooltip("n_active:Q", title="通いの場（活動中）", format=","),
-            ],
+            tooltip=_tooltip(alt.Tooltip("month:N", title="月")),
         )
     )
     return _layered(line, *_target("y"), title=title, height=300)
@@ -114,12 +116,7 @@ def rate_bars(df: pl.DataFrame, title: str, districts: list[str], label_size: in
     base = alt.Chart(shown).encode(
         y=alt.Y("district:N", sort=districts, title=None),
         x=alt.X(f"{RATE}:Q", title=RATE_TITLE, scale=_scale(shown[RATE])),
-        tooltip=[
-            alt.Tooltip("district:N", title="地区"),
-            alt.Tooltip(f"{RATE}:Q", title="参加率（%）", format=".1f"),
-            alt.Tooltip("n_reporting:Q", title="入力がある通いの場", format=","),
-            alt.Tooltip("n_active:Q", title="通いの場（活動中）", format=","),
-        ],
+        tooltip=_tooltip(alt.Tooltip("district:N", title="地区")),
     )
     bars = base.mark_bar().encode(
         color=alt.Color("district:N", scale=district_colors(districts), legend=None)
@@ -140,14 +137,11 @@ def rate_scatter(df: pl.DataFrame, title: str, districts: list[str]) -> alt.Laye
     base = alt.Chart(shown).encode(
         x=alt.X("aging_rate_pct:Q", title="高齢化率（%）", scale=alt.Scale(zero=False)),
         y=alt.Y(f"{RATE}:Q", title=RATE_TITLE, scale=_scale(shown[RATE])),
-        tooltip=[
+        tooltip=_tooltip(
             alt.Tooltip("school_district:N", title="小学校区"),
             alt.Tooltip("district:N", title="地区"),
             alt.Tooltip("aging_rate_pct:Q", title="高齢化率（%）"),
-            alt.Tooltip(f"{RATE}:Q", title="参加率（%）", format=".1f"),
-            alt.Tooltip("n_reporting:Q", title="入力がある通いの場", format=","),
-            alt.Tooltip("n_active:Q", title="通いの場（活動中）", format=","),
-        ],
+        ),
     )
     points = base.mark_circle(size=140, opacity=0.85).encode(color=_district_color(districts))
     gaps = base.transform_filter("datum.is_gap").mark_point(size=420, color=TARGET_COLOR, strokeWidth=2.5)
@@ -167,12 +161,7 @@ def rate_ranked(df: pl.DataFrame, title: str, chosen: str) -> alt.LayerChart:
     base = alt.Chart(shown).encode(
         y=alt.Y("municipality:N", sort="-x", title=None),
         x=alt.X(f"{RATE}:Q", title=RATE_TITLE, scale=_scale(shown[RATE])),
-        tooltip=[
-            alt.Tooltip("municipality:N", title="市町村"),
-            alt.Tooltip(f"{RATE}:Q", title="参加率（%）", format=".1f"),
-            alt.Tooltip("n_reporting:Q", title="入力がある通いの場", format=","),
-            alt.Tooltip("n_active:Q", title="通いの場（活動中）", format=","),
-        ],
+        tooltip=_tooltip(alt.Tooltip("municipality:N", title="市町村")),
     )
     bars = base.mark_bar().encode(
         color=alt.condition(
