@@ -102,7 +102,7 @@ def test_a_districts_figures_are_ready_before_anyone_chooses_it(demo_dir, monkey
 
     monkeypatch.setattr(Database, "query", recorded)
     at = _page(demo_dir, monkeypatch, "overview", "on")  # 倉敷市全域
-    session._warming.submit(lambda: None).result(timeout=60)  # the background runs are done
+    session.warmed()  # the background runs are done
     picker, _ = _district_picker(at)
     districts = list(picker.options)
     warmed = {d[0] for _, d in asked if d}
@@ -114,3 +114,32 @@ def test_a_districts_figures_are_ready_before_anyone_chooses_it(demo_dir, monkey
         picker, _ = _district_picker(at)
     assert not at.exception
     assert [a for a in asked if a[1]] == []  # choosing one ran no query: its figures were ready
+
+
+def test_a_stopping_server_drops_the_districts_it_was_still_warming(monkeypatch):
+    """At exit the warming thread finishes the query under way and runs no more, so a restart
+    is not held up by districts no one is waiting for."""
+    import queue
+    import threading
+
+    from tsunagu.dashboard import session
+
+    started, release, ran = threading.Event(), threading.Event(), []
+
+    def slow(*job):
+        ran.append(job)
+        started.set()
+        release.wait(timeout=10)
+
+    monkeypatch.setattr(session, "_warm", slow)
+    monkeypatch.setattr(session, "_stopping", threading.Event())
+    monkeypatch.setattr(session, "_jobs", queue.Queue())  # the dropped jobs go with this test
+    for n in range(20):
+        session._submit(n)
+    assert started.wait(timeout=10)
+    stopper = threading.Thread(target=session._stop_warming)
+    stopper.start()
+    release.set()  # the query under way ends
+    stopper.join(timeout=15)
+    assert not stopper.is_alive()
+    assert len(ran) == 1

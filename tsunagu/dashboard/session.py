@@ -7,9 +7,9 @@ import atexit
 import gc
 import logging
 import os
+import queue
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 import streamlit as st
@@ -117,8 +117,50 @@ def _keep(found: tuple, frame: pl.DataFrame) -> None:
 # choice finds its figures ready. Only for municipalities with few districts (a city's 日常生活圏域),
 # not for 50 行政区, whose every query would be run 50 times for a choice few make.
 SIBLINGS_MAX = 24
-_warming = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tsunagu-warm")
 _warmed: OrderedDict = OrderedDict()
+# one daemon thread: a stopping server does not wait for the districts it was warming
+_jobs: queue.Queue = queue.Queue()
+_worker_lock = threading.Lock()
+_worker: threading.Thread | None = None
+_stopping = threading.Event()
+
+
+@atexit.register
+def _stop_warming() -> None:
+    # a stopping server finishes the one query under way (so its connection closes cleanly) and
+    # drops the rest of the districts it was warming
+    _stopping.set()
+    _jobs.put(None)  # wakes an idle worker
+    if _worker is not None and _worker.is_alive():
+        _worker.join(timeout=10)
+
+
+def _work() -> None:
+    while not _stopping.is_set():
+        job = _jobs.get()
+        try:
+            if job is not None:
+                _warm(*job)
+        except Exception:  # the thread stays for the next job
+            log.warning("warming failed", exc_info=True)
+        finally:
+            # hold no store between jobs: at exit a daemon thread's references are never released
+            del job
+            _jobs.task_done()
+
+
+def _submit(*job) -> None:
+    global _worker
+    with _worker_lock:
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_work, name="tsunagu-warm", daemon=True)
+            _worker.start()
+    _jobs.put(job)
+
+
+def warmed() -> None:
+    """Until the background runs asked for so far are done (for tests and the benchmark)."""
+    _jobs.join()
 
 
 def _warm_siblings(root: str, db_: Database, version: int, name: str, params: dict) -> None:
@@ -135,11 +177,13 @@ def _warm_siblings(root: str, db_: Database, version: int, name: str, params: di
     dists, _ = districts_of(pref, muni)
     if len(dists) > SIBLINGS_MAX:
         return
-    _warming.submit(_warm, root, db_, version, name, params, dists)
+    _submit(root, db_, version, name, params, dists)
 
 
 def _warm(root: str, db_: Database, version: int, name: str, params: dict, dists: list[str]) -> None:
     for chosen in [None, *([d] for d in dists)]:
+        if _stopping.is_set():
+            return
         key = _key(params | {"districts": chosen})
         found = (root, name, version, key)
         with _results_lock:
