@@ -133,7 +133,9 @@ def test_a_stopping_server_drops_the_districts_it_was_still_warming(monkeypatch)
 
     monkeypatch.setattr(session, "_warm", slow)
     monkeypatch.setattr(session, "_stopping", threading.Event())
-    monkeypatch.setattr(session, "_jobs", queue.Queue())  # the dropped jobs go with this test
+    # a worker of this test's own, on a queue of its own: the dropped jobs go with the test
+    monkeypatch.setattr(session, "_jobs", queue.Queue())
+    monkeypatch.setattr(session, "_worker", None)
     for n in range(20):
         session._submit(n)
     assert started.wait(timeout=10)
