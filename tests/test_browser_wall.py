@@ -171,11 +171,11 @@ def test_the_presenters_phone_drives_the_wall(browser, demo_copy):
 
     def follows(press, on_wall: str, reached) -> float:
         """Seconds from the tap to the wall showing `on_wall`. A tap that never reaches the room
-        (`reached` says whether it did) is tapped again once, as a presenter would, and counted:
-        on a quiet machine none is lost (a scripted presenter's 20 quick taps all arrived), on a
-        loaded CI machine one now and then is (a known issue, see the README)."""
+        (`reached` says whether it did) is tapped again once, as a presenter would, and counted.
+        None may be: a tap once undone by the phone's slide list reporting its old choice (fixed,
+        see tests/test_wall.py) was lost about once in twenty on a busy machine."""
         shown = "t => (document.querySelector('.slide-where') || {innerText: ''}).innerText.includes(t)"
-        # a tap while the phone's page is still redrawing is lost, as on a real phone: tap once it rests
+        # a presenter looks at the phone before tapping: tap once it shows the room
         wait_idle(phone, ".remote-title")
         t0 = time.monotonic()
         press()
@@ -211,7 +211,7 @@ def test_the_presenters_phone_drives_the_wall(browser, demo_copy):
     # follows by itself in a few seconds, and the figure is reported, not raced
     print("phone → wall (s):", [round(t, 2) for t in took], "taps lost:", lost)
     assert max(took) < 5.0, took
-    assert len(lost) <= 1, lost  # more than one in three: the phone does not work as a remote
+    assert lost == [], lost
     wall.screenshot(path=str(ARTIFACTS / "wall_after_phone.png"))
     before = Rooms(root).get(code)
 

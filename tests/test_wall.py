@@ -278,6 +278,38 @@ def test_a_presenter_steps_and_changes_district_from_the_phone(store, monkeypatc
     assert any("終了しました" in i.value for i in phone.info)
 
 
+def test_a_picker_drawn_before_the_room_moved_does_not_move_it_back(store, monkeypatch):
+    """次へ moves the room; the phone's slide list, drawn before that, can still report its old
+    choice (the phone sends it with a rerun it asked for before it drew the new list; seen on a
+    busy machine as a tap on 次へ undone a moment later). A choice applies only to the room as it
+    was when the list was drawn: the room stays where 次へ put it."""
+    rooms = Rooms(store)
+    room = rooms.open("岡山県", "倉敷市", ag.tier2("玉島").params(), owner="w")
+    phone = page(store, monkeypatch, "kacho", {"room": room.code})
+    stale_jump, stale_district = picker(phone, "remote_jump"), picker(phone, "remote_district")
+    rooms.update(room.code, lambda r: setattr(r, "position", 3), "kacho")  # 次へ, three times over
+    # what the lists drawn at the first slide report: the slide after it, and 真備
+    stale_jump.set_value(1)
+    stale_district.set_value("真備")
+    phone.run()
+    now = rooms.get(room.code)
+    assert (now.position, now.district) == (3, None)
+    assert "いま映している（4 / 9）" in " ".join(m.value for m in phone.markdown)
+    # the list drawn now is the room's, and a choice on it applies
+    picker(phone, "remote_jump").set_value(6).run()
+    assert rooms.get(room.code).position == 6
+
+
+def test_a_room_changes_only_if_it_has_not_moved_since(tmp_path):
+    rooms = Rooms(tmp_path)
+    room = rooms.open("岡山県", "倉敷市", {}, owner="w")
+    rooms.update(room.code, lambda r: setattr(r, "position", 2), "a")
+    kept = rooms.update(room.code, lambda r: setattr(r, "position", 7), "b", if_seq=room.seq)
+    assert (kept.position, kept.seq, kept.by) == (2, room.seq + 1, "a")
+    moved = rooms.update(room.code, lambda r: setattr(r, "position", 7), "b", if_seq=room.seq + 1)
+    assert (moved.position, moved.seq, moved.by) == (7, room.seq + 2, "b")
+
+
 def test_a_viewers_phone_cannot_control_the_room(store, monkeypatch):
     rooms = Rooms(store)
     room = rooms.open("岡山県", "倉敷市", {}, owner="w")

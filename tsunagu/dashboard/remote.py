@@ -90,8 +90,9 @@ def page(code: str) -> None:
     controls(code, districts)
 
 
-def _act(code: str, change) -> None:
-    """A button's work: checked again (the sign-in may have ended), then written to the room."""
+def _act(code: str, change, if_seq: int | None = None) -> None:
+    """A button's work: checked again (the sign-in may have ended), then written to the room
+    (with `if_seq`, only if the room has not moved since the control was drawn)."""
     user = auth.current_user()
     rooms = Rooms(data_dir())
     room = rooms.get(code)
@@ -103,7 +104,7 @@ def _act(code: str, change) -> None:
         st.session_state.remote_gone = why
         return
     try:
-        rooms.update(code, change, user.username)
+        rooms.update(code, change, user.username, if_seq=if_seq)
     except RoomGone as gone:
         st.session_state.remote_gone = str(gone)
 
@@ -153,13 +154,17 @@ def controls(code: str, districts: list[str]) -> None:
             width="stretch",
         )
     # the pickers show what the wall shows: drawn anew (a key of the room's count of changes)
-    # whenever the room moved, by this phone, another one or the wall's own timer
-    jump, pick = f"remote_jump_{room.seq}", f"remote_district_{room.seq}"
+    # whenever the room moved, by this phone, another one or the wall's own timer. A picker
+    # drawn before the room moved can still report its old choice (the phone sends it with a
+    # rerun it asked for before it drew the new one): that choice applies only to the room it
+    # was made on, or a tap on 次へ would be undone by the picker showing the slide before.
+    drawn = room.seq
+    jump, pick = f"remote_jump_{drawn}", f"remote_district_{drawn}"
 
     def jumped() -> None:
         to = st.session_state.get(jump)
-        if isinstance(to, int) and 0 <= to < n:
-            _act(code, lambda r: setattr(r, "position", to))
+        if isinstance(to, int) and 0 <= to < n and to != i:
+            _act(code, lambda r: setattr(r, "position", to), if_seq=drawn)
 
     st.selectbox(
         "スライドを選んで映す",
@@ -173,8 +178,9 @@ def controls(code: str, districts: list[str]) -> None:
 
     def picked() -> None:
         to = st.session_state.get(pick)
-        if to in options:
-            _act(code, lambda r: setattr(r, "district", None if to == AS_AGENDA else to))
+        chosen = None if to == AS_AGENDA else to
+        if to in options and chosen != room.district:
+            _act(code, lambda r: setattr(r, "district", chosen), if_seq=drawn)
 
     st.selectbox(
         "地区を変える",

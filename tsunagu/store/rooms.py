@@ -130,9 +130,18 @@ class Rooms:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def update(self, code: str, change: Callable[[Room], object], by: str, count: bool = True) -> Room:
+    def update(
+        self,
+        code: str,
+        change: Callable[[Room], object],
+        by: str,
+        count: bool = True,
+        if_seq: int | None = None,
+    ) -> Room:
         """Read, change and write a room as one step among every process (a lock file), so two
-        presenters pressing 次へ at once move it two slides. RoomGone when it has ended."""
+        presenters pressing 次へ at once move it two slides. RoomGone when it has ended. With
+        `if_seq`, only a room still at that count of changes is changed (a choice made on what
+        the room was then); a room that has moved on since is returned as it is."""
         code = normalize(code)
         if not valid(code) or not self.path(code).exists():
             raise RoomGone(
@@ -142,6 +151,8 @@ class Rooms:
             room = self._read(code)
             if room is None or not room.alive(self.clock()):
                 raise RoomGone(f"コード「{code}」の会議は終了しました。")
+            if if_seq is not None and room.seq != if_seq:
+                return room
             change(room)
             if count:
                 room.seq += 1
