@@ -16,7 +16,7 @@ import pytest
 from tests.browser_helpers import (
     ARTIFACTS,
     _need_browser,
-    chromium,
+    close,
     dismiss_dialog,
     open_page,
     served,
@@ -102,9 +102,8 @@ def hostile(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(hostile):
-    with chromium() as b:
-        yield b
+def browser(hostile, chromium_browser):
+    return chromium_browser  # the worker's one, once this module's server is up
 
 
 def title(page) -> str:
@@ -154,13 +153,13 @@ def test_editor_typing_admin_urls_lands_on_the_home_page(browser, hostile):
         assert title(page) == HOME, path
         assert page.locator("[data-testid='stFileUploader']").count() == 0
         assert page.get_by_text("登録の履歴").count() == 0 and page.get_by_text("ユーザーを追加").count() == 0
-    page.context.close()
+    close(page)
 
 
 def real_cookie(browser, url, user="etsuran") -> str:
     page = open_page(browser, url, user=user)
     value = next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE_NAME)
-    page.context.close()
+    close(page)
     return value
 
 
@@ -266,7 +265,7 @@ def test_html_and_markdown_in_names_are_shown_as_text(browser, hostile):
         assert page.evaluate(DANGER_JS) == SAFE, path
         page.screenshot(path=str(ARTIFACTS / f"attack_names_{path}.png"), full_page=True)
     assert page.get_by_text(f"{IMG}・{BOLD}の互近助パントリーのデータはありません").count() == 1
-    page.context.close()
+    close(page)
 
 
 def test_upload_file_name_is_shown_as_text_and_kept_out_of_paths(browser, hostile):
@@ -292,4 +291,4 @@ def test_upload_file_name_is_shown_as_text_and_kept_out_of_paths(browser, hostil
     assert record["outcome"] == "committed" and IMG in record["file_name"]
     assert all(p.name.startswith("v") for p in (store.root / "_archive" / "places").rglob("*.*"))
     assert not list(store.root.parent.glob("*.csv"))
-    page.context.close()
+    close(page)
