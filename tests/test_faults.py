@@ -116,14 +116,64 @@ def copy_store(base: Path, dest: Path) -> Store:
     return Store(dest)
 
 
+# Each child is forked from one process that has imported the upload's code already (a new
+# interpreter per kill point spent ~1 s importing, most of this module's time); the child is
+# a process of its own all the same, killed with SIGKILL, its store left as the kill left it.
+ZYGOTE = r"""
+import json, os, sys, traceback
+import tsunagu.ingest.pipeline, tsunagu.store.versions  # what every child runs
+child = sys.argv[1]
+for line in sys.stdin:
+    args, out, err = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            fd_out, fd_err = os.open(out, os.O_WRONLY | os.O_CREAT), os.open(err, os.O_WRONLY | os.O_CREAT)
+            os.dup2(fd_out, 1)
+            os.dup2(fd_err, 2)
+            sys.stdout = os.fdopen(1, "w")
+            sys.stderr = os.fdopen(2, "w")
+            sys.argv = ["-c", *args]
+            exec(compile(child, "<child>", "exec"), {"__name__": "__main__"})
+            sys.stdout.flush()
+            os._exit(0)
+        except SystemExit as e:
+            sys.stdout.flush()
+            os._exit(e.code if isinstance(e.code, int) else 1)
+        except BaseException:
+            traceback.print_exc()
+            sys.stderr.flush()
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    print(json.dumps(os.waitstatus_to_exitcode(status)), flush=True)
+"""
+_zygote: subprocess.Popen | None = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _end_zygote():
+    yield
+    if _zygote is not None and _zygote.poll() is None:
+        _zygote.stdin.close()  # its loop ends with its input
+        _zygote.wait(timeout=30)
+
+
 def run_child(root: Path, mode: str, n: int, source: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", CHILD, str(root), mode, str(n), str(source)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    global _zygote
+    if _zygote is None or _zygote.poll() is not None:
+        _zygote = subprocess.Popen(
+            [sys.executable, "-c", ZYGOTE, CHILD],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+    out, err = Path(f"{root}.out"), Path(f"{root}.err")
+    _zygote.stdin.write(json.dumps([[str(root), mode, str(n), str(source)], str(out), str(err)]) + "\n")
+    _zygote.stdin.flush()
+    code = json.loads(_zygote.stdout.readline())
+    args = ["child", str(root), mode, str(n), str(source)]
+    return subprocess.CompletedProcess(args, code, out.read_text(), err.read_text())
 
 
 def glob_rows(root: Path, month: str) -> int:
