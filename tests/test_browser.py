@@ -43,9 +43,11 @@ def metric(page, label):
     return box.locator("[data-testid='stMetricValue']").inner_text()
 
 
+@pytest.mark.slow  # make test: the viewer's walk in test_browser_a11y.py reads the same on each page
 @pytest.mark.parametrize("path, title", PAGES)
 def test_every_page_opens_in_a_real_browser(browser, server, path, title):
-    """A council member opens each page and sees its title, the area and the period."""
+    """A council member opens each page by its address and sees its title, the area and the
+    period."""
     page = open_page(browser, f"{server}/{path}")
     wait_idle(page, "h2")
     assert page.locator("h1").first.inner_text() == title

@@ -124,12 +124,20 @@ def shows_only_sign_in(page) -> bool:
     )
 
 
-def test_every_url_without_a_session_shows_only_the_sign_in_form(browser, hostile):
-    """A stranger types each page's URL: the sign-in form and nothing else, every time."""
+@pytest.mark.parametrize(
+    "paths",
+    [
+        # a dashboard, the wall, and each guarded page (every page and role: tests/test_access.py)
+        pytest.param(["places", "present", "upload", "history", "users"], id="each-kind"),
+        pytest.param(list(URLS), id="every-page", marks=pytest.mark.slow),
+    ],
+)
+def test_every_url_without_a_session_shows_only_the_sign_in_form(browser, hostile, paths):
+    """A stranger types the pages' URLs: the sign-in form and nothing else, every time."""
     url, _ = hostile
     context = browser.new_context(locale="ja-JP")
     page = context.new_page()
-    for path in URLS:
+    for path in paths:
         page.goto(f"{url}/{path}?d=玉島")
         assert shows_only_sign_in(page), path
     page.screenshot(path=str(ARTIFACTS / "attack_no_session.png"))

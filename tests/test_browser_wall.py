@@ -249,8 +249,10 @@ def test_the_presenters_phone_drives_the_wall(browser, demo_copy):
     # nothing moved the room: the same slide and district, last written by the wall (its own
     # check-ins) or the presenter, never by the viewer's or the stranger's phone
     after = Rooms(root).get(code)
-    assert (after.position, after.district) == (before.position, before.district)
-    assert after.by in ("wall", "kacho"), after.by
+    assert (after.position, after.district, after.by) in [
+        (before.position, before.district, "wall"),
+        (before.position, before.district, "kacho"),
+    ], (before, after)
     assert "3 / 9" in wall.locator(".slide-where").inner_text()
 
     # the meeting ends from the phone: the wall goes on by itself, the code opens nothing
