@@ -24,9 +24,7 @@ try:
             f"  （この表示は一度だけです。サインイン後、python -m tsunagu users passwd admin で変更してください）\n",
             flush=True,
         )
-    # once per run, where a cookie may have to be written: it draws the cookie component (a
-    # frame of its own, and a second run of this script when it reports back)
-    authenticator = auth.authenticator_if_needed()
+    authenticator = auth.authenticator()  # once per run: it draws the cookie component
 except users.UsersError as e:  # e.g. a users file others can read: refuse, and say how to fix it
     st.error(f"つなぐを開始できません。{e}", icon=":material/gpp_bad:")
     st.stop()

@@ -197,8 +197,7 @@ def sign_in(page, user, ready="h1", password=None):
 def wait_idle(page, selector="h1"):
     """Until Streamlit has finished running the script and drawn the page: no running
     indicator, and none again a moment later (an action's run may not have started yet, and
-    a run can start another: the cookie component, where it is drawn, reports back once
-    after a load)."""
+    a run can start another: the cookie component reports back once after a load)."""
     page.wait_for_selector(selector, timeout=60_000)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000, polling=100

@@ -117,15 +117,6 @@ def authenticator() -> stauth.Authenticate:
     return stauth.Authenticate(credentials, COOKIE_NAME, users.cookie_key(), COOKIE_DAYS, auto_hash=False)
 
 
-def authenticator_if_needed() -> stauth.Authenticate | None:
-    """The authenticator, unless the page was opened with a sign-in cookie that is still
-    current: that browser has nothing to be written (sign-out builds one for itself), and
-    its page load runs the script once instead of twice."""
-    if user_from_cookie(st.context.cookies.get(COOKIE_NAME))[0] is not None:
-        return None
-    return authenticator()
-
-
 def session_state_for(user: User) -> dict:
     """What a sign-in leaves in the session (also used by tests and the benchmark to start
     a signed-in session): the user's session generation of now included."""
@@ -240,7 +231,7 @@ def user_from_cookie(token: str | None) -> tuple[User | None, bool]:
     return user, user is None
 
 
-def cookie_sign_in(auth: stauth.Authenticate | None) -> User | None:
+def cookie_sign_in(auth: stauth.Authenticate) -> User | None:
     """Sign in again from the cookie, if the browser has one whose sign-in has not ended.
     Read here, not by auth.login(): that sleeps 0.7 s (the cookie component's rerun arriving
     meanwhile loses the page the URL asked for) and knows nothing of generations."""
@@ -255,14 +246,13 @@ def cookie_sign_in(auth: stauth.Authenticate | None) -> User | None:
 
 def sign_out(user: User) -> None:
     """End this user's sign-ins everywhere and forget this session's. Uses this run's
-    authenticator (built once in app.py: a second one would draw a second cookie component),
-    or builds one when app.py drew none (a page opened with the cookie)."""
+    authenticator (built once in app.py: a second one would draw a second cookie component)."""
     try:  # the cookie is readable by scripts and may have been copied: end it on the server
         users.sign_out_everywhere(user.username)
     except users.UsersError:  # removed meanwhile: nothing left to end
         pass
-    # a page opened with the cookie has no authenticator yet: this run draws one to delete it
-    auth = st.session_state.get("_authenticator") or authenticator()
-    auth.authentication_controller.logout()
-    auth.cookie_controller.delete_cookie()
+    auth = st.session_state.get("_authenticator")
+    if auth is not None:
+        auth.authentication_controller.logout()
+        auth.cookie_controller.delete_cookie()
     _forget()
