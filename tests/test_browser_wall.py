@@ -278,10 +278,25 @@ def test_an_agenda_made_on_the_wall_reopens_from_its_link(browser, demo_copy):
     page.get_by_role("button", name="議事次第").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("会議の名前").fill("真備地区協議体")
-    dialog.get_by_label("すぐ使える議事次第").click()
-    page.get_by_role("option", name=ag.READY["tier2"]).click()
-    dialog.get_by_label("第2層の地区").click()
-    page.get_by_role("option", name="真備").click()
+
+    def pick(label: str, option: str) -> None:
+        """Open a list and choose, as a person does: again if a run redrew the list meanwhile
+        (on a busy machine the list opened by the first click was replaced, and closed)."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        for attempt in range(3):
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+            if page.get_by_role("listbox").count() == 0:  # (Escape would close the dialog too)
+                dialog.get_by_label(label).click()
+            try:
+                page.get_by_role("option", name=option).click(timeout=10_000)
+                return
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
+
+    pick("すぐ使える議事次第", ag.READY["tier2"])
+    pick("第2層の地区", "真備")
     dialog.get_by_role("button", name="この議事次第を下に入れる").click()
     page.wait_for_timeout(800)
     page.screenshot(path=str(ARTIFACTS / "wall_agenda_dialog.png"))
