@@ -97,15 +97,23 @@ with st.container(key="wall_bar", horizontal=True, vertical_alignment="center"):
     # the picker shows the district shown (the playlist or a phone may have moved it on), keyed by
     # it: a value the browser sends from before the wall moved (a rerun already on its way) then
     # belongs to the old picker and changes nothing, where it used to move the wall back
+    # and, with a phone in the room, its choice applies only to the room as it was when the
+    # picker was drawn (a stale picker once put 玉島 back after a phone had chosen 真備)
     shown = w.shown_district()
     pick = f"present_pick_{shown}"
+    drawn = st.session_state.get("present_seq") if st.session_state.get("present_room") else None
+
+    def picked(key=pick, shown=shown, drawn=drawn) -> None:
+        if st.session_state[key] != shown:
+            w.choose(st.session_state[key], if_seq=drawn)
+
     st.selectbox(
         "地区",
         w.options,
         index=w.options.index(shown) if shown in w.options else 0,
         key=pick,
         label_visibility="collapsed",
-        on_change=lambda key=pick: w.choose(st.session_state[key]),
+        on_change=picked,
         width=150,
     )
     st.toggle("自動で進める", key="present_auto")

@@ -340,3 +340,22 @@ def test_the_walls_own_picker_changes_the_district_again_and_again(store, monkey
     assert picker(at, "present_pick").value == "真備"
     picker(at, "present_pick").set_value("水島").run()
     assert "倉敷市 水島地区" in where() and picker(at, "present_pick").value == "水島"
+
+
+def test_the_walls_own_picker_drawn_before_a_phone_moved_the_room_does_not_move_it_back(store, monkeypatch):
+    """Seen on a busy machine: the phone chose 真備 and, a few seconds later, the wall's own
+    district list (drawn while the wall showed 玉島) put the room back on 玉島. The wall's
+    choice, like the phone's, applies only to the room as it was when the list was drawn."""
+    wall = page(store, monkeypatch, "kacho", ag.tier2("玉島").params())
+    wall.button(key="present_room_open").click().run()
+    rooms = Rooms(store)
+    (code,) = [p.stem for p in (store / "_rooms").glob("*.json")]
+    stale = next(w for w in wall.selectbox if w.key == "present_pick_玉島")
+    rooms.update(code, lambda r: setattr(r, "district", "真備"), "kacho")  # the phone
+    stale.set_value(ag.WHOLE).run()
+    now = rooms.get(code)
+    assert (now.district, now.by) == ("真備", "kacho")
+    assert "倉敷市 真備地区" in next(m.value for m in wall.markdown if 'class="slide-where"' in m.value)
+    # the list drawn now is the room's, and a choice on it applies
+    next(w for w in wall.selectbox if w.key == "present_pick_真備").set_value(ag.WHOLE).run()
+    assert (rooms.get(code).district, rooms.get(code).by) == (ag.WHOLE, "wall")

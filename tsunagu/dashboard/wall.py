@@ -90,11 +90,13 @@ class Wall:
 
     # moving it: in the room when a phone may be driving it, else in the session
 
-    def _write(self, change) -> None:
+    def _write(self, change, if_seq: int | None = None) -> None:
+        """`if_seq`: a choice made on the room as it was then (rooms.update); a room a phone
+        has moved since is left as it is, and the wall shows it."""
         ss = st.session_state
         if ss.get("present_room"):
             try:
-                room = rooms().update(ss.present_room, change, "wall")
+                room = rooms().update(ss.present_room, change, "wall", if_seq=if_seq)
                 ss.present_slide, ss.present_district, ss.present_seq = room.position, room.district, room.seq
                 ss.present_agenda, _ = ag.decode(room.agenda, self.districts)
                 return
@@ -112,8 +114,8 @@ class Wall:
         self._write(lambda r: setattr(r, "position", (r.position + delta) % n))
         st.session_state._present_last = time.monotonic()  # the timer waits a full interval again
 
-    def choose(self, district: str | None) -> None:
-        self._write(lambda r: setattr(r, "district", district))
+    def choose(self, district: str | None, if_seq: int | None = None) -> None:
+        self._write(lambda r: setattr(r, "district", district), if_seq)
 
     def use(self, agenda: ag.Agenda) -> None:
         def change(r):
