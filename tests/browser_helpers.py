@@ -52,28 +52,25 @@ def served(data_dir):
     try:
         yield url
     finally:
-        # the users' profiles on this server go with it: a tab left open would keep trying
-        # to reconnect for the rest of the run
-        for key in [k for k in _PROFILES if k[1] == url]:
-            _PROFILES[key].close()
         proc.terminate()
         proc.wait(timeout=20)
 
 
-def launch(playwright, **options):
-    """Debian's Chromium, headless, started by the worker's Playwright (`playwright_driver`)."""
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, headless, for the length of a test module."""
+    from playwright.sync_api import sync_playwright
+
     ARTIFACTS.mkdir(exist_ok=True)
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, **options)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
 
 
-# a person's own browser on a server, per user: its cookie (signed in once, through the form)
-# and its tabs. Chromium's CPU per page, measured on this machine: a new profile ~5 s, a new
-# tab in a kept one ~4 s, another address in an open tab ~1.6 s, a link in the app ~0.6 s;
-# so a test's tab, once closed, waits to be the next test's (a person opens the next address
-# in the tab they have, not a new browser each time)
-_PROFILES: dict[tuple[int, str, str], object] = {}
-_IDLE: dict[object, list] = {}  # per profile, its tabs no test is using
-_REUSABLE: set = set()  # tabs that carry nothing of their test (no route, no listener)
+# what a signed-in browser keeps (its cookie), per server and user: a test that only needs to
+# be signed in reuses it instead of filling the form again (sign-in itself is tested first)
+_SIGNED_IN: dict[tuple[str, str], dict] = {}
 
 
 def _server_of(url: str) -> str:
@@ -81,78 +78,28 @@ def _server_of(url: str) -> str:
     return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
-def _profile(browser, url, user, width, height):
-    key = (id(browser), _server_of(url), user)
-    context = _PROFILES.get(key)
-    if context is None or not context.browser:
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
-
-        def gone(_):
-            _PROFILES.pop(key, None)
-            _IDLE.pop(context, None)
-
-        context.on("close", gone)
-        _PROFILES[key] = context
-        _IDLE[context] = []
-    return context
-
-
-def new_tab(browser, url, user="kacho", width=1920, height=1080):
-    """A new tab, nothing loaded yet, in `user`'s own browser profile for the server of `url`
-    (for a test that listens to it or routes it; close() closes it)."""
-    page = _profile(browser, url, user, width, height).new_page()
-    page.set_viewport_size({"width": width, "height": height})
-    return page
-
-
-def open_page(
-    browser, url, width=1920, height=1080, user="kacho", ready="h1", password=None, fresh=False, prepare=None
-):
-    """A tab signed in as `user`, showing `url`: in the user's own profile, a tab another test
-    has closed or a new one; through the form the first time, with the kept cookie after (a
-    cookie that no longer signs in, the user having signed out since, means the form again).
-    With `fresh` or a `password`: another machine, a profile of its own through the form
-    (close() closes it with the tab). `prepare(page)` runs on the tab before it loads (a
-    route, a listener): such a tab is not used again."""
-    if fresh or password is not None:
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="ja-JP")
-        page = context.new_page()
-        if prepare:
-            prepare(page)
-        page.goto(url)
-        sign_in(page, user, ready, password)
-        return page
-    idle = _IDLE[_profile(browser, url, user, width, height)]
-    if idle and prepare is None:
-        page = idle.pop()
-        page.set_viewport_size({"width": width, "height": height})
-    else:
-        page = new_tab(browser, url, user, width, height)
-    if prepare:
-        prepare(page)
-    else:
-        _REUSABLE.add(page)
+def open_page(browser, url, width=1920, height=1080, user="kacho", ready="h1", password=None, fresh=False):
+    """A new browser (its own tab and cookies), signed in as `user`, showing `url`: through the
+    form the first time (or with `fresh`, or a `password`), with the cookie kept from then on.
+    A kept cookie that no longer signs in (the user signed out since) means the form again."""
+    key = (_server_of(url), user)
+    kept = None if fresh or password is not None else _SIGNED_IN.get(key)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="ja-JP", storage_state=kept
+    )
+    page = context.new_page()
     page.goto(url)
-    # the page or the sign-in form, once the script has finished: checked earlier, a form
-    # drawn before its fields (a cookie that no longer signs in) passed for the page
-    wait_idle(page, f"{ready}, [data-testid='stForm']")
-    if page.get_by_label("ユーザー名").count() == 0:
-        wait_idle(page, ready)
-        return page
-    sign_in(page, user, ready)
+    if kept is not None:
+        # the page or the sign-in form, once the script has finished: checked earlier, a form
+        # drawn before its fields (a cookie that no longer signs in) passed for the page
+        wait_idle(page, f"{ready}, [data-testid='stForm']")
+        if page.get_by_label("ユーザー名").count() == 0:
+            wait_idle(page, ready)
+            return page
+    sign_in(page, user, ready, password)
+    if password is None:
+        _SIGNED_IN[key] = context.storage_state()
     return page
-
-
-def close(page) -> None:
-    """Done with the tab: a reusable one waits for the next test, any other is closed, and
-    with it its profile unless that is a user's kept one (open_page's `fresh`)."""
-    if page in _REUSABLE and not page.is_closed() and page.context in _IDLE:
-        _IDLE[page.context].append(page)
-    elif page.context in _IDLE:
-        _REUSABLE.discard(page)
-        page.close()
-    else:
-        page.context.close()
 
 
 def dismiss_dialog(page) -> str:
@@ -200,11 +147,11 @@ def wait_idle(page, selector="h1"):
     a run can start another: the cookie component reports back once after a load)."""
     page.wait_for_selector(selector, timeout=60_000)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000, polling=100
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
     )
     page.wait_for_timeout(800)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000, polling=100
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
     )
 
 

@@ -194,29 +194,6 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def playwright_driver():
-    """Playwright, once per worker process (a second one in the same thread is refused)."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser_helpers import _need_browser
-
-    _need_browser()
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="session")
-def chromium_browser(playwright_driver):
-    """One headless Chromium per worker process for every browser suite: the users' profiles
-    it keeps (tests/browser_helpers.py) outlive a module, as a person's browser does."""
-    from tests.browser_helpers import launch
-
-    b = launch(playwright_driver)
-    yield b
-    b.close()
-
-
-@pytest.fixture(scope="session")
 def demo_server(demo_dir):
     """A dashboard on the demo store, for the browser tests that only read it and sign in as
     the standard users: one per worker process, shared by its modules."""

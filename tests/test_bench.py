@@ -26,8 +26,6 @@ from tsunagu.query.database import Database, load_query, query_params
 from tsunagu.store import integrity
 from tsunagu.store.versions import Store
 
-pytestmark = pytest.mark.xdist_group("bench")  # one synthetic city and its dashboard per run
-
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):

@@ -16,7 +16,7 @@ import pytest
 from tests.browser_helpers import (
     ARTIFACTS,
     _need_browser,
-    close,
+    chromium,
     dismiss_dialog,
     open_page,
     served,
@@ -102,8 +102,9 @@ def hostile(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(hostile, chromium_browser):
-    return chromium_browser  # the worker's one, once this module's server is up
+def browser(hostile):
+    with chromium() as b:
+        yield b
 
 
 def title(page) -> str:
@@ -124,20 +125,12 @@ def shows_only_sign_in(page) -> bool:
     )
 
 
-@pytest.mark.parametrize(
-    "paths",
-    [
-        # a dashboard, the wall, and each guarded page (every page and role: tests/test_access.py)
-        pytest.param(["places", "present", "upload", "history", "users"], id="each-kind"),
-        pytest.param(list(URLS), id="every-page", marks=pytest.mark.slow),
-    ],
-)
-def test_every_url_without_a_session_shows_only_the_sign_in_form(browser, hostile, paths):
-    """A stranger types the pages' URLs: the sign-in form and nothing else, every time."""
+def test_every_url_without_a_session_shows_only_the_sign_in_form(browser, hostile):
+    """A stranger types each page's URL: the sign-in form and nothing else, every time."""
     url, _ = hostile
     context = browser.new_context(locale="ja-JP")
     page = context.new_page()
-    for path in paths:
+    for path in URLS:
         page.goto(f"{url}/{path}?d=玉島")
         assert shows_only_sign_in(page), path
     page.screenshot(path=str(ARTIFACTS / "attack_no_session.png"))
@@ -161,13 +154,13 @@ def test_editor_typing_admin_urls_lands_on_the_home_page(browser, hostile):
         assert title(page) == HOME, path
         assert page.locator("[data-testid='stFileUploader']").count() == 0
         assert page.get_by_text("登録の履歴").count() == 0 and page.get_by_text("ユーザーを追加").count() == 0
-    close(page)
+    page.context.close()
 
 
 def real_cookie(browser, url, user="etsuran") -> str:
     page = open_page(browser, url, user=user)
     value = next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE_NAME)
-    close(page)
+    page.context.close()
     return value
 
 
@@ -273,7 +266,7 @@ def test_html_and_markdown_in_names_are_shown_as_text(browser, hostile):
         assert page.evaluate(DANGER_JS) == SAFE, path
         page.screenshot(path=str(ARTIFACTS / f"attack_names_{path}.png"), full_page=True)
     assert page.get_by_text(f"{IMG}・{BOLD}の互近助パントリーのデータはありません").count() == 1
-    close(page)
+    page.context.close()
 
 
 def test_upload_file_name_is_shown_as_text_and_kept_out_of_paths(browser, hostile):
@@ -299,4 +292,4 @@ def test_upload_file_name_is_shown_as_text_and_kept_out_of_paths(browser, hostil
     assert record["outcome"] == "committed" and IMG in record["file_name"]
     assert all(p.name.startswith("v") for p in (store.root / "_archive" / "places").rglob("*.*"))
     assert not list(store.root.parent.glob("*.csv"))
-    close(page)
+    page.context.close()

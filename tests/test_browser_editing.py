@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, _need_browser, close, open_page, served, wait_idle
+from tests.browser_helpers import ARTIFACTS, _need_browser, chromium, open_page, served, wait_idle
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +24,9 @@ def demo_copy(demo_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(demo_copy, chromium_browser):
-    return chromium_browser  # the worker's one, once this module's server is up
+def browser(demo_copy):
+    with chromium() as b:
+        yield b
 
 
 def metric(page, label):
@@ -78,4 +79,4 @@ def test_an_editor_pauses_a_place_and_sees_it_on_the_dashboard(browser, demo_cop
     assert delta.locator("[data-testid='stMetricDelta']").inner_text().strip().endswith("-1")
     page.get_by_text("休止中 2か所（前月比 +1）").wait_for()
     page.screenshot(path=str(ARTIFACTS / "edit_places_home.png"), full_page=True)
-    close(page)
+    page.context.close()

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, close, open_page, served, wait_idle
+from tests.browser_helpers import ARTIFACTS, chromium, open_page, served, wait_idle
 from tests.test_browser import metric, upload
 from tests.test_browser_a11y import AXE, check
 from tests.test_ingest_formats import places_csv
@@ -32,8 +32,9 @@ def empty_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(empty_server, chromium_browser):
-    return chromium_browser  # the worker's one, once this module's server is up
+def browser(empty_server):
+    with chromium() as b:
+        yield b
 
 
 def readable(page, name: str) -> None:
@@ -96,4 +97,4 @@ def test_a_council_follows_the_guide_from_areas_to_its_first_dashboard(browser, 
     assert page.locator("h1").first.inner_text() == "地域づくりダッシュボード「つなぐ」"
     assert metric(page, "通いの場（活動中）") == "1か所"
     page.screenshot(path=str(ARTIFACTS / "guide_home.png"), full_page=True)
-    close(page)
+    page.context.close()

@@ -14,12 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser_helpers import ARTIFACTS, close, open_page, served, wait_idle
+from tests.browser_helpers import ARTIFACTS, chromium, open_page, served, wait_idle
 from tests.test_map_handout import MAGENTA, tile_server
 from tsunagu.dashboard.mapview import FIT_WIDTH
 from tsunagu.display import maps
-
-pytestmark = pytest.mark.xdist_group("map")  # one tile server and dashboard per run
 
 TAMASHIMA_MAP = "/places?places_tab=地図&d=玉島"
 MAP = "[data-testid='stDeckGlJsonChart']"
@@ -47,8 +45,9 @@ def server(demo_dir, tiles):
 
 
 @pytest.fixture(scope="module")
-def browser(server, chromium_browser):
-    return chromium_browser  # the worker's one, once this module's server is up
+def browser(server):
+    with chromium() as b:
+        yield b
 
 
 def shot(page, name: str) -> np.ndarray:
@@ -125,14 +124,14 @@ def test_tiles_appear_under_the_school_districts_and_a_click_shows_the_figures(
     card = page.locator(".map-card").inner_text()
     assert "33.2%" in card and "全体 27.8%" in card
     page.screenshot(path=str(ARTIFACTS / "map_clicked_1920x1080.png"))
-    close(page)
+    page.context.close()
 
     phone = open_page(browser, server + TAMASHIMA_MAP, 390, 844, user="etsuran", ready=MAP)
     wait_idle(phone, MAP)
     pixels = shot(phone, "tiles_390x844")
     assert pixels.shape[1] <= 390 and share(pixels, MAGENTA) > 0.1
     assert phone.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
-    close(phone)
+    phone.context.close()
 
 
 def test_with_no_tiles_the_map_still_draws_boundaries_and_places(browser, server, tiles):
@@ -143,8 +142,10 @@ def test_with_no_tiles_the_map_still_draws_boundaries_and_places(browser, server
 
     def cut(page):
         page.route(offline, lambda route: route.abort("internetdisconnected"))
+        page.reload()
 
-    page = open_page(browser, server + TAMASHIMA_MAP, user="etsuran", ready=MAP, prepare=cut)
+    page = open_page(browser, server + TAMASHIMA_MAP, user="etsuran", ready=MAP)
+    cut(page)
     wait_idle(page, MAP)
     pixels = shot(page, "offline_1920x1080")
     assert share(pixels, MAGENTA) == 0
@@ -153,17 +154,12 @@ def test_with_no_tiles_the_map_still_draws_boundaries_and_places(browser, server
     assert share(pixels, shaded(maps.AGING_COLORS[2]), 12) > 0.005  # a class of 高齢化率
     assert share(pixels, maps.rgba(maps.GROUP_COLORS["サロン・カフェ"]), 30) > 0.0002  # places
     assert page.locator("[data-testid='stException']").count() == 0
-    close(page)
+    page.context.close()
 
     wall = open_page(
-        browser,
-        f"{server}/present?agenda=map,gapmap",
-        1280,
-        720,
-        user="etsuran",
-        ready=".slide-title",
-        prepare=cut,
+        browser, f"{server}/present?agenda=map,gapmap", 1280, 720, user="etsuran", ready=".slide-title"
     )
+    cut(wall)
     wait_idle(wall, ".slide-title")
     wall.get_by_role("button", name="次へ").click()
     wall.get_by_text("2 / 2").wait_for(timeout=60_000)
@@ -176,4 +172,4 @@ def test_with_no_tiles_the_map_still_draws_boundaries_and_places(browser, server
     )
     assert overflow[0] <= 0 and overflow[1] <= 0, overflow
     assert wall.get_by_role("button", name="前へ").is_visible()
-    close(wall)
+    wall.context.close()

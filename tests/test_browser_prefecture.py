@@ -9,7 +9,7 @@ import pytest
 from tests.browser_helpers import (
     ARTIFACTS,
     _need_browser,
-    close,
+    chromium,
     dismiss_dialog,
     open_page,
     served,
@@ -56,8 +56,9 @@ def nagano(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(nagano, chromium_browser):
-    return chromium_browser  # the worker's one, once this module's server is up
+def browser(nagano):
+    with chromium() as b:
+        yield b
 
 
 def test_tateshina_uploads_its_month_and_cannot_touch_karuizawa(browser, nagano, tmp_path):
@@ -108,7 +109,7 @@ def test_tateshina_uploads_its_month_and_cannot_touch_karuizawa(browser, nagano,
     wait_idle(page, "h2")
     dismiss_dialog(page)
     assert page.locator("h1").first.inner_text() != "履歴・復元"
-    close(page)
+    page.context.close()
 
 
 def test_the_prefectures_staff_see_who_has_sent_the_month(browser, nagano):
@@ -130,4 +131,4 @@ def test_the_prefectures_staff_see_who_has_sent_the_month(browser, nagano):
     # it fits a projector's width
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(ARTIFACTS / "prefecture_board_viewer.png"), full_page=True)
-    close(page)
+    page.context.close()

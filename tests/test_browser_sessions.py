@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests import test_browser
-from tests.browser_helpers import ARTIFACTS, close, open_page, served, wait_idle
+from tests.browser_helpers import ARTIFACTS, open_page, served, wait_idle
 from tests.test_browser_attacks import SIGN_IN, shows_only_sign_in, title
 from tsunagu.access import users
 from tsunagu.access.auth import COOKIE_NAME, SESSION_ENDED
@@ -56,7 +56,7 @@ def opens_the_page(browser, url, cookie) -> bool:
     page = replay(browser, url, cookie)
     wait_idle(page, "h2")
     ok = title(page) == "居場所・通いの場"
-    close(page)
+    page.context.close()
     return ok
 
 
@@ -69,13 +69,13 @@ def test_a_cookie_copied_before_sign_out_gets_the_sign_in_form(browser, people):
 
     page.get_by_role("button", name="サインアウト").click()
     page.get_by_text("サインアウトしました。").wait_for(timeout=60_000)
-    close(page)
+    page.context.close()
 
     again = replay(browser, url, copied)
     assert shows_only_sign_in(again)
     assert again.get_by_text(SESSION_ENDED).count() == 1
     again.screenshot(path=str(ARTIFACTS / "session_ended_after_sign_out.png"))
-    close(again)
+    again.context.close()
 
 
 def test_a_cookie_copied_before_a_password_change_gets_the_sign_in_form(browser, people):
@@ -91,10 +91,10 @@ def test_a_cookie_copied_before_a_password_change_gets_the_sign_in_form(browser,
 
     again = replay(browser, url, copied)
     assert shows_only_sign_in(again)
-    close(again)
+    again.context.close()
     # the tab still open: its next run (a click in the sidebar) shows the sign-in form
     page.locator("[data-testid='stSidebarNav']").get_by_text("居場所・通いの場").click()
     page.get_by_text(SESSION_ENDED).wait_for(timeout=60_000)
     assert title(page) == SIGN_IN
     assert page.locator("[data-testid='stMetric']").count() == 0
-    close(page)
+    page.context.close()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, _need_browser, launch, sign_in, wait_idle
+from tests.browser_helpers import ARGS, ARTIFACTS, CHROMIUM, _need_browser, sign_in, wait_idle
 from tests.conftest import AREAS_CSV
 from tools import server
 from tools.server import LB_COOKIE, lb_value
@@ -113,9 +113,11 @@ def proxy(tmp_path_factory, users_file):
 
 
 @pytest.fixture(scope="module")
-def browser(proxy, tmp_path_factory, playwright_driver):
+def browser(proxy, tmp_path_factory):
     """Chromium with its own certificate store (HOME/.pki/nssdb) holding Caddy's root, as an
     office PC that followed docs/deploy.md: no certificate error is ignored."""
+    from playwright.sync_api import sync_playwright
+
     _need_browser()
     if not shutil.which("certutil"):  # scripts/ensure-caddy.sh installs it with Caddy
         _missing(
@@ -129,9 +131,11 @@ def browser(proxy, tmp_path_factory, playwright_driver):
         ["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "tsunagu-caddy", "-i", str(proxy["ca"])],
         check=True,
     )
-    b = launch(playwright_driver, env={**os.environ, "HOME": str(home)})
-    yield b
-    b.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, env={**os.environ, "HOME": str(home)})
+        yield b
+        b.close()
 
 
 def active_sessions(port: int) -> int:

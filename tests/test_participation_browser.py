@@ -8,14 +8,15 @@ import io
 import openpyxl
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, close, download_file, open_page, wait_idle
+from tests.browser_helpers import ARTIFACTS, chromium, download_file, open_page, wait_idle
 from tests.test_participation import hand_count
 from tsunagu.query import survey
 
 
 @pytest.fixture(scope="module")
-def browser(demo_server, chromium_browser):
-    return chromium_browser  # the worker's one, once this module's server is up
+def browser(demo_server):
+    with chromium() as b:
+        yield b
 
 
 def metric(page, label):
@@ -57,4 +58,4 @@ def test_the_rate_beside_the_target_and_the_yearly_workbook(
     assert first["A5"].value == "通いの場の数（月1回以上・活動中）" and first["C5"].value == report.n_counted
     assert book["通いの場の一覧"].max_row == report.n_listed + 1
     page.screenshot(path=str(ARTIFACTS / "survey_page.png"), full_page=True)
-    close(page)
+    page.context.close()

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, served, wait_idle
+from tests.browser_helpers import ARGS, ARTIFACTS, CHROMIUM, served, wait_idle
 from tsunagu.display import maps
 
 DASHBOARD_PATHS = {
@@ -73,41 +73,48 @@ def pick(page, label: str, option: str) -> None:
     wait_idle(page)
 
 
-def test_a_resident_finds_a_tuesday_salon_in_tamashima_on_a_phone(server, demo_dir, chromium_browser):
+def test_a_resident_finds_a_tuesday_salon_in_tamashima_on_a_phone(server, demo_dir):
+    from playwright.sync_api import sync_playwright
+
     hidden, coords = secrets_of(demo_dir)
     assert len(hidden) > 50 and coords
     frames: list[bytes] = []
-    context = chromium_browser.new_context(viewport={"width": 390, "height": 844})  # no cookie: signed out
-    page = context.new_page()
-    page.on(
-        "websocket",
-        lambda ws: ws.on("framereceived", lambda f: frames.append(f if isinstance(f, bytes) else f.encode())),
-    )
-    page.goto(f"{server}/guide")
-    wait_idle(page)
-    assert page.locator("h1").first.inner_text() == "通いの場ガイド"
-    assert page.locator("[data-testid='stSidebar']").count() == 0
-    assert page.get_by_text("サインイン").count() == 0
-    pick(page, "地区", "玉島")
-    page.locator("[data-testid='stButtonGroup'] button").filter(has_text="火").first.click()
-    wait_idle(page)
-    pick(page, "種別", "サロン")
-    found = page.get_by_text("か所 見つかりました").first.inner_text()
-    assert int(found.split("か所")[0]) > 0
-    page.locator("[data-testid='stExpander'] summary").first.click()
-    card = page.locator(".tsunagu-card").first
-    card.wait_for(timeout=10_000)
-    text = card.inner_text()
-    assert "火" in text and "玉島地区" in text and "参加費" in text and "問い合わせ先" in text
-    page.screenshot(path=str(ARTIFACTS / "public_card_390.png"))
-    page.get_by_role("tab", name="地図").click()
-    page.wait_for_selector("[data-testid='stDeckGlJsonChart'] canvas", timeout=30_000)
-    page.wait_for_timeout(1500)
-    page.locator("[data-testid='stDeckGlJsonChart']").first.scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "public_map_390.png"))
-    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-    html = page.content()
-    context.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844})  # no cookie: signed out
+        page = context.new_page()
+        page.on(
+            "websocket",
+            lambda ws: ws.on(
+                "framereceived", lambda f: frames.append(f if isinstance(f, bytes) else f.encode())
+            ),
+        )
+        page.goto(f"{server}/guide")
+        wait_idle(page)
+        assert page.locator("h1").first.inner_text() == "通いの場ガイド"
+        assert page.locator("[data-testid='stSidebar']").count() == 0
+        assert page.get_by_text("サインイン").count() == 0
+        pick(page, "地区", "玉島")
+        page.locator("[data-testid='stButtonGroup'] button").filter(has_text="火").first.click()
+        wait_idle(page)
+        pick(page, "種別", "サロン")
+        found = page.get_by_text("か所 見つかりました").first.inner_text()
+        assert int(found.split("か所")[0]) > 0
+        page.locator("[data-testid='stExpander'] summary").first.click()
+        card = page.locator(".tsunagu-card").first
+        card.wait_for(timeout=10_000)
+        text = card.inner_text()
+        assert "火" in text and "玉島地区" in text and "参加費" in text and "問い合わせ先" in text
+        page.screenshot(path=str(ARTIFACTS / "public_card_390.png"))
+        page.get_by_role("tab", name="地図").click()
+        page.wait_for_selector("[data-testid='stDeckGlJsonChart'] canvas", timeout=30_000)
+        page.wait_for_timeout(1500)
+        page.locator("[data-testid='stDeckGlJsonChart']").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "public_map_390.png"))
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        html = page.content()
+        browser.close()
     origin = urlsplit(server).netloc
     for href in hrefs:
         url = urlsplit(href)
