@@ -16,7 +16,6 @@ tools.stclient), straight to one process and through Caddy's HTTPS with 1 and 2 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import io
 import json
@@ -478,17 +477,6 @@ def upload_reload(db: Database, repeats: int = 3) -> dict:
     }
 
 
-def _run(coro):
-    """asyncio.run, on a thread of its own when this thread already has a loop running (a
-    caller driving a browser with Playwright's sync API has one)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
 def upload_visible(served: Served, repeats: int = 3, deadline_s: float = 1800) -> dict:
     """One municipality's upload seen on a running dashboard: a client signed in on the
     overview (the home municipality), then ingest() of that municipality's month with new
@@ -498,7 +486,7 @@ def upload_visible(served: Served, repeats: int = 3, deadline_s: float = 1800) -
 
     password = os.urandom(12).hex()
     users.set_password("bench", password, served.users_file)
-    return _run(_upload_visible(served, password, repeats, deadline_s))
+    return asyncio.run(_upload_visible(served, password, repeats, deadline_s))
 
 
 async def _upload_visible(served: Served, password: str, repeats: int, deadline_s: float) -> dict:
@@ -787,7 +775,7 @@ def load_on(
     dists = mine["district"].unique(maintain_order=True).to_list()
     password = os.urandom(12).hex()
     users.set_password("bench", password, served.users_file)
-    r = _run(_sessions(served, muni, dists, password, sessions, changes, seed, think, readers))
+    r = asyncio.run(_sessions(served, muni, dists, password, sessions, changes, seed, think, readers))
     return r | {"think": think}
 
 
@@ -1367,7 +1355,7 @@ def restarts(root: Path, tmp: Path, runs: int | None = None, wait_s: float = 600
             shutil.rmtree(cache.dir, ignore_errors=True)
         with serve(root, tmp) as served:
             users.set_password("bench", password, served.users_file)
-            seconds, started_warm = _run(_first_page(served, password, wait_s))
+            seconds, started_warm = asyncio.run(_first_page(served, password, wait_s))
             if state == "cold":  # the server writes the cache after its load: wait for it
                 deadline = time.monotonic() + wait_s
                 while not any(cache.dir.glob("db-*.json")) and time.monotonic() < deadline:
