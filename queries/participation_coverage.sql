@@ -5,32 +5,10 @@
 -- params: $municipality (text), $prefecture (text, optional), $districts (list of text,
 --         optional: empty = every district), $month (text 'YYYY-MM', optional: null = the
 --         latest month)
-with snapshot as (
+with per_school as (
+    -- the database's school_district_places (tsunagu/query/database.py), as in places_coverage
     select *
-    from places
-    where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'places'))
-      and status = '活動中'
-),
-
-per_school as (
-    select
-        a.district,
-        a.school_district,
-        a.area_order,
-        a.population,
-        a.population_65plus,
-        count(p.place_id) as n_active,
-        count(p.participants_65plus) as n_reporting,
-        sum(p.participants_65plus)::bigint as participants_65plus,
-    from areas as a
-    left join snapshot as p
-        on p.prefecture = a.prefecture
-        and p.municipality = a.municipality
-        and p.district = a.district
-        and p.school_district = a.school_district
-    where area_match(a.prefecture, a.municipality, a.district, a.school_district,
-                     $prefecture::varchar, $municipality::varchar, null, null)
-    group by all
+    from school_district_places($prefecture::varchar, $municipality::varchar, $month::varchar)
 ),
 
 whole as (

@@ -6,55 +6,7 @@
 -- params: $prefecture (text), $month (text 'YYYY-MM', optional: null = the latest month),
 --         $from_month, $to_month (text 'YYYY-MM', optional: the period for events; null = from
 --         the first / to the latest month on record)
-with places_now as (
-    select
-        municipality,
-        count(*) filter (where status = '活動中') as n_active,
-    from places
-    where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'places'))
-      and prefecture = $prefecture
-    group by all
-),
-
-pantry_now as (
-    select
-        municipality,
-        count(*) as n_pantry_sites,
-    from pantry
-    where month = coalesce($month::varchar, (select max(month) from uploads where dataset = 'pantry'))
-      and prefecture = $prefecture
-    group by all
-),
-
-forum_period as (
-    select
-        municipality,
-        count(*) as n_events,
-        sum(attendees_onsite + attendees_online) as attendees_total,
-    from forums
-    where ($from_month::varchar is null or month >= $from_month)
-      and ($to_month::varchar is null or month <= $to_month)
-      and prefecture = $prefecture
-    group by all
-),
-
-per_municipality as (
-    select
-        m.project_group,
-        m.population,
-        m.population_65plus,
-        coalesce(p.n_active, 0) as n_active,
-        coalesce(s.n_pantry_sites, 0) as n_pantry_sites,
-        coalesce(f.n_events, 0) as n_events,
-        coalesce(f.attendees_total, 0) as attendees_total,
-    from municipalities as m
-    left join places_now as p using (municipality)
-    left join pantry_now as s using (municipality)
-    left join forum_period as f using (municipality)
-    where m.prefecture = $prefecture
-),
-
-grouped as (
+with grouped as (
     select
         grouping(project_group) = 1 as is_total,
         project_group,
@@ -65,7 +17,8 @@ grouped as (
         sum(n_pantry_sites) as n_pantry_sites,
         sum(n_events) as n_events,
         sum(attendees_total) as attendees_total,
-    from per_municipality
+    -- the counts are the database's municipality_counts (tsunagu/query/database.py), as in prefecture_compare
+    from municipality_counts($prefecture::varchar, $month::varchar, $from_month::varchar, $to_month::varchar)
     group by rollup (project_group)
 ),
 

@@ -61,6 +61,8 @@ def chromium():
     """Debian's Chromium, headless, for the length of a test module."""
     from playwright.sync_api import sync_playwright
 
+    _need_browser()
+
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

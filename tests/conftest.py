@@ -193,6 +193,16 @@ def pytest_collection_modifyitems(items):
     items.sort(key=rank)  # stable: the order within each file is kept
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium for the length of a browser test module (test_deploy.py has its own, trusting
+    Caddy's certificate)."""
+    from tests.browser_helpers import chromium
+
+    with chromium() as b:
+        yield b
+
+
 @pytest.fixture(scope="session")
 def demo_server(demo_dir):
     """A dashboard on the demo store, for the browser tests that only read it and sign in as

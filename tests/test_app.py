@@ -22,22 +22,23 @@ PAGES = [
 ]
 
 
+def opened(page: str | None = None, query: dict | None = None, user: str = "kacho") -> AppTest:
+    """The app as `user` sees it (TSUNAGU_DATA_DIR set by the caller), on `page` if given."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    signed_in(at, user)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
 @pytest.fixture
 def app(demo_dir, monkeypatch):
     monkeypatch.setenv("TSUNAGU_DATA_DIR", str(demo_dir))
-
-    def make(page: str | None = None, query: dict | None = None, user: str = "kacho") -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        for k, v in (query or {}).items():
-            at.query_params[k] = v
-        signed_in(at, user)
-        at.run()
-        if page:
-            at.switch_page(page).run()
-        assert not at.exception, [e.message for e in at.exception]
-        return at
-
-    return make
+    return opened
 
 
 def signed_in(at: AppTest, username: str) -> None:

@@ -9,7 +9,6 @@ import pytest
 from tests.browser_helpers import (
     ARTIFACTS,
     _need_browser,
-    chromium,
     dismiss_dialog,
     download_file,
     open_page,
@@ -31,12 +30,6 @@ PAGES = [
 @pytest.fixture(scope="module")
 def server(demo_server):
     return demo_server
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    with chromium() as b:
-        yield b
 
 
 def metric(page, label):

@@ -16,7 +16,6 @@ import pytest
 from tests.browser_helpers import (
     ARTIFACTS,
     _need_browser,
-    chromium,
     dismiss_dialog,
     open_page,
     served,
@@ -99,12 +98,6 @@ def hostile(tmp_path_factory):
     assert ingest(places_csv(rows).encode(), "places", "2024-07", store).ok
     with served(root) as url:
         yield url, store
-
-
-@pytest.fixture(scope="module")
-def browser(hostile):
-    with chromium() as b:
-        yield b
 
 
 def title(page) -> str:

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, _need_browser, chromium, open_page, served, wait_idle
+from tests.browser_helpers import ARTIFACTS, _need_browser, open_page, served, wait_idle
 
 
 @pytest.fixture(scope="module")
@@ -21,12 +21,6 @@ def demo_copy(demo_dir, tmp_path_factory):
 
     with served(root) as url:
         yield url, Store(root)
-
-
-@pytest.fixture(scope="module")
-def browser(demo_copy):
-    with chromium() as b:
-        yield b
 
 
 def metric(page, label):

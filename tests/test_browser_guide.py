@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, chromium, open_page, served, wait_idle
+from tests.browser_helpers import ARTIFACTS, open_page, served, wait_idle
 from tests.test_browser import metric, upload
 from tests.test_browser_a11y import AXE, check
 from tests.test_ingest_formats import places_csv
@@ -29,12 +29,6 @@ def empty_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("first_run")
     with served(root) as url:
         yield url, root
-
-
-@pytest.fixture(scope="module")
-def browser(empty_server):
-    with chromium() as b:
-        yield b
 
 
 def readable(page, name: str) -> None:

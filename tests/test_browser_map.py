@@ -8,13 +8,12 @@ phone's 390×844, the wall at 1280×720)."""
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser_helpers import ARTIFACTS, chromium, open_page, served, wait_idle
+from tests.browser_helpers import ARTIFACTS, open_page, served, wait_idle
 from tests.test_map_handout import MAGENTA, tile_server
 from tsunagu.dashboard.mapview import FIT_WIDTH
 from tsunagu.display import maps
@@ -32,22 +31,10 @@ def tiles():
 @pytest.fixture(scope="module")
 def server(demo_dir, tiles):
     """A dashboard of its own: it reads the tiles' address from its environment."""
-    before = os.environ.get(maps.TILE_ENV)
-    os.environ[maps.TILE_ENV] = tiles[0]
-    try:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(maps.TILE_ENV, tiles[0])
         with served(demo_dir) as url:
             yield url
-    finally:
-        if before is None:
-            os.environ.pop(maps.TILE_ENV, None)
-        else:
-            os.environ[maps.TILE_ENV] = before
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    with chromium() as b:
-        yield b
 
 
 def shot(page, name: str) -> np.ndarray:

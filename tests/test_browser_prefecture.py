@@ -9,7 +9,6 @@ import pytest
 from tests.browser_helpers import (
     ARTIFACTS,
     _need_browser,
-    chromium,
     dismiss_dialog,
     open_page,
     served,
@@ -53,12 +52,6 @@ def nagano(tmp_path_factory):
     assert ingest((HEADER + karuizawa(9)).encode(), "places", "2025-03", store, user="karuizawa").ok
     with served(root) as url:
         yield url, store
-
-
-@pytest.fixture(scope="module")
-def browser(nagano):
-    with chromium() as b:
-        yield b
 
 
 def test_tateshina_uploads_its_month_and_cannot_touch_karuizawa(browser, nagano, tmp_path):

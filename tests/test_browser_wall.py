@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.browser_helpers import ARTIFACTS, _need_browser, chromium, open_page, served, wait_idle
+from tests.browser_helpers import ARTIFACTS, _need_browser, open_page, served, wait_idle
 from tsunagu.dashboard import agenda as ag
 from tsunagu.store.rooms import Rooms
 
@@ -27,12 +27,6 @@ def demo_copy(demo_dir, tmp_path_factory):
     shutil.copytree(demo_dir, root)
     with served(root) as url:
         yield url, root
-
-
-@pytest.fixture(scope="module")
-def browser(demo_copy):
-    with chromium() as b:
-        yield b
 
 
 # what a slide measures, read at once (the wall may redraw itself)

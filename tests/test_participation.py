@@ -14,29 +14,15 @@ from collections import Counter
 import duckdb
 import polars as pl
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT, tree_digest
-from tests.test_app import metrics, signed_in
+from tests.test_app import metrics, opened
 from tests.test_ingest_formats import PLACES_HEADER, PLACES_ROWS
 from tsunagu.contract.schema import DATASETS
 from tsunagu.ingest.pipeline import ingest
 from tsunagu.query import participation
 from tsunagu.query.database import Database
 from tsunagu.store.versions import Store
-
-
-def opened(page: str | None = None, query: dict | None = None, user: str = "kacho") -> AppTest:
-    """The app as `user` sees it (TSUNAGU_DATA_DIR set by the caller), on `page` if given."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    signed_in(at, user)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 @pytest.fixture

@@ -6,17 +6,10 @@ from __future__ import annotations
 import io
 
 import openpyxl
-import pytest
 
-from tests.browser_helpers import ARTIFACTS, chromium, download_file, open_page, wait_idle
+from tests.browser_helpers import ARTIFACTS, download_file, open_page, wait_idle
 from tests.test_participation import hand_count
 from tsunagu.query import survey
-
-
-@pytest.fixture(scope="module")
-def browser(demo_server):
-    with chromium() as b:
-        yield b
 
 
 def metric(page, label):

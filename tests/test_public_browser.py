@@ -5,7 +5,6 @@ the coordinates of a 個人宅 place. Screenshots: tests/artifacts/public_*.png.
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 import duckdb
@@ -34,16 +33,10 @@ DASHBOARD_PATHS = {
 
 @pytest.fixture(scope="module")
 def server(demo_dir):
-    before = os.environ.get(maps.TILE_ENV)
-    os.environ[maps.TILE_ENV] = "none"  # offline, as many councils' machines are
-    try:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(maps.TILE_ENV, "none")  # offline, as many councils' machines are
         with served(demo_dir) as url:
             yield url
-    finally:
-        if before is None:
-            os.environ.pop(maps.TILE_ENV, None)
-        else:
-            os.environ[maps.TILE_ENV] = before
 
 
 def secrets_of(demo_dir) -> tuple[set[str], set[str]]:

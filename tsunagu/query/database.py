@@ -654,6 +654,75 @@ create or replace view districts as
         min(area_order) as area_order,
     from areas
     group by prefecture, municipality, district;
+-- each municipality of a prefecture with its people and its counts (prefecture_compare and
+-- prefecture_groups): 活動中 places and pantry sites in one month (null = each dataset's latest),
+-- forum events and attendance in a period (null = from the first / to the latest month)
+create or replace macro municipality_counts(p_pref, p_month, p_from, p_to) as table
+    with places_now as (
+        select municipality, count(*) filter (where status = '活動中') as n_active,
+        from places
+        where month = coalesce(p_month, (select max(month) from uploads where dataset = 'places'))
+          and prefecture = p_pref
+        group by all
+    ),
+    pantry_now as (
+        select municipality, count(*) as n_pantry_sites,
+        from pantry
+        where month = coalesce(p_month, (select max(month) from uploads where dataset = 'pantry'))
+          and prefecture = p_pref
+        group by all
+    ),
+    forum_period as (
+        select
+            municipality,
+            count(*) as n_events,
+            sum(attendees_onsite + attendees_online) as attendees_total,
+        from forums
+        where (p_from is null or month >= p_from) and (p_to is null or month <= p_to)
+          and prefecture = p_pref
+        group by all
+    )
+    select
+        m.municipality,
+        m.project_group,
+        m.population,
+        m.population_65plus,
+        coalesce(p.n_active, 0) as n_active,
+        coalesce(s.n_pantry_sites, 0) as n_pantry_sites,
+        coalesce(f.n_events, 0) as n_events,
+        coalesce(f.attendees_total, 0) as attendees_total,
+    from municipalities as m
+    left join places_now as p using (municipality)
+    left join pantry_now as s using (municipality)
+    left join forum_period as f using (municipality)
+    where m.prefecture = p_pref;
+-- each school district of a municipality with its people and its 活動中 places in one month
+-- (null = the latest): how many, how many give their participants aged 65+, and those people
+-- (places_coverage and participation_coverage)
+create or replace macro school_district_places(p_pref, p_muni, p_month) as table
+    with snapshot as (
+        select *
+        from places
+        where month = coalesce(p_month, (select max(month) from uploads where dataset = 'places'))
+          and status = '活動中'
+    )
+    select
+        a.district,
+        a.school_district,
+        a.area_order,
+        a.population,
+        a.population_65plus,
+        count(p.place_id) as n_active,
+        count(p.participants_65plus) as n_reporting,
+        sum(p.participants_65plus)::bigint as participants_65plus,
+    from areas as a
+    left join snapshot as p
+        on p.prefecture = a.prefecture
+        and p.municipality = a.municipality
+        and p.district = a.district
+        and p.school_district = a.school_district
+    where area_match(a.prefecture, a.municipality, a.district, a.school_district, p_pref, p_muni, null, null)
+    group by all;
 """
 
 # what a cached file must answer before it is used in place of a load

@@ -14,7 +14,16 @@ import json
 
 import polars as pl
 
-from tsunagu.store.versions import ARCHIVED_MODE, ENTRY_KEYS, FORMAT, Store, covered, muni_key, verify
+from tsunagu.store.versions import (
+    ARCHIVED_MODE,
+    ENTRY_KEYS,
+    FORMAT,
+    Store,
+    covered,
+    muni_key,
+    rows_per_municipality,
+    verify,
+)
 
 
 def _municipalities_of(store: Store, file: str, sha256: str | None) -> list[tuple[str, str]] | None:
@@ -53,17 +62,8 @@ def migrate(store: Store) -> list[str]:
                     )
                     rows = {}
                 else:
-                    rows = dict(
+                    rows = rows_per_municipality(
                         pl.read_parquet(store.root / entry["file"], columns=["prefecture", "municipality"])
-                        .group_by("prefecture", "municipality")
-                        .len()
-                        .select(
-                            pl.concat_str(
-                                [pl.col("prefecture").fill_null(""), pl.lit("/"), pl.col("municipality")]
-                            ),
-                            "len",
-                        )
-                        .iter_rows()
                     )
                 munis = list(dict.fromkeys(everyone + (found or [])))
                 parts = {

@@ -82,6 +82,21 @@ def covered(frame: pl.DataFrame) -> list[Municipality]:
     ]
 
 
+def rows_per_municipality(frame: pl.DataFrame) -> dict[str, int]:
+    """Each municipality's row count, by its manifest key (muni_key)."""
+    if frame.height == 0:
+        return {}
+    return dict(
+        frame.group_by("prefecture", "municipality")
+        .len()
+        .select(
+            pl.concat_str([pl.col("prefecture").fill_null(""), pl.lit("/"), pl.col("municipality")]),
+            "len",
+        )
+        .iter_rows()
+    )
+
+
 def _of(frame: pl.DataFrame, munis: list[Municipality] | set, keep: bool = True) -> pl.DataFrame:
     """The rows of (keep) or outside (not keep) the given municipalities."""
     keys = [muni_key(p, m) for p, m in munis]
@@ -611,21 +626,7 @@ class Store:
             old_parts = self.entry_parts(old)
             replaced = [p for k, p in old_parts.items() if k in keys]
             parts = {k: p for k, p in old_parts.items() if k not in keys}
-            counts = (
-                dict(
-                    frame.group_by("prefecture", "municipality")
-                    .len()
-                    .select(
-                        pl.concat_str(
-                            [pl.col("prefecture").fill_null(""), pl.lit("/"), pl.col("municipality")]
-                        ),
-                        "len",
-                    )
-                    .iter_rows()
-                )
-                if frame.height
-                else {}
-            )
+            counts = rows_per_municipality(frame)
             for k, (p, m) in keys.items():
                 parts[k] = {key: meta[key] for key in ENTRY_KEYS} | {
                     "rows": counts.get(k, 0),
