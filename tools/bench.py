@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import polars as pl
 
@@ -439,7 +440,6 @@ def upload_reload(db: Database, repeats: int = 3) -> dict:
     page does) and the dashboard's reload of it, in this process, timed apart: the commit is
     the whole ingest (read, validate, compose the month, write); the reload is
     Database.refresh after it. Median of `repeats`, each a different figure."""
-    from tsunagu.ingest.pipeline import ingest
 
     store = db.store
     db.refresh()
@@ -449,19 +449,7 @@ def upload_reload(db: Database, repeats: int = 3) -> dict:
     with put_back(store, pref, muni, month, after=db.refresh):
         for i in range(repeats):
             content, active = municipality_upload(store, pref, muni, month, i + 1)
-            t = time.perf_counter()
-            result = ingest(
-                content,
-                "places",
-                month,
-                store,
-                user="bench",
-                file_name="bench.csv",
-                municipality=(pref, muni),
-            )
-            commits.append(time.perf_counter() - t)
-            if not result.ok:
-                raise RuntimeError(f"upload refused: {[str(e) for e in result.errors[:3]]}")
+            commits.append(_upload(store, pref, muni, month, content))
             t = time.perf_counter()
             db.refresh()
             reloads.append(time.perf_counter() - t)
@@ -475,6 +463,19 @@ def upload_reload(db: Database, repeats: int = 3) -> dict:
         "rows": store.current("places", month)["rows"],
         "repeats": repeats,
     }
+
+
+def _upload(store: Store, pref: str, muni: str, month: str, content: bytes) -> float:
+    """One municipality's places month through ingest(), as its coordinator uploads it: seconds."""
+    from tsunagu.ingest.pipeline import ingest
+
+    t = time.perf_counter()
+    result = ingest(
+        content, "places", month, store, user="bench", file_name="bench.csv", municipality=(pref, muni)
+    )
+    if not result.ok:
+        raise RuntimeError(f"upload refused: {[str(e) for e in result.errors[:3]]}")
+    return time.perf_counter() - t
 
 
 def upload_visible(served: Served, repeats: int = 3, deadline_s: float = 1800) -> dict:
@@ -491,7 +492,6 @@ def upload_visible(served: Served, repeats: int = 3, deadline_s: float = 1800) -
 
 async def _upload_visible(served: Served, password: str, repeats: int, deadline_s: float) -> dict:
     from tsunagu.contract import fmt
-    from tsunagu.ingest.pipeline import ingest
 
     store = Store(served.root)
     pref, muni, _ = home(store)
@@ -511,18 +511,7 @@ async def _upload_visible(served: Served, password: str, repeats: int, deadline_
                 content, active = municipality_upload(store, pref, muni, month, i + 1)
                 want = fmt.number(active, "か所")
                 t = time.perf_counter()
-                result = ingest(
-                    content,
-                    "places",
-                    month,
-                    store,
-                    user="bench",
-                    file_name="bench.csv",
-                    municipality=(pref, muni),
-                )
-                commit = time.perf_counter() - t
-                if not result.ok:
-                    raise RuntimeError(f"upload refused: {[str(e) for e in result.errors[:3]]}")
+                commit = _upload(store, pref, muni, month, content)
                 runs = 0
                 while True:
                     run = await client.rerun()
@@ -1324,18 +1313,9 @@ RESTART_RUNS = 3
 RESTART_TARGET_S = 5.0  # nation (issue 16)
 
 
-@contextlib.contextmanager
-def _env_set(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def _env_set(values: dict[str, str]):
+    """These environment variables for a while, and the environment as it was afterwards."""
+    return mock.patch.dict(os.environ, values)
 
 
 def restarts(root: Path, tmp: Path, runs: int | None = None, wait_s: float = 600) -> dict:
@@ -1524,19 +1504,10 @@ def replace_section(
 # ---------------------------------------------------------------- the report
 
 
-@contextlib.contextmanager
 def _env_kept():
     """The AppTest runs point TSUNAGU_DATA_DIR and TSUNAGU_USERS_FILE at the bench's own
-    store and users; put them back afterwards (a caller's own settings must survive)."""
-    saved = {k: os.environ.get(k) for k in ("TSUNAGU_DATA_DIR", "TSUNAGU_USERS_FILE")}
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    store and users; put the environment back afterwards (a caller's own settings must survive)."""
+    return mock.patch.dict(os.environ)
 
 
 FIRST_LOAD_RUNS = 3
