@@ -17,7 +17,6 @@ import re
 
 import pytest
 
-from tests import test_browser
 from tests.browser_helpers import ARTIFACTS, _need_browser, sign_in
 from tests.conftest import ROOT
 from tsunagu.demo.build import HISTORY_IMPORTER, UPLOADERS
@@ -121,9 +120,6 @@ def server(demo_server):
             pytest.fail(reason)
         pytest.skip(reason)
     return demo_server
-
-
-browser = test_browser.browser  # one Chromium for this module, once its server is up
 
 
 def english(text: str, user: str, data: tuple[str, ...] = ()) -> list[str]:

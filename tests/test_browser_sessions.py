@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests import test_browser
 from tests.browser_helpers import ARTIFACTS, open_page, served, wait_idle
 from tests.test_browser_attacks import SIGN_IN, shows_only_sign_in, title
 from tsunagu.access import users
@@ -14,8 +13,6 @@ from tsunagu.access.auth import COOKIE_NAME, SESSION_ENDED
 
 # one server for the module: its tests stay on one worker (make test uses --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("sessions")
-
-browser = test_browser.browser
 
 
 @pytest.fixture(scope="module")
