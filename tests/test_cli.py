@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import AREAS_CSV, tsunagu_cli
 from tests.test_ingest_formats import PLACES_ROWS, places_csv
 
@@ -56,15 +58,11 @@ def test_data_dir_from_environment(tmp_path):
     assert (tmp_path / "envdata" / "areas" / "month=2024-04" / "data.parquet").exists()
 
 
-def test_missing_file_is_a_clear_error(tmp_path):
-    out = run(
-        "ingest",
-        "--dataset",
-        "places",
-        "--month",
-        "2024-07",
-        "--data-dir",
-        str(tmp_path),
-        str(tmp_path / "nai.csv"),
-    )
-    assert out.returncode == 2 and "ファイルを読めません" in out.stderr
+@pytest.mark.parametrize(
+    "name, reason", [("nai.csv", "ファイルまたはフォルダがありません"), (".", "ファイルではなくフォルダです")]
+)
+def test_a_file_that_cannot_be_read_is_a_clear_error_in_japanese(tmp_path, name, reason):
+    path = tmp_path / name
+    out = run("ingest", "--dataset", "places", "--month", "2024-07", "--data-dir", str(tmp_path), str(path))
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"ファイルを読めません: {path}（{reason}）"

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from tests.conftest import AREAS_CSV, tree_digest, tsunagu_cli
-from tests.workbook_shapes import FIXTURES, HEADER, RECORDS, SHEET, openpyxl_xlsx, places_csv, xlsx
+from tests.workbook_shapes import CSV_ROWS, FIXTURES, HEADER, RECORDS, SHEET, openpyxl_xlsx, places_csv, xlsx
 from tsunagu.ingest.pipeline import ingest, validate_upload
 from tsunagu.store import mappings
 from tsunagu.store.versions import Store
@@ -274,3 +274,107 @@ def test_a_stray_cell_far_away_is_refused_and_the_process_lives_on(store):
     (error,) = refused(store, out.getvalue())
     assert "ブックが大きすぎて読み取れません" in error.message and "Ctrl+End" in error.message
     assert stored_from(store, xlsx()).height == 3  # and the next upload is read as usual
+
+
+def _workbook(
+    rows: dict[tuple[int, int], object], formats: dict[tuple[int, int], str] | None = None
+) -> bytes:
+    """A plain sheet named 通いの場: HEADER on row 1 and `rows` {(Excel row, column index): value},
+    a datetime written as a date cell, with an Excel number format where `formats` gives one."""
+    import datetime as dt
+    import io
+
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet(SHEET)
+    sheet.write_row(0, 0, HEADER)
+    for (row, col), value in rows.items():
+        fmt = book.add_format({"num_format": (formats or {}).get((row, col), "General")})
+        if isinstance(value, dt.datetime):
+            sheet.write_datetime(row - 1, col, value, fmt)
+        else:
+            sheet.write(row - 1, col, value, fmt)
+    book.close()
+    return out.getvalue()
+
+
+def _record(row: int, **cells) -> dict[tuple[int, int], object]:
+    """The CSV's first place on Excel row `row`, with `cells` {column index as "c8": value}."""
+    values = CSV_ROWS[0].split(",")
+    record = {(row, c): v for c, v in enumerate(values) if v}
+    record.update({(row, int(k[1:])): v for k, v in cells.items()})
+    return record
+
+
+def test_a_date_cell_with_a_time_of_day_is_read_as_the_date_it_shows(store):
+    """開始年月 typed as 2024/7/1 9:30 and formatted 2024年7月: Excel shows (and its CSV export
+    writes) the month; the time of day is not the point of the column."""
+    import datetime as dt
+
+    content = _workbook(_record(2, c8=dt.datetime(2024, 7, 1, 9, 30)), {(2, 8): 'yyyy"年"m"月"'})
+    assert stored_from(store, content)["started_on"].to_list() == ["2024-07"]
+
+
+def test_a_number_shown_with_leading_zeros_keeps_them(store):
+    """An ID typed as 1 in a column formatted 0000 shows 0001, as the same place's CSV has it:
+    the month after, from either, is the same place."""
+    content = _workbook(_record(2, c0=1), {(2, 0): "0000"})
+    assert stored_from(store, content)["place_id"].to_list() == ["0001"]
+
+
+def test_a_formula_error_in_a_required_column_is_one_error_not_also_blank(store):
+    (error,) = refused(store, xlsx(error_at=(1, 1)))
+    assert error.place == "通いの場 の 7行目・B列（名称）"
+    assert "数式のエラー「#DIV/0!」" in error.message
+
+
+def _strict(content: bytes) -> bytes:
+    """The workbook as Excel's "Strict Open XML" saves it: the same parts under other namespaces."""
+    import io
+    import zipfile
+
+    from tsunagu.ingest.excel import _STRICT
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as z, zipfile.ZipFile(out, "w") as w:
+        for info in z.infolist():
+            data = z.read(info)
+            for strict, usual in _STRICT:
+                data = data.replace(usual, strict)
+            w.writestr(info, data)
+    return out.getvalue()
+
+
+def _stale_dimension(content: bytes) -> bytes:
+    """The sheet claiming to end at A1, as some programs other than Excel write it."""
+    import io
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as z, zipfile.ZipFile(out, "w") as w:
+        for info in z.infolist():
+            data = z.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', data)
+            w.writestr(info, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("shape", [_strict, _stale_dimension], ids=["strict-open-xml", "stale-dimension"])
+def test_a_formula_error_is_found_in_every_kind_of_xlsx(store, as_csv, shape):
+    (error,) = refused(store, shape(xlsx(error_at=(1, 10))))
+    assert error.place == "通いの場 の 7行目・K列（平均参加者数）"
+    assert "数式のエラー「#DIV/0!」" in error.message
+    assert stored_from(store, shape(xlsx())).equals(as_csv)  # and without the error, the same as the CSV
+
+
+def test_a_value_far_beyond_the_last_column_is_named_by_its_cell(store):
+    content = _workbook(_record(2) | {(3, 2000): "x"})
+    (error,) = refused(store, content)
+    assert error.place == "通いの場 の 3行目・BXY列"
+    assert error.message.startswith(
+        "値「x」があります。このデータで使う列は多くても 1,000 列（ALL列）までです。"
+    )

@@ -359,7 +359,7 @@ def test_full_disk_refuses_cleanly_and_keeps_the_data(base, tmp_path, tmpfs, fre
     proc = tsunagu_cli(
         "ingest", "--dataset", "places", "--month", "2024-07", "--data-dir", str(store.root), str(source)
     )
-    assert_refused_cleanly(proc, store, before, "No space left on device")
+    assert_refused_cleanly(proc, store, before, "ディスクの空きが足りません")
     filler.unlink()
     assert ingest(ONE, "places", "2024-08", store).ok
     outcomes = [r["outcome"] for r in store.history("places")]
@@ -394,7 +394,9 @@ def test_file_size_limit_refuses_cleanly(base, tmp_path):
         text=True,
         timeout=120,
     )
-    assert_refused_cleanly(proc, store, before, "File too large")
+    assert_refused_cleanly(
+        proc, store, before, "ファイルが大きすぎます（ファイルの大きさの上限を超えました）"
+    )
     assert [r["outcome"] for r in store.history("places")][-1] == "failed"
     assert ingest(ONE, "places", "2024-08", store).ok
     assert [r["outcome"] for r in store.history("places")][-2:] == ["interrupted", "committed"]
@@ -415,7 +417,9 @@ def test_an_error_at_the_commit_point_refuses_cleanly(base, monkeypatch, tmp_pat
     monkeypatch.undo()
     assert not result.ok
     [error] = result.errors
-    assert error.message.startswith("保存中に問題が起きたため登録を中止しました（No space left on device）")
+    assert error.message.startswith(
+        "保存中に問題が起きたため登録を中止しました（ディスクの空きが足りません）"
+    )
     assert "前のデータはそのまま残っています" in error.message
     after = data_digest(store.root)
     assert {k: after.get(k) for k in before} == before
@@ -451,7 +455,7 @@ def test_an_error_after_the_commit_point_says_the_month_is_stored(base, monkeypa
     assert result.ok and not result.errors
     [warning] = [w for w in result.warnings if "後片付け" in w.message]
     assert warning.message.startswith("登録しました（この月は新しいデータで表示されます）")
-    assert "No space left on device" in warning.message
+    assert "（ディスクの空きが足りません）" in warning.message
     assert "前のデータはそのまま" not in warning.message
     assert store.read_month("places", "2024-07").height == 1  # the dashboard reads the new month
     assert ingest(ONE, "places", "2024-08", store).ok  # the next writer finishes the first

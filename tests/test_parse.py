@@ -49,6 +49,9 @@ def test_bad_months(text):
         ("R6.7.1", dt.date(2024, 7, 1)),
         ("２０２４／７／１", dt.date(2024, 7, 1)),
         ("2024/7/1 0:00", dt.date(2024, 7, 1)),
+        # a workbook's date cell with a time of day (shown by its format as the date alone)
+        ("2025-02-11 13:30", dt.date(2025, 2, 11)),
+        ("2025/2/11 9:05:30", dt.date(2025, 2, 11)),
         ("令和元年5月1日", dt.date(2019, 5, 1)),
     ],
 )
@@ -56,7 +59,7 @@ def test_date_forms(text, day):
     assert parse.parse_date(text) == day
 
 
-@pytest.mark.parametrize("text", ["2024-02-30", "2024-07", "R6.7", "2024/7/32", "昨日"])
+@pytest.mark.parametrize("text", ["2024-02-30", "2024-07", "R6.7", "2024/7/32", "昨日", "2025-02-11 24:00"])
 def test_bad_dates(text):
     with pytest.raises(ValueError, match="日付"):
         parse.parse_date(text)

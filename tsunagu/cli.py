@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tsunagu.cliargs import ArgumentParser
 from tsunagu.config import PROJECT_ROOT, data_dir
+from tsunagu.contract.issues import os_reason
 from tsunagu.contract.schema import DATASETS
 from tsunagu.store.files import write_atomic
 
@@ -88,7 +89,7 @@ def _ingest(args) -> int:
     try:
         content = path.read_bytes()
     except OSError as e:
-        print(f"ファイルを読めません: {path}（{e.strerror}）", file=sys.stderr)
+        print(f"ファイルを読めません: {path}（{os_reason(e)}）", file=sys.stderr)
         return 2
     store = Store(data_dir(args.data_dir))
     mapping = None  # the municipality's saved column names
@@ -357,7 +358,7 @@ def _backup(args) -> int:
         raise CommandError(str(e), e.status) from None
     except OSError as e:  # a full, missing or read-only backup disk
         raise CommandError(
-            f"バックアップを作れませんでした（{e.strerror or e}: {e.filename or args.to}）。"
+            f"バックアップを作れませんでした（{os_reason(e)}: {e.filename or args.to}）。"
             "前のバックアップはそのまま使えます。",
             1,
         ) from None
@@ -409,7 +410,7 @@ def _restore(args) -> int:
         raise CommandError(str(e), e.status) from None
     except OSError as e:
         raise CommandError(
-            f"復元を中止しました（{e.strerror or e}: {e.filename or args.to}）。"
+            f"復元を中止しました（{os_reason(e)}: {e.filename or args.to}）。"
             f"「{args.to}」には何も書き込んでいません。",
             1,
         ) from None
@@ -454,7 +455,7 @@ def _sync(args) -> int:
         raise CommandError(str(e), e.status) from None
     except OSError as e:
         raise CommandError(
-            f"同期を中断しました（{e.strerror or e}: {e.filename or ''}）。同期先は前のデータのままです。"
+            f"同期を中断しました（{os_reason(e)}: {e.filename or ''}）。同期先は前のデータのままです。"
             "もう一度実行すると、続きから写します。",
             1,
         ) from None
@@ -602,7 +603,7 @@ def _contract_doc(args) -> int:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        raise CommandError(f"ファイルを読めません: {path}（{e.strerror}）", 1) from None
+        raise CommandError(f"ファイルを読めません: {path}（{os_reason(e)}）", 1) from None
     try:
         new = document.with_tables(text)
     except ValueError as e:

@@ -2,7 +2,34 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
+
+# what the operating system said, in the user's words (its own text is English)
+_OS_REASONS = {
+    errno.ENOENT: "ファイルまたはフォルダがありません",
+    errno.EISDIR: "ファイルではなくフォルダです",
+    errno.ENOTDIR: "途中の名前がフォルダではありません",
+    errno.EACCES: "読み書きする権限がありません",
+    errno.EPERM: "読み書きする権限がありません",
+    errno.ENOSPC: "ディスクの空きが足りません",
+    errno.EDQUOT: "ディスクの使用量の上限に達しました",
+    errno.EROFS: "読み取り専用のディスクです",
+    errno.EFBIG: "ファイルが大きすぎます（ファイルの大きさの上限を超えました）",
+    errno.EIO: "ディスクの読み書きでエラーが起きました",
+    errno.EEXIST: "同じ名前のファイルがすでにあります",
+    errno.ENAMETOOLONG: "名前が長すぎます",
+    errno.EMFILE: "開いているファイルが多すぎます",
+    errno.ENFILE: "開いているファイルが多すぎます",
+}
+
+
+def os_reason(e: OSError) -> str:
+    """An OSError in Japanese (「ディスクの空きが足りません」), with the system's code for the rest."""
+    if e.errno in _OS_REASONS:
+        return _OS_REASONS[e.errno]
+    code = errno.errorcode.get(e.errno) if e.errno else None
+    return f"システムのエラー（{code}）" if code else "システムのエラー"
 
 
 @dataclass(frozen=True, order=True)

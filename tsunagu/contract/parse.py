@@ -39,13 +39,14 @@ _WESTERN_DATE = re.compile(
     r"^(?P<y>\d{4})\s*(?:年|[./-])\s*(?P<m>\d{1,2})\s*(?:月)?"
     r"(?:\s*[./-]?\s*(?P<d>\d{1,2})\s*日?)?$"
 )
-# Excel writes a date cell with a time part when the column is formatted as date+time.
-_MIDNIGHT = re.compile(r"\s+0{1,2}:00(?::00)?$")
+# A date cell may carry a time of day (a workbook's 2025/2/11 13:30 shown as 2025/2/11, or a
+# column formatted as date+time): the date is what the column asks for, the time is dropped.
+_TIME_OF_DAY = re.compile(r"\s+(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?$")
 
 
 def _split_date(text: str) -> tuple[int, int, int | None, str | None]:
     """(year, month, day or None, note or None); the note is a warning about the era form."""
-    s = _MIDNIGHT.sub("", nfkc(text))
+    s = _TIME_OF_DAY.sub("", nfkc(text))
     m = _WESTERN_DATE.match(s)
     era = None
     if m:

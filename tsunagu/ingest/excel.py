@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import io
 import pickle
+import re
 import resource
 import subprocess
 import sys
@@ -44,6 +45,12 @@ PASSWORD = (
     "パスワードで保護されたブックは読み取れません。Excel で開いて「ファイル」→「情報」→"
     "「ブックの保護」→「パスワードを使用して暗号化」のパスワードを消して保存し直すか、"
     "CSV で保存してからアップロードしてください。"
+)
+
+
+ERRORS_UNPLACED = (
+    "このブックには数式のエラー（#REF! や #DIV/0! など）のセルがありますが、どのセルかを読み取れませんでした。"
+    "数式を直して保存し直すか、CSV で保存してからアップロードしてください。"
 )
 
 
@@ -166,31 +173,44 @@ def _read_here(content: bytes, sheet: str | None) -> dict:
         # row or at row 1, and its cells at the first used column: pad to the range's end
         bottom, right = data.end or (-1, -1)
         texts, width = [], 0
+        far = None  # the first value beyond MAX_COLUMNS: (index in texts, column index)
         for values in data.iter_rows():
             cells = [None] * (right + 1 - len(values)) + [text_of(v) for v in values]
             while cells and cells[-1] is None:  # trailing empty cells, as Excel's CSV drops them
                 cells.pop()
             width = max(width, len(cells))
+            if far is None and len(cells) > MAX_COLUMNS:
+                far = (len(texts), next(i for i in range(MAX_COLUMNS, len(cells)) if cells[i] is not None))
             texts.append(cells)
-        texts[:0] = [[] for _ in range(bottom + 1 - len(texts))]
+        top = bottom + 1 - len(texts)
+        texts[:0] = [[] for _ in range(top)]
     except RefusedError:
         raise
     except Exception:  # noqa: BLE001
         raise _refuse(f"シート「{sheet}」を読み取れませんでした。", sheet) from None
-    if width > MAX_COLUMNS:
-        raise _refuse(
-            f"シート「{sheet}」に {width:,} 列あります。このデータで使う列は多くても {MAX_COLUMNS:,} 列までです。"
-            "別のシートを選んでいないか確かめてください。",
-            sheet,
+    if far is not None:
+        from tsunagu.ingest.read import column_letter  # read.py imports this module
+
+        row, col = far[0] + top + 1, far[1]
+        raise RefusedError(
+            [
+                Issue(
+                    row,
+                    None,
+                    f"値「{texts[row - 1][col]}」があります。このデータで使う列は多くても {MAX_COLUMNS:,} 列"
+                    f"（{column_letter(MAX_COLUMNS - 1)}列）までです。遠くの列に値が残っていないか、"
+                    "別のシートを選んでいないか確かめてください。",
+                    sheet=sheet,
+                    letter=column_letter(col),
+                )
+            ]
         )
-    return {
-        "kind": what,
-        "sheet": sheet,
-        "sheets": shown,
-        "rows": texts,
-        "width": width,
-        "errors": _error_cells(content, what, sheet),
-    }
+    errors, padded = _extras(content, what, sheet)
+    for (row, col), text in padded.items():
+        cells = texts[row - 1] if row <= len(texts) else []
+        if col < len(cells) and cells[col] is not None:
+            cells[col] = text
+    return {"kind": what, "sheet": sheet, "sheets": shown, "rows": texts, "width": width, "errors": errors}
 
 
 def _child() -> None:
@@ -257,35 +277,99 @@ def read_sheet(content: bytes, sheet: str | None = None) -> Sheet:
     return result
 
 
-def _error_cells(content: bytes, what: str, sheet: str) -> list[tuple[int, int, str]]:
+def _extras(content: bytes, what: str, sheet: str) -> tuple[list[tuple[int, int, str]], dict]:
+    """What calamine does not give: error cells, and (.xlsx) numbers shown with leading zeros."""
     try:
         if what == XLS:
-            return _xls_errors(content, sheet)
+            return _xls_errors(content, sheet), {}
         if what == ODS:
-            return _ods_errors(content, sheet)
-        return _xlsx_errors(content, sheet)
+            return _ods_errors(content, sheet), {}
+        return _xlsx_extras(content, sheet)
+    except RefusedError:
+        raise
     except Exception:  # noqa: BLE001 — calamine read the sheet; a second reader's hiccup is not the user's
-        return []
+        return [], {}
 
 
-def _xlsx_errors(content: bytes, sheet: str) -> list[tuple[int, int, str]]:
+# Excel's "Strict Open XML" .xlsx names its parts with these namespaces; openpyxl reads only
+# the usual (Transitional) ones, which mean the same
+_STRICT = [
+    (
+        b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+        b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    ),
+    (
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    ),
+    (b"http://purl.oclc.org/ooxml/drawingml/main", b"http://schemas.openxmlformats.org/drawingml/2006/main"),
+    (
+        b"http://purl.oclc.org/ooxml/officeDocument/sharedTypes",
+        b"http://schemas.openxmlformats.org/officeDocument/2006/sharedTypes",
+    ),
+]
+# a number shown with leading zeros (an ID 1 formatted 0000 shows 0001, and Excel's CSV export
+# writes 0001): the format's run of zeros is the width
+_ZERO_PADDED = re.compile(rb'formatCode="(0{2,})"')
+
+
+def _transitional(content: bytes) -> bytes:
+    """A Strict Open XML workbook with the Transitional namespaces, for openpyxl."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as z, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as w:
+        for info in z.infolist():
+            data = z.read(info)
+            if info.filename.endswith((".xml", ".rels")):
+                for strict, usual in _STRICT:
+                    data = data.replace(strict, usual)
+            w.writestr(info, data)
+    return out.getvalue()
+
+
+def _xlsx_extras(content: bytes, sheet: str) -> tuple[list[tuple[int, int, str]], dict[tuple[int, int], str]]:
+    """The sheet's formula error cells (Excel row, column index, #REF!) and its numbers shown
+    with leading zeros ((row, column index) -> text as shown), both of which calamine loses."""
     import openpyxl
 
-    # an error cell is stored with the type attribute t="e": without one anywhere, there is
-    # nothing to find, and openpyxl's walk (1.8 s for 10,000 rows) is skipped
+    # an error cell is stored with the type attribute t="e", a zero-padded number under a format
+    # code of zeros: without either, there is nothing to find, and openpyxl's walk (1.8 s for
+    # 10,000 rows) is skipped
     with zipfile.ZipFile(io.BytesIO(content)) as z:
-        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-        if not any(b't="e"' in z.read(n) for n in sheets):
-            return []
+        names = z.namelist()
+        sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        has_errors = any(b't="e"' in z.read(n) for n in sheets)
+        styles = z.read("xl/styles.xml") if "xl/styles.xml" in names else b""
+        strict = b"purl.oclc.org/ooxml" in (z.read("xl/workbook.xml") if "xl/workbook.xml" in names else b"")
+    if not has_errors and not _ZERO_PADDED.search(styles):
+        return [], {}
 
-    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
-        found = []
-        for row in book[sheet].iter_rows():
+        book = openpyxl.load_workbook(
+            io.BytesIO(_transitional(content) if strict else content), read_only=True, data_only=True
+        )
+    except Exception:  # noqa: BLE001 — calamine could read it; openpyxl cannot
+        if has_errors:  # they are there, and a blank must not stand for one
+            raise _refuse(ERRORS_UNPLACED, sheet) from None
+        return [], {}
+    try:
+        ws = book[sheet]
+        ws.reset_dimensions()  # a writer's stale <dimension ref="A1"/> would end the walk at A1
+        errors, padded = [], {}
+        for row in ws.iter_rows():
             for cell in row:
-                if getattr(cell, "data_type", None) == "e":
-                    found.append((cell.row, cell.column - 1, str(cell.value)))
-        return found
+                kind = getattr(cell, "data_type", None)
+                if kind == "e":
+                    errors.append((cell.row, cell.column - 1, str(cell.value)))
+                elif kind == "n" and isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                    fmt = cell.number_format or ""
+                    if (
+                        len(fmt) > 1
+                        and set(fmt) == {"0"}
+                        and float(cell.value).is_integer()
+                        and cell.value >= 0
+                    ):
+                        padded[(cell.row, cell.column - 1)] = str(int(cell.value)).zfill(len(fmt))
+        return errors, padded
     finally:
         book.close()
 

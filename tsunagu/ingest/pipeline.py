@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from tsunagu.contract.issues import Issue, RefusedError
+from tsunagu.contract.issues import Issue, RefusedError, os_reason
 from tsunagu.contract.parse import nfkc, parse_month
 from tsunagu.contract.schema import DATASETS
 from tsunagu.contract.scope import EVERYWHERE, Scope
@@ -333,7 +333,7 @@ def ingest(
                 Issue(
                     None,
                     None,
-                    f"保存中に問題が起きたため登録を中止しました（{e.strerror or e}）。"
+                    f"保存中に問題が起きたため登録を中止しました（{os_reason(e)}）。"
                     "前のデータはそのまま残っています。管理者に連絡してください。",
                 )
             ]

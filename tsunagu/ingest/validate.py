@@ -51,6 +51,8 @@ class _Collector:
     def __init__(self) -> None:
         self.errors: list[Issue] = []
         self.dropped = 0
+        # (row, column) of cells already refused as formula errors: not "blank" as well
+        self.formula_errors: set[tuple[int, str]] = set()
 
     def add(self, row: int | None, column: str | None, message: str) -> None:
         if len(self.errors) < MAX_ISSUES:
@@ -197,6 +199,7 @@ def error_cells(raw: RawTable, found: dict[str, int], errs: _Collector) -> None:
     for row, index, text in raw.error_cells:
         head = used.get(column_letter(index))
         if head is not None:
+            errs.formula_errors.add((row, head))
             errs.add(
                 row,
                 head,
@@ -326,7 +329,8 @@ def parse_columns(
         s = raw.data[str(raw.data.columns[idx])]
         if col.required:
             for r in rows.filter(s.is_null()).to_list():
-                errs.add(r, head, "値が空です。この列は必須です。")
+                if (r, head) not in errs.formula_errors:
+                    errs.add(r, head, "値が空です。この列は必須です。")
         bad: dict[str, str] = {}
         notes: dict[str, str] = {}  # value -> warning (平成31年5月 read as 令和元年5月)
         if col.type in (INT, NUMBER) and (col.unit or col.words):

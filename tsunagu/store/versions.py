@@ -51,6 +51,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tsunagu.contract.issues import os_reason
 from tsunagu.store.files import fsync_dir, write_atomic
 
 MANIFEST = "_manifest.json"
@@ -222,7 +223,7 @@ def verify(path: Path, sha256: str | None) -> str | None:
     except FileNotFoundError:
         return "ファイルがありません"
     except OSError as e:
-        return f"ファイルを開けません（{e.strerror}）"
+        return f"ファイルを開けません（{os_reason(e)}）"
     if not sha256:
         return None  # nothing recorded to compare with
     key = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns, sha256)
@@ -233,7 +234,7 @@ def verify(path: Path, sha256: str | None) -> str | None:
     try:
         reason = None if file_sha256(path) == sha256 else CHECKSUM_MISMATCH
     except OSError as e:
-        reason = f"ファイルを読めません（{e.strerror}）"
+        reason = f"ファイルを読めません（{os_reason(e)}）"
     with _verified_lock:
         _verified[str(path)] = (key, reason)
     return reason
@@ -650,7 +651,7 @@ class Store:
             try:
                 self._finish(meta, replaced, audited=set())
             except OSError as e:  # a refusal now would say the old data stayed, which is untrue
-                unfinished = e.strerror or str(e)
+                unfinished = os_reason(e)
             entry = {k: meta[k] for k in ENTRY_KEYS}
             info = Version(
                 **entry, dataset=dataset, month=month, unfinished=unfinished, municipalities=tuple(munis)
