@@ -378,3 +378,21 @@ def test_a_value_far_beyond_the_last_column_is_named_by_its_cell(store):
     assert error.message.startswith(
         "値「x」があります。このデータで使う列は多くても 1,000 列（ALL列）までです。"
     )
+
+
+def test_error_cells_that_cannot_be_placed_refuse_the_workbook(monkeypatch):
+    """calamine reads the sheet with the error cells as blanks; should the second reader fail on
+    the file, a blank must still not stand for an error: the workbook is refused, saying why."""
+    import openpyxl
+
+    from tsunagu.contract.issues import RefusedError
+    from tsunagu.ingest import excel
+
+    def fails(*a, **k):
+        raise ValueError("not a workbook openpyxl can read")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", fails)
+    with pytest.raises(RefusedError) as refusal:
+        excel._read_here(xlsx(error_at=(1, 10)), None)  # in this process: the child would not see the patch
+    assert [i.message for i in refusal.value.issues] == [excel.ERRORS_UNPLACED]
+    assert excel._read_here(xlsx(), None)["errors"] == []  # without error cells it is not needed
