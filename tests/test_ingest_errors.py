@@ -101,13 +101,29 @@ def test_many_errors_come_together(store):
         "TM-001,,倉敷市,玉島,玉島小,サロン,はい,活動中,,,-1,,",
     ]
     errors = refuse(store, "places", places_csv(rows))
-    assert [(e.row, e.column) for e in errors] == [
-        (3, "地区"),
-        (3, "種別"),
-        (4, "名称"),
-        (4, "平均参加者数"),
-        (4, "通いの場ID"),
+    # as the file reads: by row, then left to right
+    assert [(e.row, e.letter, e.column) for e in errors] == [
+        (3, "D", "地区"),
+        (3, "F", "種別"),
+        (4, "A", "通いの場ID"),
+        (4, "B", "名称"),
+        (4, "K", "平均参加者数"),
     ]
+
+
+def test_values_under_columns_without_a_header_are_listed_left_to_right(store):
+    rows = [GOOD + ",,いい" + "," * 12 + "あ"]  # O and AA: the later column's value sorts first by text
+    errors = refuse(store, "places", places_csv(rows, PLACES_HEADER + "," * 15))
+    assert [(e.row, e.letter) for e in errors] == [(2, "O"), (2, "AA")]
+
+
+def test_a_header_below_the_tenth_row_is_said_to_be_too_far_down(store):
+    """Eleven lines of title and notes: one error that says where the header is and where it
+    must be, not one "column without a header" per column of a title line read as the header."""
+    text = "令和6年7月 通いの場一覧\n" + "メモ\n" * 9 + places_csv([GOOD])
+    error = one_error(store, "places", text)
+    assert (error.row, error.column) == (11, None)
+    assert error.message.startswith("見出し行が11行目にあります。見出し行は10行目までに置いてください")
 
 
 @pytest.mark.parametrize(
@@ -189,13 +205,13 @@ def test_areas_rules(tmp_path):
     )
     errors = refuse(Store(tmp_path / "a"), "areas", csv)
     assert [(e.row, e.column) for e in errors] == [
+        (3, "小学校区"),
         (3, "65歳以上人口"),
         (3, "世帯数"),
-        (3, "小学校区"),
         (4, "小学校区"),
     ]
-    assert "人口（1,000）より多くなっています" in errors[0].message
-    assert "2行目にもあります" in errors[2].message
+    assert "人口（1,000）より多くなっています" in errors[1].message
+    assert "2行目にもあります" in errors[0].message
 
 
 @pytest.mark.parametrize(

@@ -87,7 +87,15 @@ class RefusedError(Exception):
     """The file is refused whole; nothing was written."""
 
     def __init__(self, issues: list[Issue]):
+        # as a coordinator reads the file: by row, then left to right (B before AA), then by name
         self.issues = sorted(
-            issues, key=lambda i: (i.row or 0, i.feature[0] if i.feature else 0, i.column or "", i.message)
+            issues,
+            key=lambda i: (
+                i.row or 0,
+                i.feature[0] if i.feature else 0,
+                (len(i.letter), i.letter) if i.letter else (0, ""),
+                i.column or "",
+                i.message,
+            ),
         )
         super().__init__("\n".join(str(i) for i in self.issues))

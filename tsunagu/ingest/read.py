@@ -237,6 +237,22 @@ def find_header(cells: Cells, recognise: Recogniser | None) -> int:
             best, best_known = i, known
     if best is not None and best_known >= 2:
         return best
+    # the header further down (more title or memo lines than the contract allows): say so,
+    # rather than read a title line as the header and call every column unnamed
+    below = df.filter((pl.col("_row") > HEADER_ROWS) & (pl.col("_row") <= 10 * HEADER_ROWS))
+    for row, values in zip(below["_row"], below.select(cols).iter_rows()):
+        if recognise(list(values))[0]:
+            raise RefusedError(
+                [
+                    Issue(
+                        int(row),
+                        None,
+                        f"見出し行が{row}行目にあります。見出し行は{HEADER_ROWS}行目までに置いてください"
+                        "（上の表題やメモの行を減らして保存し直してください）。",
+                        sheet=cells.sheet,
+                    )
+                ]
+            )
     # nothing recognised: the first row as wide as the widest of the top rows (a title line
     # fills one cell; the header names every column that data rows fill)
     filled = [sum(v is not None for v in values) for values in top.select(cols).iter_rows()]
