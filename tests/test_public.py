@@ -177,6 +177,15 @@ def test_signed_out_the_page_shows_only_published_places_and_no_sidebar(signed_o
     assert "133.6701" in deck[0].proto.json and "133.65432" not in deck[0].proto.json
 
 
+def test_the_maps_legend_shows_each_kinds_colour_under_one_heading(signed_out):
+    """A resident tells the dots apart by the legend: its swatches are drawn (the map's style
+    sheet is on the page) and 通いの場（種別） heads it once."""
+    (legend,) = [m.value for m in signed_out().markdown if 'class="map-legend' in m.value]
+    assert ".map-legend .pt {display: inline-block; width: 0.8em;" in legend
+    assert legend.count("通いの場（種別）") == 1
+    assert '<span class="pt" style="background:' in legend
+
+
 def test_the_search_narrows_on_the_page(signed_out):
     at = signed_out()
     assert "4か所 見つかりました" in sent(at)

@@ -120,6 +120,9 @@ def school_table(prefecture: str, municipality: str, month: str | None) -> pl.Da
     )
 
 
+POINTS_TITLE = "通いの場（種別）"
+
+
 def legend_html(legend: maps.Legend, css: str = "") -> str:
     e = html.escape
     parts = [f'<div class="t">{e(legend.title)}</div>']
@@ -129,8 +132,10 @@ def legend_html(legend: maps.Legend, css: str = "") -> str:
     ]
     if legend.outline:
         parts.append(f'<div><span class="ln"></span>{e(legend.outline)}</div>')
-    if len(legend.points) > 1:
-        parts.append('<div class="t">通いの場（種別）</div>')
+    only_points = legend.title == POINTS_TITLE  # the public guide's: every kind shown, even one
+    if len(legend.points) > 1 or (only_points and legend.points):
+        if not only_points:
+            parts.append(f'<div class="t">{POINTS_TITLE}</div>')
         parts += [
             f'<div><span class="pt" style="background:{c}"></span>{e(label)}</div>'
             for label, c in legend.points

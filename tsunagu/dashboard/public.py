@@ -242,7 +242,8 @@ def _map(found: pl.DataFrame, schools: pl.DataFrame, prefecture: str, municipali
         key=key,
         alt=f"{m.title}の地図（点は通いの場。個人宅の場所は小学校区ごとに1点）",
     )
-    st.markdown(mapview.legend_html(m.legend), unsafe_allow_html=True)
+    # the legend's swatches are drawn by the map's style sheet
+    st.markdown(mapview.CSS + mapview.legend_html(m.legend), unsafe_allow_html=True)
     notes = []
     if m.unplaced:
         notes.append(f"位置の登録がない{m.unplaced:,}か所は地図に出ていません（一覧で見られます）。")
