@@ -105,7 +105,11 @@ def change_text(now: Rate | None, earlier: Rate | None) -> str | None:
 
 def fiscal_years(monthly: pl.DataFrame) -> pl.DataFrame:
     """One row per 年度: its last month (March, or the latest of a 年度 not over yet)."""
-    return monthly.filter(pl.col("is_fiscal_year_end")).rename({"month": "as_of_month"})
+    return (
+        monthly.filter(pl.col("is_fiscal_year_end"))
+        .drop("is_fiscal_year_end")
+        .rename({"month": "as_of_month"})
+    )
 
 
 def _shown_column() -> pl.Expr:
