@@ -63,41 +63,34 @@ pages.append(
         url_path="guide",
     )
 )
-# a page a role may not use is not registered at all, so its URL leads nowhere. Signed out,
-# only the dashboards are (hidden): the one a link asks for shows the sign-in form and then
-# itself, so a copied link still opens the same view after signing in.
-if steps is not None:
-    visibility = "visible" if steps.shown else "hidden"
-    pages.insert(
-        0,
-        st.Page(
-            "pages/start.py",
-            title="はじめに",
-            icon=":material/flag:",
-            url_path="start",
-            default=first_run,
-            visibility=visibility,
-        ),
-    )
-if user and user.can("editor"):
-    pages.append(
-        st.Page("pages/upload.py", title="データ更新", icon=":material/upload_file:", url_path="upload")
-    )
-if user and user.can("admin"):
-    pages.append(
-        st.Page("pages/history.py", title="履歴・復元", icon=":material/history:", url_path="history")
-    )
-    pages.append(
-        st.Page(
-            "pages/admin_users.py", title="ユーザー管理", icon=":material/manage_accounts:", url_path="users"
-        )
-    )
+# Signed out, every page is registered (hidden): the one a link asks for shows the sign-in form
+# and then itself, so a copied link still opens the same view after signing in.
+# the guide's page: in the sidebar while an editor's step is undone, hidden otherwise
+pages.insert(
+    0,
+    st.Page(
+        "pages/start.py",
+        title="はじめに",
+        icon=":material/flag:",
+        url_path="start",
+        default=first_run,
+        visibility="visible" if steps is not None and steps.shown else "hidden",
+    ),
+)
+# The pages of the higher roles are listed only for those roles. For anyone else they are
+# registered hidden, so that their URL (an old link, a colleague's) says in Japanese that the
+# role does not allow it (gate.require, which every page checks itself) instead of Streamlit's
+# English "Page not found".
+for path, title, icon, url_path, role in [
+    ("pages/upload.py", "データ更新", ":material/upload_file:", "upload", "editor"),
+    ("pages/history.py", "履歴・復元", ":material/history:", "history", "admin"),
+    ("pages/admin_users.py", "ユーザー管理", ":material/manage_accounts:", "users", "admin"),
+    ("pages/guide_settings.py", "公開ページの設定", ":material/public:", "guide-settings", "admin"),
+]:
+    allowed = bool(user and user.can(role))
     pages.append(
         st.Page(
-            "pages/guide_settings.py",
-            title="公開ページの設定",
-            icon=":material/public:",
-            url_path="guide-settings",
+            path, title=title, icon=icon, url_path=url_path, visibility="visible" if allowed else "hidden"
         )
     )
 # each page also draws the shared sidebar filters and checks the role itself

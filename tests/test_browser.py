@@ -9,12 +9,12 @@ import pytest
 from tests.browser_helpers import (
     ARTIFACTS,
     _need_browser,
-    dismiss_dialog,
     download_file,
     open_page,
     served,
     wait_idle,
 )
+from tsunagu.dashboard.gate import REFUSED_TITLE
 
 PAGES = [
     ("", "地域づくりダッシュボード「つなぐ」"),
@@ -235,18 +235,21 @@ def test_editor_drops_their_workbook_maps_their_column_names_and_sees_the_figure
 
 @pytest.mark.xdist_group("real_server")  # one council store and its server per run
 def test_viewer_finds_no_way_to_the_upload_page(browser, real_server):
-    """A viewer has no upload link, and typing its URL leads to the home page."""
+    """A viewer has no upload link, and typing its URL (or following an editor's link, through
+    the sign-in form) says in Japanese that the role does not allow it: no English "Page not
+    found", nothing of the page."""
     url, _ = real_server
     page = open_page(browser, f"{url}/upload", user="etsuran")
-    wait_idle(page, "h2")
-    assert page.locator("h1").first.inner_text() == "地域づくりダッシュボード「つなぐ」"
-    assert page.locator("[data-testid='stFileUploader']").count() == 0
-    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
-    assert "データ更新" not in nav and "履歴" not in nav
-    page.goto(f"{url}/history")
-    wait_idle(page, "h2")
-    dismiss_dialog(page)  # Streamlit's "page not found", if it shows one
-    assert page.locator("h1").first.inner_text() == "地域づくりダッシュボード「つなぐ」"
+    for path in ("upload", "history"):
+        if path != "upload":
+            page.goto(f"{url}/{path}")
+            wait_idle(page, "h1")
+        assert page.locator("h1").first.inner_text() == REFUSED_TITLE, path
+        assert page.get_by_text("このページを使う権限がありません。").count() == 1, path
+        assert page.get_by_role("dialog").count() == 0, path
+        assert page.locator("[data-testid='stFileUploader']").count() == 0
+        nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+        assert "データ更新" not in nav and "履歴" not in nav
     page.screenshot(path=str(ARTIFACTS / "viewer_no_upload.png"))
     page.context.close()
 

@@ -24,6 +24,7 @@ from tests.browser_helpers import (
 from tests.test_ingest_formats import places_csv
 from tsunagu.access import users
 from tsunagu.access.auth import COOKIE_NAME
+from tsunagu.dashboard.gate import REFUSED_TITLE
 
 # one server for the module: its tests stay on one worker (make test uses --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("attacks")
@@ -130,10 +131,10 @@ def test_every_url_without_a_session_shows_only_the_sign_in_form(browser, hostil
     context.close()
 
 
-def test_editor_typing_admin_urls_lands_on_the_home_page(browser, hostile):
-    """Signed in as an editor, typing the admin pages' URLs: the home page, no audit log, no
-    user list. (Every role and page is tried with AppTest in tests/test_access.py; a viewer
-    typing /upload and /history in tests/test_browser.py.)"""
+def test_editor_typing_admin_urls_is_told_the_role_does_not_allow_it(browser, hostile):
+    """Signed in as an editor, typing the admin pages' URLs: told in Japanese that the role does
+    not allow it, no audit log, no user list. (Every role and page is tried with AppTest in
+    tests/test_access.py; a viewer typing /upload and /history in tests/test_browser.py.)"""
     url, _ = hostile
     role = "editor"
     page = open_page(browser, url, user=USER_OF[role])
@@ -142,9 +143,9 @@ def test_editor_typing_admin_urls_lands_on_the_home_page(browser, hostile):
         if ROLES.index(role) >= ROLES.index(needed):
             continue
         page.goto(f"{url}/{path}")
-        wait_idle(page, "h2")
-        dismiss_dialog(page)  # Streamlit's "page not found", if it shows one
-        assert title(page) == HOME, path
+        wait_idle(page, "h1")
+        assert title(page) == REFUSED_TITLE, path
+        assert page.get_by_role("dialog").count() == 0, path  # no English "Page not found"
         assert page.locator("[data-testid='stFileUploader']").count() == 0
         assert page.get_by_text("登録の履歴").count() == 0 and page.get_by_text("ユーザーを追加").count() == 0
     page.context.close()

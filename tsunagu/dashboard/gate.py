@@ -27,6 +27,9 @@ def through_app() -> None:
         st.stop()
 
 
+REFUSED_TITLE = "このページは使えません"
+
+
 def require(role: str = "viewer"):
     """The signed-in user if their role allows this page; otherwise a message and stop.
     Every guarded page checks this itself, not only by not being registered."""
@@ -39,8 +42,12 @@ def require(role: str = "viewer"):
         if st.session_state.get("_authenticator") is None:
             st.warning("サインインしてください。", icon=":material/login:")
         st.stop()
-    if not user.can(role):
+    if not user.can(role):  # a link to a higher role's page: said in Japanese, nothing of it drawn
+        from tsunagu.access.users import ROLE_LABELS
+
+        st.title(REFUSED_TITLE)
         st.error("このページを使う権限がありません。", icon=":material/block:")
+        st.caption(f"必要な役割：{ROLE_LABELS[role]}。役割は管理者が「ユーザー管理」で変えられます。")
         st.stop()
     return user
 
