@@ -82,6 +82,48 @@ def settle(page, counter: str) -> None:
         page.wait_for_timeout(250)
 
 
+# the text blocks of a slide: none may cover another, none may stick out of the screen
+UPRIGHT = """() => {
+  const slide = document.querySelector('.st-key-wall_slide');
+  const els = [...slide.querySelectorAll('.slide-where, .slide-title, .slide-headline, .slide-change,'
+    + ' .slide-rate, .slide-note, .slide-name, .slide-date, .wall-bar-label, .wall-col-label, .wall-name')]
+    .filter(el => el.getBoundingClientRect().height > 0);
+  const name = el => el.className.split(' ')[0] + ':' + el.innerText.slice(0, 12);
+  const overlaps = [];
+  for (let i = 0; i < els.length; i++) for (let j = i + 1; j < els.length; j++) {
+    const [a, b] = [els[i], els[j]];
+    if (a.contains(b) || b.contains(a)) continue;
+    const [p, q] = [a.getBoundingClientRect(), b.getBoundingClientRect()];
+    if (p.left < q.right - 1 && q.left < p.right - 1 && p.top < q.bottom - 1 && q.top < p.bottom - 1)
+      overlaps.push(name(a) + ' × ' + name(b));
+  }
+  const outside = els.filter(el => { const r = el.getBoundingClientRect(); return r.right > innerWidth + 1 || r.left < -1; });
+  return {overlaps, outside: outside.map(name), wider: slide.scrollWidth - slide.clientWidth};
+}"""
+
+
+def test_a_phone_held_upright_shows_the_wall_without_overlap(browser, demo_copy):
+    """A member follows the meeting on their phone (390×844): the wall's sizes follow the width
+    there, the area line and the note sit in the flow, and nothing covers or leaves the screen
+    (the area line once lay under the headline and the note over the 参加率)."""
+    url, _ = demo_copy
+    chosen = [KINDS[0], KINDS[2], KINDS[3], KINDS[6]]  # a number, bars, names, columns
+    agenda = ag.Agenda(
+        (ag.Item("title"), *(ag.Item(k) for k in chosen)), "第1回 作戦会議", dt.date(2025, 5, 20)
+    )
+    query = "&".join(f"{k}={v}" for k, v in agenda.params().items())
+    page = open_page(browser, f"{url}/present?{query}", 390, 844, user="etsuran", ready=".slide-headline")
+    n = len(agenda.items)
+    for i, item in enumerate(agenda.items, start=1):
+        settle(page, f"{i} / {n}")
+        found = page.evaluate(UPRIGHT)
+        page.screenshot(path=str(ARTIFACTS / f"wall_phone_{i:02d}_{item.code()}.png"))
+        assert found == {"overlaps": [], "outside": [], "wider": 0}, f"{i} {item.label()} {found}"
+        if i < n:
+            page.keyboard.press("ArrowRight")
+    page.context.close()
+
+
 @pytest.mark.parametrize("width, height", [(1920, 1080), (1280, 720)])
 def test_every_kind_of_slide_fills_the_wall(browser, demo_copy, width, height):
     """A presenter projects every kind of slide for 倉敷市 and for 玉島: each reads from the back
