@@ -280,3 +280,14 @@ def test_vanished_place_warns(store):
 def test_bad_month_argument(store):
     result = ingest(places_csv().encode(), "places", "2024-13", store)
     assert not result.ok and "月の指定「2024-13」" in result.errors[0].message
+
+
+def test_rows_of_another_encoding_are_named_not_read_as_garbage(store):
+    """A UTF-8 list with one row pasted from a Shift_JIS file: read as Shift_JIS, every other
+    row's Japanese would turn to garbage (縺ゅ≠); it is refused at the row that differs."""
+    text = places_csv(PLACES_ROWS[:1]).encode("utf-8") + (PLACES_ROWS[1] + "\r\n").encode("cp932")
+    error = one_error(store, "places", text)
+    assert (error.row, error.column) == (3, None)
+    assert error.message.startswith(
+        "この行から文字コードを読み取れません（ほかの行と違う文字コードの文字があります。"
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -51,6 +52,24 @@ _NOT_CSV = ((b"%PDF", "PDF ファイルです"),)
 SAVE_AS_CSV = "Excel の「名前を付けて保存」で「CSV UTF-8（コンマ区切り）」か「CSV（コンマ区切り）」を選んで保存し直してください。"
 
 
+ENCODING_UNKNOWN = (
+    "文字コードを読み取れません。UTF-8 か Shift_JIS（Excel の「CSV（コンマ区切り）」）で"
+    "保存したCSVファイルを選んでください。"
+)
+ENCODING_MIXED = (
+    "この行から文字コードを読み取れません（ほかの行と違う文字コードの文字があります。別のファイルから貼り付けた行かもしれません）。"
+    "Excel で開いて、UTF-8 か Shift_JIS（「CSV（コンマ区切り）」）で保存し直してください。"
+)
+
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]{4}")
+
+
+def _mixed(content: bytes, stop: int) -> RefusedError:
+    """The line where the file's own encoding stopped reading it (Excel numbers lines from 1)."""
+    return RefusedError([Issue(content.count(b"\n", 0, stop) + 1, None, ENCODING_MIXED)])
+
+
 def decode(content: bytes) -> tuple[bytes, str]:
     """Bytes -> (the text as UTF-8 bytes, the encoding's name). Excel writes UTF-8 (with
     BOM), CP932, or UTF-16. The CSV parser takes bytes, so no str of the whole file is
@@ -65,19 +84,20 @@ def decode(content: bytes) -> tuple[bytes, str]:
             return _valid_utf8(content[3:]), "UTF-8（BOM付き）"
         try:
             return _valid_utf8(content), "UTF-8"
-        except UnicodeDecodeError:
-            return content.decode("cp932").encode("utf-8"), "Shift_JIS（CP932）"
+        except UnicodeDecodeError as as_utf8:
+            # Japanese read as UTF-8 up to here, then not: rows of a Shift_JIS file pasted into a
+            # UTF-8 one. Read as Shift_JIS, the UTF-8 rows would become garbage ("縺ゅ≠"); a
+            # Shift_JIS file's own Japanese is not valid UTF-8 for four characters running
+            if _JAPANESE.search(content[: as_utf8.start].decode("utf-8")):
+                raise _mixed(content, as_utf8.start) from None
+            try:
+                return content.decode("cp932").encode("utf-8"), "Shift_JIS（CP932）"
+            except UnicodeDecodeError as as_cp932:
+                if as_cp932.start > 0:  # read as Shift_JIS up to a line of another encoding
+                    raise _mixed(content, as_cp932.start) from None
+                raise
     except UnicodeDecodeError:
-        raise RefusedError(
-            [
-                Issue(
-                    None,
-                    None,
-                    "文字コードを読み取れません。UTF-8 か Shift_JIS（Excel の「CSV（コンマ区切り）」）で"
-                    "保存したCSVファイルを選んでください。",
-                )
-            ]
-        ) from None
+        raise RefusedError([Issue(None, None, ENCODING_UNKNOWN)]) from None
 
 
 def _valid_utf8(data: bytes) -> bytes:
