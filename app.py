@@ -65,18 +65,21 @@ pages.append(
 )
 # Signed out, every page is registered (hidden): the one a link asks for shows the sign-in form
 # and then itself, so a copied link still opens the same view after signing in.
-# the guide's page: in the sidebar while an editor's step is undone, hidden otherwise
-pages.insert(
-    0,
-    st.Page(
-        "pages/start.py",
-        title="はじめに",
-        icon=":material/flag:",
-        url_path="start",
-        default=first_run,
-        visibility="visible" if steps is not None and steps.shown else "hidden",
-    ),
-)
+# the guide's page, for editors: in the sidebar while a step is undone, hidden otherwise (registered
+# for them only: signed out, the run that signs an editor in must draw ホーム, where the cookie is
+# written, before the next run moves them to the guide)
+if steps is not None:
+    pages.insert(
+        0,
+        st.Page(
+            "pages/start.py",
+            title="はじめに",
+            icon=":material/flag:",
+            url_path="start",
+            default=first_run,
+            visibility="visible" if steps.shown else "hidden",
+        ),
+    )
 # The pages of the higher roles are listed only for those roles. For anyone else they are
 # registered hidden, so that their URL (an old link, a colleague's) says in Japanese that the
 # role does not allow it (gate.require, which every page checks itself) instead of Streamlit's
