@@ -297,3 +297,12 @@ def test_charts_are_valid_vega_lite(app, monkeypatch):
         spec["config"]["font"] == charts.FONT
         for spec in [charts.spec(charts.bars(pl.DataFrame({"k": ["a"], "n": [1]}), "k", "n", "か所", "t"))]
     )
+
+
+def test_a_charts_area_and_period_are_a_line_of_their_own(app):
+    """On a phone the chart is narrow: a one-line title lost its end, where the area and the
+    period are. The browser gets the title and, below it, 「（倉敷市全域、…）」."""
+    at = app()
+    titles = [json.loads(c.proto.spec).get("title") for c in at.get("vega_lite_chart")]
+    assert {"text": "通いの場の推移", "subtitle": "（倉敷市全域、各年度3月時点）"} in titles, titles
+    assert not [t for t in titles if isinstance(t, str) and "（" in t], titles

@@ -91,6 +91,17 @@ _sent: OrderedDict = OrderedDict()
 _sent_lock = threading.Lock()
 
 
+def _area_below(vega: dict) -> dict:
+    """「通いの場の推移（倉敷市全域、各年度3月時点）」 as a title and, below it, the area and period:
+    in one line, a phone's narrow chart cut the title off at its end, where the area is. (On the
+    screen only: a PNG and the handouts keep their one line, on a page wide enough for it.)"""
+    title = vega.get("title")
+    if isinstance(title, str) and "（" in title and not title.startswith("（"):
+        head, _, rest = title.partition("（")
+        vega["title"] = {"text": head, "subtitle": "（" + rest}
+    return vega
+
+
 def _vega(chart) -> dict:
     key = id(chart)
     with _sent_lock:
@@ -99,7 +110,7 @@ def _vega(chart) -> dict:
         if hit is not None and hit[0] is chart and charts.reusing():
             _sent.move_to_end(key)
             return hit[1]
-    vega = charts.spec(chart)
+    vega = _area_below(charts.spec(chart))
     if not charts.reusing():
         return vega
     if "datasets" in vega:

@@ -40,7 +40,7 @@ def _theme() -> alt.theme.ThemeConfig:
             "font": FONT,
             "axis": {"labelFontSize": 13, "titleFontSize": 13},
             "legend": {"labelFontSize": 13, "titleFontSize": 13},
-            "title": {"fontSize": 16, "anchor": "start"},
+            "title": {"fontSize": 16, "anchor": "start", "subtitleFontSize": 13, "subtitleColor": "#333"},
         }
     }
 
