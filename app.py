@@ -65,10 +65,10 @@ pages.append(
 )
 # Signed out, every page is registered (hidden): the one a link asks for shows the sign-in form
 # and then itself, so a copied link still opens the same view after signing in.
-# the guide's page, for editors: in the sidebar while a step is undone, hidden otherwise (registered
-# for them only: signed out, the run that signs an editor in must draw ホーム, where the cookie is
-# written, before the next run moves them to the guide)
-if steps is not None:
+# the guide's page: for editors, in the sidebar while a step is undone; for the other roles
+# hidden, so that its URL says they may not use it. Not while signed out: the run that signs an
+# editor in must draw ホーム, where the cookie is written, before the next run moves them here.
+if user:
     pages.insert(
         0,
         st.Page(
@@ -77,7 +77,7 @@ if steps is not None:
             icon=":material/flag:",
             url_path="start",
             default=first_run,
-            visibility="visible" if steps.shown else "hidden",
+            visibility="visible" if steps is not None and steps.shown else "hidden",
         ),
     )
 # The pages of the higher roles are listed only for those roles. For anyone else they are
