@@ -63,9 +63,9 @@ pages.append(
         url_path="guide",
     )
 )
-# Signed out, every page is registered (hidden): the one a link asks for shows the sign-in form
+# Signed out, the pages are registered hidden: the one a link asks for shows the sign-in form
 # and then itself, so a copied link still opens the same view after signing in.
-# the guide's page: for editors, in the sidebar while a step is undone; for the other roles
+# The guide's page: for editors, in the sidebar while a step is undone; for the other roles
 # hidden, so that its URL says they may not use it. Not while signed out: the run that signs an
 # editor in must draw ホーム, where the cookie is written, before the next run moves them here.
 if user:

@@ -132,9 +132,10 @@ def legend_html(legend: maps.Legend, css: str = "") -> str:
     ]
     if legend.outline:
         parts.append(f'<div><span class="ln"></span>{e(legend.outline)}</div>')
-    only_points = legend.title == POINTS_TITLE  # the public guide's: every kind shown, even one
-    if len(legend.points) > 1 or (only_points and legend.points):
-        if not only_points:
+    # the kinds of place: beside a shading, only when there are several; alone (the public
+    # guide's legend), even one; under their own heading unless the legend's title is it
+    if len(legend.points) > 1 or (legend.points and not legend.swatches):
+        if legend.title != POINTS_TITLE:
             parts.append(f'<div class="t">{POINTS_TITLE}</div>')
         parts += [
             f'<div><span class="pt" style="background:{c}"></span>{e(label)}</div>'

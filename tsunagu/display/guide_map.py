@@ -71,7 +71,7 @@ def public_map(found: pl.DataFrame, schools: pl.DataFrame, title: str, size=(360
         p["row"] = -1
     points += gathered
     unplaced += found.height - private.height - (len(points) - len(gathered))
-    legend = maps.Legend("通いの場（種別）")  # as mapview.POINTS_TITLE: one heading, not two
+    legend = maps.Legend("通いの場（種別）")
     colors = {**maps.GROUP_COLORS, maps.PRIVATE_GROUP: maps.PRIVATE_COLOR}
     legend.points = [
         (g, colors[g]) for g in [*maps.GROUP_COLORS, maps.PRIVATE_GROUP] if g in groups | set(private_groups)
